@@ -1,0 +1,5 @@
+import sys
+
+from pushkin.clients.cli import main
+
+sys.exit(main())

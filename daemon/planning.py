@@ -1,0 +1,113 @@
+"""The seam between the transport and the decision of what an utterance does.
+
+The daemon hands each final utterance, with a snapshot of the target document and the current modes, to
+an :class:`EditPlanner`; it gets back an :class:`EditPlan` (the intent, and the edits planned against that
+snapshot's version). The daemon then sends the edits, and tells the planner what happened:
+
+* ``applied`` exactly once for a plan whose edits the editor applied, or at once for a plan with no edits;
+* ``document_changed`` for every change the editor reports (the user's own typing, undo, paste), so that
+  the planner's history ("that", undo groups) follows the text;
+* on a STALE answer the daemon reports the editor's current text through ``document_changed`` and calls
+  ``plan`` again for the same utterance — so ``plan`` must not change any state that an unapplied plan
+  would leave wrong.
+
+:class:`InsertAtCursor` is the placeholder planner (every utterance is inserted at the cursor); the intent
+engine replaces it without touching the transport.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Selection, TextEdit
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One pause-delimited utterance, as heard (or typed)."""
+
+    text: str
+    pause_before_s: float = 0.0  # 0 means unknown (typed utterances)
+    pause_after_s: float = 0.0
+    language: str = ""  # "en", "ru", or "" for unknown
+    source: str = "typed"  # "typed", "speech", "speech-llm"
+
+
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """A document as the daemon last knew it from the editor."""
+
+    document_id: str
+    text: str
+    version: int
+    selection: Selection
+
+
+@dataclass(frozen=True)
+class Modes:
+    """The daemon's modes, which some commands change ("go to sleep", "command mode")."""
+
+    listen_state: ListenState = ListenState.LISTENING
+    intent_mode: IntentMode = IntentMode.DICTATION
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    """What to do for one utterance.
+
+    ``edits`` are relative to the snapshot's text. ``selection_after`` is in the text after the edits
+    (None: leave the editor's selection where the edits put it). ``modes`` is set when the utterance
+    changes the daemon's modes. ``message`` is for the user ("Nothing to scratch.").
+    """
+
+    intent: Intent
+    edits: tuple[TextEdit, ...] = ()
+    selection_after: Selection | None = None
+    description: str = ""
+    message: str = ""
+    modes: Modes | None = None
+    undo_group: str = ""
+
+
+class EditPlanner(Protocol):
+    def plan(self, utterance: Utterance, document: DocumentSnapshot | None, modes: Modes) -> EditPlan:
+        """Decide what ``utterance`` does to ``document`` (None: no document is focused)."""
+
+    def applied(self, document: DocumentSnapshot, plan: EditPlan, new_version: int) -> None:
+        """The editor applied ``plan`` (planned against ``document``); it is now at ``new_version``."""
+
+    def document_changed(self, document_id: str, old_text: str, edits: Sequence[TextEdit], new_version: int) -> None:
+        """The editor changed the document by ``edits`` (relative to ``old_text``)."""
+
+    def document_closed(self, document_id: str) -> None:
+        """Forget the document."""
+
+
+@dataclass
+class InsertAtCursor:
+    """Placeholder planner: every utterance is dictation, inserted at the cursor (replacing a selection)."""
+
+    _groups: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def plan(self, utterance: Utterance, document: DocumentSnapshot | None, modes: Modes) -> EditPlan:
+        text = utterance.text.strip()
+        if not text:
+            return EditPlan(Intent(IntentKind.IGNORED, text=utterance.text, source="placeholder"), message="Nothing was said.")
+        intent = Intent(IntentKind.DICTATION, text=text, source="placeholder")
+        if document is None:
+            return EditPlan(intent, message="No document is focused.")
+        selection = document.selection
+        edit = TextEdit(selection.start, selection.end, text)
+        end = selection.start + len(text)
+        return EditPlan(intent, (edit,), Selection.cursor(end), description="dictation", undo_group=f"u{next(self._groups)}")
+
+    def applied(self, document: DocumentSnapshot, plan: EditPlan, new_version: int) -> None:
+        pass
+
+    def document_changed(self, document_id: str, old_text: str, edits: Sequence[TextEdit], new_version: int) -> None:
+        pass
+
+    def document_closed(self, document_id: str) -> None:
+        pass

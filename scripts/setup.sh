@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Sets up lil Pushkin on a fresh Debian/Ubuntu machine: system packages, a virtual environment in .venv,
+# torch first (the CPU build where there is no GPU), then the project with every extra.
+# Safe to run again: each step is skipped when it is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${PUSHKIN_VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+TORCH_VERSION=2.13.0
+SYSTEM_PACKAGES=(libportaudio2 espeak-ng sox neovim)
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+# pip prints a warning for every configured index folder that lacks a package; keep the output readable.
+quiet_pip() {
+  local rc
+  set +e
+  "$VENV/bin/python" -m pip "$@" 2>&1 | grep -v '^WARNING: Location'
+  rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+
+# 1. System packages.
+missing=()
+if command -v dpkg-query >/dev/null; then
+  for pkg in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    say "installing system packages with sudo: ${missing[*]}"
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    say "missing system packages: ${missing[*]}"
+    say "install them with: sudo apt-get install ${missing[*]}   (then run this again)"
+    exit 1
+  fi
+fi
+
+# 2. The virtual environment.
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+stamp="$VENV/.pushkin-installed"
+want=$(cat pyproject.toml setup.py scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+
+# 3. torch before everything that depends on it, so that nothing pulls a CUDA build onto a CPU machine.
+if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+    say "installing torch $TORCH_VERSION (CUDA build: a GPU is present)"
+    quiet_pip install -q "torch==$TORCH_VERSION"
+  else
+    say "installing torch $TORCH_VERSION (CPU build)"
+    # A local wheel (pip's find-links) first; else PyTorch's CPU index.
+    quiet_pip install -q --no-index "torch==$TORCH_VERSION" \
+      || quiet_pip install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
+  fi
+fi
+
+# 4. The project, editable, with every extra.
+say "installing lil Pushkin and its dependencies"
+quiet_pip install -q -e ".[all]"
+echo "$want" > "$stamp"
+say "done: $VENV/bin/pushkin is ready"
