@@ -64,7 +64,7 @@ class PersonaSettings:
     max_paragraph_chars: int = 2000
     batch_size: int = 64
     top_k: int = 32
-    temperature: float = 0.05
+    temperature: float = 0.1
     device: str = "cpu"
 
     def __post_init__(self) -> None:

@@ -86,7 +86,7 @@ class PersonaIndex:
             raise EmptyPersonaError("no paragraphs are indexed yet: run `pushkin index PATH...` first")
         return self._mean.copy()
 
-    def persona(self, context: np.ndarray, *, top_k: int = 32, temperature: float = 0.05) -> PersonaVector:
+    def persona(self, context: np.ndarray, *, top_k: int = 32, temperature: float = 0.1) -> PersonaVector:
         """The weighted persona for one context embedding ``(E,)`` (see the module docstring)."""
         if self._mean is None:
             raise EmptyPersonaError("no paragraphs are indexed yet: run `pushkin index PATH...` first")
@@ -119,7 +119,7 @@ class PersonaIndex:
         return PersonaVector(vector, self._paragraph_ids[top], weights, top_similarities.astype(np.float32))
 
     def persona_for_text(
-        self, context: str, embedder: Embedder, *, top_k: int = 32, temperature: float = 0.05
+        self, context: str, embedder: Embedder, *, top_k: int = 32, temperature: float = 0.1
     ) -> PersonaVector:
         """The weighted persona for a context text (embedded with ``embedder``); empty text: the mean."""
         if not context.strip():
