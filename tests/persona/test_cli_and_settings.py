@@ -15,6 +15,7 @@ from pushkin.persona.settings import PersonaSettings, SettingsError, load_person
 from persona_samples import AUTHOR_A, write_sample_folder
 
 
+@pytest.mark.slow
 def test_index_then_show(tmp_path, monkeypatch, capsys, minilm):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     folder = tmp_path / "writing"
