@@ -143,7 +143,12 @@ def index_paths(
     for raw_root in roots:
         root = Path(raw_root).expanduser().resolve()
         if not root.exists():
-            run.skipped.append(SkippedFile(str(root), "no such file or folder"))
+            # Kept, not removed: a missing root is more often an unmounted drive or a typo than a deletion.
+            kept = sum(1 for stored in store.documents() if _is_under(Path(stored.path), root))
+            reason = "no such file or folder"
+            if kept:
+                reason += f"; the {kept} document(s) indexed from it were kept"
+            run.skipped.append(SkippedFile(str(root), reason))
             continue
         if root.is_file() and document_kind(root) is None:
             run.skipped.append(SkippedFile(str(root), f"unsupported format {root.suffix or '(no suffix)'}"))

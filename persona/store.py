@@ -83,8 +83,9 @@ class PersonaStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.parent.chmod(0o700)  # the user's own writing: readable by the user alone
+            if not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True)
+                self.path.parent.chmod(0o700)  # the user's own writing: a new folder is the user's alone
         except OSError as error:
             raise StoreError(f"cannot create the store folder {self.path.parent}: {error}") from error
         try:

@@ -98,6 +98,13 @@ def test_a_root_indexed_alone_leaves_other_roots_alone(tmp_path, store, minilm):
     report = index_paths([first], store=store, embedder=minilm, progress=False)
     assert report.removed == ()
     assert store.document_count() == 2
+    # A root that is missing as a whole (an unmounted drive, a typo) is reported; its index is kept.
+    (second / "b.txt").unlink()
+    second.rmdir()
+    gone = index_paths([second], store=store, embedder=minilm, progress=False)
+    assert gone.removed == ()
+    assert gone.skipped[0].reason == "no such file or folder; the 1 document(s) indexed from it were kept"
+    assert store.document_count() == 2
 
 
 def test_exclusion_patterns_skip_folders_and_remove_what_was_indexed_before(folder, store, minilm):
