@@ -122,8 +122,14 @@ local function selection_of(bufnr, lines)
       and (col == doc.voice.col or (doc.voice.col == #(lines[row + 1] or "") and col < doc.voice.col and col >= doc.voice.col - 4)) then
     return { anchor = doc.voice.offset, active = doc.voice.offset }
   end
-  local active = text.offset_of(lines, row, col)
   local mode = vim.api.nvim_get_mode().mode
+  local line = lines[row + 1] or ""
+  if mode:sub(1, 1) == "n" and #line > 0 and char_end(line, col) >= #line then
+    -- Normal mode puts the cursor on a character; on the line's last one, dictation goes after it (as
+    -- `a` would), so that speaking at the end of a line continues it. Elsewhere it goes before it (`i`).
+    col = #line
+  end
+  local active = text.offset_of(lines, row, col)
   if win == vim.api.nvim_get_current_win() and (mode == "v" or mode == "V" or mode == "\22") then
     local vpos = vim.fn.getpos("v")
     local arow, acol = vpos[2] - 1, vpos[3] - 1
