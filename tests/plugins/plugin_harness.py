@@ -103,7 +103,7 @@ class Neovim:
                 os.environ["PUSHKIN_ADDRESS"] = saved
 
     def lua(self, code: str, *args):
-        return self.nvim.exec_lua(code, list(args))
+        return self.nvim.exec_lua(code, *args)
 
     def state(self) -> dict:
         return self.lua("return require('pushkin').state")

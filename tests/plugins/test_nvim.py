@@ -74,7 +74,7 @@ def test_typing_while_an_edit_is_in_flight_is_never_lost(nvim, daemon):
     # The utterance is planned against the buffer as the daemon knows it; while the batch is on its way,
     # Neovim is busy (a blocking sleep) and then the user types. The batch arrives stale, is rejected with
     # the current text, and the daemon re-plans: both the typing and the dictation end up in the buffer.
-    nvim.nvim.exec_lua("vim.loop.sleep(400); vim.cmd('normal! Atyped by hand')", [], async_=True)
+    nvim.nvim.exec_lua("vim.loop.sleep(400); vim.cmd('normal! Atyped by hand')", async_=True)
     time.sleep(0.05)  # Neovim is now asleep: the batch waits in its input while the user's typing comes first
     response = daemon.say("spoken words")
     assert response.applied, response.message
