@@ -73,9 +73,11 @@ class DaemonProcess:
                 self.process.wait()
         self.process = None
 
-    def say(self, text: str, timeout_s: float = 5.0) -> pb.SendUtteranceResponse:
+    def say(self, text: str, timeout_s: float = 5.0, pause_s: float = 0.0) -> pb.SendUtteranceResponse:
+        """SendUtterance, as `pushkin say` sends it; ``pause_s`` is the silence on both sides."""
         assert self.stub is not None
-        return self.stub.SendUtterance(pb.SendUtteranceRequest(text=text, timeout_s=timeout_s), timeout=timeout_s + 5)
+        request = pb.SendUtteranceRequest(text=text, timeout_s=timeout_s, pause_before_s=pause_s, pause_after_s=pause_s)
+        return self.stub.SendUtterance(request, timeout=timeout_s + 5)
 
 
 class Neovim:

@@ -47,10 +47,12 @@ def test_a_command_changes_the_buffer(nvim, daemon):
     put(nvim, ["Tea is ready."], 1, "Tea is ready.")
     assert daemon.say("And the cake").applied
     assert "cake" in nvim.text()
-    response = daemon.say("delete that")
+    response = daemon.say("delete that", pause_s=1.0)  # a command is its own pause-delimited utterance
+    assert response.intent.kind == pb.Intent.COMMAND, response
     assert response.applied, response.message
-    nvim.wait_for(lambda: "cake" not in nvim.text(), what="'delete that' to remove the dictation")
-    assert nvim.text() == "Tea is ready."
+    assert "cake" not in nvim.text() and "delete" not in nvim.text()
+    assert nvim.text().rstrip() == "Tea is ready."
+    assert response.final_text == nvim.text()
 
 
 def test_u_undoes_exactly_one_voice_action(nvim, daemon):
