@@ -457,7 +457,7 @@ class Bridge:
 
     def _stub(self) -> pb_grpc.PushkinStub:
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self.options.address)
+            self._channel = grpc.aio.insecure_channel(grpc_target(self.options.address))
         return pb_grpc.PushkinStub(self._channel)
 
     async def _get_status(self, request_id: Any) -> None:
@@ -597,6 +597,15 @@ async def run_stdio(options: BridgeOptions) -> int:
         return 0
     finally:
         await bridge.close()
+
+
+def grpc_target(address: str) -> str:
+    """The contract's address URIs (``unix:///path``, ``tcp://host:port``, a bare path) as a gRPC target."""
+    if address.startswith("tcp://"):
+        return address[len("tcp://"):].rstrip("/")
+    if address.startswith("/"):
+        return f"unix:{address}"
+    return address
 
 
 def default_address() -> str:

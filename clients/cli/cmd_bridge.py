@@ -33,17 +33,24 @@ def run(args: argparse.Namespace) -> int:
 
     from pushkin.clients import bridge
 
-    token = ""
-    if args.token_file:
+    address = args.address or bridge.default_address()
+    token_file = args.token_file
+    if not token_file and address.startswith("tcp://"):
+        # A TCP daemon keeps its token here unless told otherwise (Unix sockets need none).
+        config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        default = os.path.join(config, "pushkin", "token")
+        token_file = default if os.path.exists(default) else None
+    token = os.environ.get("PUSHKIN_TOKEN", "")
+    if token_file:
         try:
-            with open(args.token_file, encoding="utf-8") as handle:
+            with open(token_file, encoding="utf-8") as handle:
                 token = handle.read().strip()
         except OSError as exc:
             print(f"pushkin bridge: cannot read the token file: {exc}", file=sys.stderr)
             return 2
     options = bridge.BridgeOptions(
-        address=args.address or bridge.default_address(),
-        token=token or os.environ.get("PUSHKIN_TOKEN", ""),
+        address=address,
+        token=token,
         reconnect_max_s=max(0.05, args.reconnect_max),
     )
     return asyncio.run(bridge.run_stdio(options))
