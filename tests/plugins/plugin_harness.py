@@ -73,6 +73,18 @@ class DaemonProcess:
                 self.process.wait()
         self.process = None
 
+    def wait_focused(self, document_id: str, timeout_s: float = 5.0) -> None:
+        """Until the daemon has ``document_id`` focused (the editor's focus and a test's RPC race otherwise)."""
+        assert self.stub is not None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            focused = self.stub.GetStatus(pb.GetStatusRequest(), timeout=2).focused_document_id
+            if focused == document_id or focused.endswith(f":{document_id}") or focused.endswith(f"/{document_id}"):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the daemon has {focused!r} focused, not {document_id!r}")
+            time.sleep(0.01)
+
     def say(self, text: str, timeout_s: float = 5.0, pause_s: float = 0.0) -> pb.SendUtteranceResponse:
         """SendUtterance, as `pushkin say` sends it; ``pause_s`` is the silence on both sides."""
         assert self.stub is not None

@@ -115,15 +115,21 @@ def test_a_daemon_that_goes_away_is_reported_and_reconnected():
         bridge.write({"type": "open", "document_id": "doc", "text": "Привет", "version": 1,
                       "selection": {"anchor": 6, "active": 6}})
         bridge.write({"type": "focus", "document_id": "doc"})
-        bridge.write({"type": "get_status", "id": 1})
-        status = bridge.expect(lambda m: m.get("id") == 1)
-        assert status["type"] == "status" and status["focused_document_id"].endswith("doc")
+        # get_status is a unary RPC that may overtake the stream's open/focus: ask until they are in.
+        for attempt in range(100):
+            bridge.write({"type": "get_status", "id": attempt})
+            status = bridge.expect(lambda m: m.get("id") == attempt)
+            assert status["type"] == "status"
+            if status["focused_document_id"].endswith("doc"):
+                break
+            time.sleep(0.02)
+        assert status["focused_document_id"].endswith("doc"), status
 
         daemon.stop()
         gone = bridge.expect(lambda m: m["type"] == "connection" and m["state"] == "disconnected")
         assert gone["message"]
-        bridge.write({"type": "get_status", "id": 2})
-        assert bridge.expect(lambda m: m.get("id") == 2)["code"] == "not-connected"
+        bridge.write({"type": "get_status", "id": "after"})
+        assert bridge.expect(lambda m: m.get("id") == "after")["code"] == "not-connected"
 
         daemon.start()
         bridge.expect(lambda m: m["type"] == "welcome", timeout_s=15)
@@ -131,8 +137,11 @@ def test_a_daemon_that_goes_away_is_reported_and_reconnected():
         bridge.write({"type": "open", "document_id": "doc", "text": "Привет", "version": 5,
                       "selection": {"anchor": 6, "active": 6}})
         bridge.write({"type": "focus", "document_id": "doc"})
-        bridge.write({"type": "get_status", "id": 3})
-        bridge.expect(lambda m: m.get("id") == 3)
+        for attempt in range(100):
+            bridge.write({"type": "get_status", "id": f"again-{attempt}"})
+            if bridge.expect(lambda m: m.get("id") == f"again-{attempt}")["focused_document_id"].endswith("doc"):
+                break
+            time.sleep(0.02)
         answer: dict = {}
         worker = threading.Thread(target=lambda: answer.update(response=daemon.say("мир")))
         worker.start()

@@ -96,12 +96,14 @@ def test_only_the_focused_buffer_receives_dictation(nvim, daemon):
     second = nvim.nvim.current.buffer
     nvim.nvim.current.window.cursor = (1, len("second buffer"))
     nvim.settle()
+    daemon.wait_focused(str(second.number))
     assert daemon.say("gets it").applied
     assert "gets it" in nvim.text(second)
     assert nvim.text(first) == "first buffer"
     nvim.nvim.command(f"buffer {first.number}")  # BufEnter: the focus moves back
     nvim.nvim.current.window.cursor = (1, 0)
     nvim.settle()
+    daemon.wait_focused(str(first.number))
     assert daemon.say("Now").applied
     assert "Now" in nvim.text(first)
     assert nvim.text(second).count("gets it") == 1 and "Now" not in nvim.text(second)
