@@ -149,6 +149,35 @@ def test_the_daemon_going_away_is_shown_and_the_plugin_reconnects(daemon):
         private.stop()
 
 
+def test_sleep_and_wake_reach_the_daemon_and_the_statusline(nvim, daemon):
+    nvim.nvim.command("Pushkin sleep")
+    nvim.wait_for(lambda: nvim.state()["listen"] == "sleeping", what="the sleeping state")
+    assert daemon.stub.GetStatus(pb.GetStatusRequest()).state == pb.SLEEPING
+    assert nvim.lua("return require('pushkin').statusline()") == "🎙 sleeping"
+    nvim.nvim.command("Pushkin wake")
+    nvim.wait_for(lambda: nvim.state()["listen"] == "listening", what="the listening state")
+    assert daemon.stub.GetStatus(pb.GetStatusRequest()).state == pb.LISTENING
+
+
+def test_interim_transcripts_show_in_the_statusline_and_the_float(daemon):
+    editor = Neovim(daemon, extra_setup=", float = true")
+    try:
+        editor.wait_connected()
+        wins = len(editor.nvim.windows)
+        editor.lua("require('pushkin').handle_message({ v = 1, type = 'transcript', utterance_id = 'u9', "
+                   "text = 'Съешь же ещё этих', final = false })")
+        assert editor.lua("return require('pushkin').statusline()").endswith("“Съешь же ещё этих”")
+        assert len(editor.nvim.windows) == wins + 1  # the floating window
+        floats = [w for w in editor.nvim.windows if editor.nvim.api.win_get_config(w)["relative"] != ""]
+        assert floats and floats[0].buffer[:] == ["Съешь же ещё этих"]
+        editor.lua("require('pushkin').handle_message({ v = 1, type = 'transcript', utterance_id = 'u9', "
+                   "text = 'Съешь же ещё этих мягких булок', final = true })")
+        assert "“" not in editor.lua("return require('pushkin').statusline()")
+        assert len(editor.nvim.windows) == wins
+    finally:
+        editor.close()
+
+
 def test_checkhealth_reports_the_connection(nvim):
     nvim.nvim.command("checkhealth pushkin")
     report = "\n".join(nvim.nvim.current.buffer[:])

@@ -544,6 +544,10 @@ local function on_stdout(_, data, _)
   end
 end
 
+--- Handle one decoded bridge message (what arrives on the bridge's stdout); public so that another
+--- transport, or a test, can feed the plugin.
+M.handle_message = on_message
+
 -- ---------------------------------------------------------------------------------------------------
 -- The bridge process
 -- ---------------------------------------------------------------------------------------------------
