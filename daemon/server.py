@@ -201,14 +201,23 @@ class Daemon:
     async def run(self) -> None:
         """Start, serve until SIGTERM or SIGINT, stop gracefully."""
         await self.start()
+        await self.run_until_signal()
+
+    async def run_until_signal(self) -> None:
+        """Serve (already started) until SIGTERM or SIGINT or :meth:`stop`, then stop gracefully."""
         loop = asyncio.get_running_loop()
         stop_requested = asyncio.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop_requested.set)
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        requested = asyncio.ensure_future(stop_requested.wait())
         try:
-            await stop_requested.wait()
-            log.info("stopping on a signal")
+            await asyncio.wait({stopped, requested}, return_when=asyncio.FIRST_COMPLETED)
+            if requested.done():
+                log.info("stopping on a signal")
         finally:
+            stopped.cancel()
+            requested.cancel()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self.stop()
