@@ -75,8 +75,8 @@ class PushkinService(pb_grpc.PushkinServicer):
             yield _fatal(ErrorCode.BAD_MESSAGE, "no Hello within "
                          f"{self.core.settings.server.hello_timeout_s:g} s; the first message must be Hello")
             return
-        except Exception as error:  # undecodable first message
-            log.info("Connect: a broken first message: %s", error)
+        except Exception as error:  # an undecodable first message
+            yield _fatal(ErrorCode.BAD_MESSAGE, f"the first message could not be decoded as an EditorMessage: {error}")
             return
         try:
             hello = convert.editor_event_from_pb(first)
