@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import gc
 import logging
 import os
 import secrets
@@ -171,6 +172,9 @@ class Daemon:
         self._server, self.address, self.token = server, address, token
         self.core.listen_address = address.uri
         self.state = DaemonState.SERVING
+        # Everything built so far (modules, grpc, the planner) lives as long as the daemon: keep it out of
+        # the collector's full passes, which otherwise show up as multi-millisecond pauses in edit latency.
+        gc.freeze()
         log.info("serving on %s", address.uri)
         return address
 
