@@ -17,15 +17,17 @@ import asyncio
 import enum
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import grpc
 
+from pushkin.proto.endpoint import Address
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
+
+from .connection import open_channel, token_metadata, unavailable_message
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,8 @@ MAX_LINE_BYTES = 64 * 1024 * 1024
 class BridgeOptions:
     """How the bridge reaches the daemon and how it retries."""
 
-    address: str  # "unix:///run/user/1000/pushkin/pushkin.sock" or "127.0.0.1:7683"
-    token: str = ""  # sent as x-pushkin-token metadata (TCP listeners only)
+    address: Address  # resolved with pushkin.clients.connection.resolve_address (the daemon's defaults)
+    token: str | None = None  # sent as x-pushkin-token metadata (TCP listeners only)
     reconnect_initial_s: float = 0.05
     reconnect_max_s: float = 2.0
     request_timeout_s: float = 5.0
@@ -400,7 +402,7 @@ class Bridge:
 
     def _set_state(self, state: ConnectionState, message: str = "", retry_in_s: float | None = None) -> None:
         self.state = state
-        obj: dict = {"type": "connection", "state": state.value, "address": self.options.address, "message": message}
+        obj: dict = {"type": "connection", "state": state.value, "address": self.options.address.uri, "message": message}
         if retry_in_s is not None:
             obj["retry_in_s"] = round(retry_in_s, 3)
         self.emit(obj)
@@ -453,11 +455,11 @@ class Bridge:
 
     # -- unary requests -----------------------------------------------------------------------------
     def _metadata(self) -> tuple[tuple[str, str], ...]:
-        return (("x-pushkin-token", self.options.token),) if self.options.token else ()
+        return token_metadata(self.options.token)
 
     def _stub(self) -> pb_grpc.PushkinStub:
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(grpc_target(self.options.address))
+            self._channel = open_channel(self.options.address)
         return pb_grpc.PushkinStub(self._channel)
 
     async def _get_status(self, request_id: Any) -> None:
@@ -552,9 +554,9 @@ class Bridge:
             self._channel = None
 
 
-def _rpc_problem(exc: grpc.aio.AioRpcError, address: str) -> str:
+def _rpc_problem(exc: grpc.aio.AioRpcError, address: Address) -> str:
     if exc.code() == grpc.StatusCode.UNAVAILABLE:
-        return f"the daemon is not reachable at {address} (is `pushkin serve` running?): {exc.details()}"
+        return unavailable_message(address, exc.details() or "")
     if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
         return f"the daemon refused the token: {exc.details()}"
     return f"{exc.code().name}: {exc.details()}"
@@ -597,21 +599,3 @@ async def run_stdio(options: BridgeOptions) -> int:
         return 0
     finally:
         await bridge.close()
-
-
-def grpc_target(address: str) -> str:
-    """The contract's address URIs (``unix:///path``, ``tcp://host:port``, a bare path) as a gRPC target."""
-    if address.startswith("tcp://"):
-        return address[len("tcp://"):].rstrip("/")
-    if address.startswith("/"):
-        return f"unix:{address}"
-    return address
-
-
-def default_address() -> str:
-    """The daemon's address: $PUSHKIN_ADDRESS, else the Unix socket under $XDG_RUNTIME_DIR."""
-    explicit = os.environ.get("PUSHKIN_ADDRESS")
-    if explicit:
-        return explicit
-    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/pushkin-{os.getuid()}"
-    return f"unix://{os.path.join(runtime, 'pushkin', 'pushkin.sock')}"

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stdio", action="store_true", required=True,
                         help="talk to the editor over stdin/stdout (the only transport)")
     parser.add_argument("--address", default=None,
-                        help="the daemon's address: unix:///path/to.sock or HOST:PORT "
+                        help="the daemon's address: unix:///path/to.sock or tcp://HOST:PORT "
                         "(default: $PUSHKIN_ADDRESS, else the daemon's default Unix socket)")
     parser.add_argument("--token-file", default=None,
                         help="a file holding the daemon's token (needed for TCP addresses)")
@@ -32,25 +32,18 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from pushkin.clients import bridge
+    from pushkin.clients.connection import resolve_address, resolve_token
+    from pushkin.proto.endpoint import AddressError
 
-    address = args.address or bridge.default_address()
-    token_file = args.token_file
-    if not token_file and address.startswith("tcp://"):
-        # A TCP daemon keeps its token here unless told otherwise (Unix sockets need none).
-        config = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-        default = os.path.join(config, "pushkin", "token")
-        token_file = default if os.path.exists(default) else None
-    token = os.environ.get("PUSHKIN_TOKEN", "")
-    if token_file:
-        try:
-            with open(token_file, encoding="utf-8") as handle:
-                token = handle.read().strip()
-        except OSError as exc:
-            print(f"pushkin bridge: cannot read the token file: {exc}", file=sys.stderr)
-            return 2
-    options = bridge.BridgeOptions(
-        address=address,
-        token=token,
-        reconnect_max_s=max(0.05, args.reconnect_max),
-    )
+    try:
+        address = resolve_address(args.address)
+        # --token-file, else $PUSHKIN_TOKEN, else (TCP only) the daemon's default token file.
+        if args.token_file:
+            token = resolve_token(address, token_file=args.token_file)
+        else:
+            token = resolve_token(address, os.environ.get("PUSHKIN_TOKEN") or None)
+    except (AddressError, OSError, ValueError) as exc:
+        print(f"pushkin bridge: {exc}", file=sys.stderr)
+        return 2
+    options = bridge.BridgeOptions(address=address, token=token, reconnect_max_s=max(0.05, args.reconnect_max))
     return asyncio.run(bridge.run_stdio(options))
