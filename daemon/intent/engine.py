@@ -373,15 +373,25 @@ class IntentEngine:
 
     # ---- document words ---------------------------------------------------------------------------
 
-    def _find(self, context: _Context, phrase: str) -> tuple[tuple[int, int] | None, EditPlan | None]:
+    def _find(self, context: _Context, phrase: str, *, or_dictate: bool = True) -> tuple[tuple[int, int] | None, EditPlan | None]:
+        """Where ``phrase`` is near the cursor, or the plan to return instead.
+
+        As with Dragon's Select-and-Say, "select X" / "delete X" / "insert before X" are commands only when X
+        is in the text near the cursor; otherwise the utterance was a sentence ("Select all of them.") and
+        is dictated. "replace X with Y" is never dictated: the user is told X is not there.
+        """
         span = textspans.find_phrase(context.document.text, phrase, context.document.selection.start, self.settings.search_window)
-        if span is None:
-            return None, self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
-                                       f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
-        return span, None
+        if span is not None:
+            return span, None
+        if or_dictate:
+            dictation = _Context(context.utterance, context.document, context.history, context.language,
+                                 Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
+            return None, self._insert(dictation, context.utterance.text, literal=False, description="dictation")
+        return None, self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
+                                   f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
 
     def _replace(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._find(context, args["x"])
+        span, refusal = self._find(context, args["x"], or_dictate=False)
         if span is None:
             return refusal
         start, end = span

@@ -87,6 +87,11 @@ def spoken_mark(utterance: str) -> Mark | None:
 
 def convert_spoken_punctuation(text: str) -> str:
     """Replace spoken marks inside ``text`` by their characters, spacing them (no context needed)."""
+    return _convert(text)[0]
+
+
+def _convert(text: str) -> tuple[str, bool]:
+    """The converted text, and whether it begins with a mark that takes no space before it."""
     tokens = text.split()
     pieces: list[str | Mark] = []
     index = 0
@@ -102,7 +107,8 @@ def convert_spoken_punctuation(text: str) -> str:
             pieces[-1] = trimmed if trimmed else pieces[-1]
         pieces.append(mark)
         index += length
-    return _join(pieces)
+    attached = bool(pieces) and isinstance(pieces[0], Mark) and not pieces[0].space_before
+    return _join(pieces), attached
 
 
 def _mark_at(tokens: list[str], index: int) -> tuple[Mark | None, int]:
@@ -144,6 +150,9 @@ def capitalize_first(text: str) -> str:
     """Upper-case the first letter, looking past opening quotes and brackets only."""
     for index, char in enumerate(text):
         if char.isalpha():
+            word = re.match(r"\w*", text[index:]).group()
+            if any(c.isupper() for c in word[1:]):
+                return text  # "iPhone", "eBay": a spelling, not a sentence start to fix
             return text[:index] + char.upper() + text[index + 1:]
         if char not in _OPENERS and char not in "\"'":
             return text
@@ -197,13 +206,14 @@ def format_dictation(document: str, start: int, end: int, spoken: str, *, litera
                      speech: bool = False, lowercase_mid_sentence: bool = True) -> FormattedInsertion:
     """Format ``spoken`` for insertion over [start, end) of ``document`` (a cursor when start == end)."""
     body = spoken.strip()
+    mark_attached = False
     if not literal:
-        body = convert_spoken_punctuation(body)
+        body, mark_attached = _convert(body)
     if not body:
         return FormattedInsertion(start, end, "")
     before = document[start - 1] if start > 0 else ""
     after = document[end] if end < len(document) else ""
-    starts_attached = body[0] in _NO_SPACE_BEFORE or body[0] == "\n"
+    starts_attached = mark_attached or body[0] in _NO_SPACE_BEFORE or body[0] == "\n"
 
     # A mark said after a space the user typed ("Hello |" + "comma") pulls back over that space.
     if starts_attached and before in (" ", "\t") and start == end:

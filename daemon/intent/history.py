@@ -154,9 +154,9 @@ class DocumentHistory:
                 continue
             _carry_phrase(phrase, edits, broken)
         for step in self.undo:
-            _carry_step(step, edits)
+            _carry_step(step, edits, by_user)
         for step in self.redo:
-            _carry_step(step, edits)
+            _carry_step(step, edits, by_user)
 
 
 def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState) -> None:
@@ -179,10 +179,12 @@ def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState
     phrase.start, phrase.end = new_start, max(new_start, new_end)
 
 
-def _carry_step(step: UndoStep, edits: Sequence[TextEdit]) -> None:
+def _carry_step(step: UndoStep, edits: Sequence[TextEdit], by_user: bool) -> None:
     for tracked in step.edits:
         if tracked.start == tracked.end:
-            tracked.start = tracked.end = map_offset(tracked.start, edits)
+            # An insertion point where voice text was just put back (redo "one" before redo "two") belongs
+            # after it; text the user typed there was written later and stays after the restored text.
+            tracked.start = tracked.end = map_offset(tracked.start, edits, stick_right=not by_user)
         else:
             start = map_offset(tracked.start, edits, stick_right=True)
             end = map_offset(tracked.end, edits)
