@@ -150,7 +150,7 @@ class IntentEngine:
             history.undo.remove(pending.step)
         if pending is not None and pending.kind in ("redo", "drop_redo") and pending.step in history.redo:
             history.redo.remove(pending.step)
-        history.carry(edits, by_user=False)
+        covered = history.carry(edits, by_user=False)
         if edits and pending is not None and pending.kind != "drop_undo" and pending.kind != "drop_redo":
             replaced = [document.text[e.start:e.end] for e in edits]
             ranges = new_ranges(edits)
@@ -164,12 +164,14 @@ class IntentEngine:
                 history.relink(links, ranges, texts)
                 inverse_links = [(pid, index, PhraseState.REMOVED if state is PhraseState.PRESENT else PhraseState.PRESENT)
                                  for pid, index, state in links]
-                history.push_undo(_step(plan.undo_group, pending.description, edits, replaced, inverse_links, links))
+                history.push_undo(_step(plan.undo_group, pending.description, edits, replaced, inverse_links, links, covered))
                 history.redo.clear()
             else:
                 step = pending.step
+                for tracked, (start, _) in zip(step.edits, ranges):
+                    history.restore(tracked.dependents, start)
                 history.relink(step.links, ranges, texts)
-                inverse = _step(step.group, step.description, edits, replaced, step.inverse_links, step.links)
+                inverse = _step(step.group, step.description, edits, replaced, step.inverse_links, step.links, covered)
                 (history.push_redo if pending.kind == "undo" else history.push_undo)(inverse)
         history.version = new_version
 
@@ -559,7 +561,8 @@ class IntentEngine:
 
 
 def _step(group: str, description: str, edits: Sequence[TextEdit], replaced: Sequence[str],
-          links: list[PhraseLink], inverse_links: list[PhraseLink]) -> UndoStep:
-    """The step that takes ``edits`` (just applied) back: its edits restore ``replaced``."""
-    tracked = [TrackedEdit(start, end, edit.text, old) for (start, end), edit, old in zip(new_ranges(edits), edits, replaced)]
+          links: list[PhraseLink], inverse_links: list[PhraseLink], covered: Sequence[list]) -> UndoStep:
+    """The step that takes ``edits`` (just applied) back: its edits restore ``replaced`` and what lay in it."""
+    tracked = [TrackedEdit(start, end, edit.text, old, list(inside))
+               for (start, end), edit, old, inside in zip(new_ranges(edits), edits, replaced, covered)]
     return UndoStep(group, description, tracked, links, inverse_links)

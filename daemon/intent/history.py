@@ -50,6 +50,7 @@ class TrackedEdit:
     end: int
     expected: str
     replacement: str
+    dependents: list = field(default_factory=list)  # what lay inside ``replacement`` (see carry)
 
 
 PhraseLink = tuple[int, int, PhraseState]  # phrase id, index of the edit that holds it, its state after
@@ -144,48 +145,95 @@ class DocumentHistory:
             phrase.text = texts[index]
             phrase.state = state
 
-    def carry(self, edits: Sequence[TextEdit], *, by_user: bool) -> None:
-        """Follow ``edits`` (sorted, validated, relative to the text before them)."""
+    def carry(self, edits: Sequence[TextEdit], *, by_user: bool) -> list[list[Dependent]]:
+        """Follow ``edits`` (sorted, validated, relative to the text before them).
+
+        Returns, per edit, what lay inside the text it replaced: a voice edit's inverse puts that text
+        back exactly, and then ``restore`` puts those ranges back where they were (a range squeezed to a
+        point cannot be recovered by mapping offsets alone).
+        """
+        covered: list[list[Dependent]] = [[] for _ in edits]
         if not edits:
-            return
+            return covered
         broken = PhraseState.LOST if by_user else PhraseState.REMOVED
         for phrase in self.phrases:
             if phrase.state is not PhraseState.PRESENT:
                 continue
+            if not by_user:
+                _note_covered(covered, edits, phrase, phrase.start, phrase.end, phrase.state, phrase.text)
             _carry_phrase(phrase, edits, broken)
-        for step in self.undo:
-            _carry_step(step, edits, by_user)
-        for step in self.redo:
-            _carry_step(step, edits, by_user)
+        for stack in (self.undo, self.redo):
+            for step in stack:
+                for tracked in step.edits:
+                    if not by_user:
+                        _note_covered(covered, edits, tracked, tracked.start, tracked.end, None, "")
+                    _carry_tracked(tracked, edits, by_user)
+        return covered
+
+    @staticmethod
+    def restore(dependents: Sequence[Dependent], start: int) -> None:
+        """Put back the ends of ranges that lay in text just restored at ``start``."""
+        for target, relative_start, relative_end, state, text in dependents:
+            if relative_start is not None:
+                target.start = start + relative_start
+            if relative_end is not None:
+                target.end = start + relative_end
+            target.end = max(target.start, target.end)
+            # Only a phrase that lay wholly inside gets its state and text back: the restored text is
+            # exactly what it was then. One cut at an edge keeps what it has become.
+            if isinstance(target, Phrase) and state is not None and relative_start is not None and relative_end is not None:
+                target.state, target.text = state, text
+
+
+# An end of a range that lay in (or at the edge of) a replaced range: the phrase or tracked edit, each
+# end's offset from the replaced range's start (None: that end lay elsewhere), and for a phrase its
+# state and text then.
+Dependent = tuple[object, "int | None", "int | None", "PhraseState | None", str]
+
+
+def _note_covered(covered: list[list[Dependent]], edits: Sequence[TextEdit], target: object, start: int, end: int,
+                  state: PhraseState | None, text: str) -> None:
+    start_done = end_done = False
+    for index, edit in enumerate(edits):
+        if edit.start > end:
+            return
+        relative_start = start - edit.start if not start_done and edit.start <= start <= edit.end else None
+        relative_end = end - edit.start if not end_done and edit.start <= end <= edit.end else None
+        if relative_start is None and relative_end is None:
+            continue
+        start_done = start_done or relative_start is not None
+        end_done = end_done or relative_end is not None
+        covered[index].append((target, relative_start, relative_end, state, text))
 
 
 def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState) -> None:
     inside = []
+    crossed = phrase.end - phrase.start != len(phrase.text)  # lost track of it: never guess
     for edit in edits:
-        if edit.start >= phrase.end and not (edit.start == edit.end == phrase.end == phrase.start):
+        if edit.start >= phrase.end:
             break
         if edit.start < phrase.end and edit.end > phrase.start:
             if edit.start >= phrase.start and edit.end <= phrase.end:
                 inside.append(TextEdit(edit.start - phrase.start, edit.end - phrase.start, edit.text))
             else:
-                phrase.state = broken  # an edit across its edge: the phrase is no longer one piece
-                return
+                crossed = True  # an edit across its edge: the phrase is no longer one piece
     new_start = map_offset(phrase.start, edits, stick_right=True)
     new_end = map_offset(phrase.end, edits)
-    if inside:
+    phrase.start, phrase.end = new_start, max(new_start, new_end)
+    if crossed:
+        phrase.state = broken
+    elif inside:
         phrase.text = apply_edits(phrase.text, inside)
         if not phrase.text.strip():
             phrase.state = broken
-    phrase.start, phrase.end = new_start, max(new_start, new_end)
 
 
-def _carry_step(step: UndoStep, edits: Sequence[TextEdit], by_user: bool) -> None:
-    for tracked in step.edits:
-        if tracked.start == tracked.end:
-            # An insertion point where voice text was just put back (redo "one" before redo "two") belongs
-            # after it; text the user typed there was written later and stays after the restored text.
-            tracked.start = tracked.end = map_offset(tracked.start, edits, stick_right=not by_user)
-        else:
-            start = map_offset(tracked.start, edits, stick_right=True)
-            end = map_offset(tracked.end, edits)
-            tracked.start, tracked.end = start, max(start, end)
+def _carry_tracked(tracked: TrackedEdit, edits: Sequence[TextEdit], by_user: bool) -> None:
+    if tracked.start == tracked.end:
+        # An insertion point where voice text was just put back (redo "one" before redo "two") belongs
+        # after it; text the user typed there was written later and stays after the restored text.
+        tracked.start = tracked.end = map_offset(tracked.start, edits, stick_right=not by_user)
+    else:
+        start = map_offset(tracked.start, edits, stick_right=True)
+        end = map_offset(tracked.end, edits)
+        tracked.start, tracked.end = start, max(start, end)
