@@ -27,6 +27,7 @@ CLASSES = {
     "sentence/paragraph/line": ["select this sentence", "delete the last sentence", "select this paragraph",
                                 "delete this line", "go to end of paragraph"],
     "document words (near)": ["select quiet", "replace quiet with calm", "insert after river"],
+    "document words (absent)": ["replace zebra with horse", "select zebra"],  # the whole search window read
     "that / undo": ["scratch that", "delete that", "cap that", "undo", "redo"],
     "modes / navigation": ["go to sleep", "go to start", "select all", "command mode"],
     "language model": ["rephrase that", "перефразируй это"],

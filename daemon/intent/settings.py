@@ -3,7 +3,7 @@
 Example (TOML)::
 
     [intent]
-    search_window = 100000        # how far from the cursor "select X" / "replace X with Y" look
+    search_window = 10000         # how far from the cursor "select X" / "replace X with Y" look
     history_limit = 100           # phrases and undo steps remembered per document
     lowercase_mid_sentence = true # drop the capital Whisper gives a segment inserted mid-sentence
     language_model = false        # true once a language model executes "rephrase that" and co.
@@ -34,7 +34,7 @@ class IntentSettings:
     """How the intent engine behaves. All fields have working defaults."""
 
     phrases: tuple[GrammarRule, ...] = ()  # the user's own rules, tried before the built-in table
-    search_window: int = 100_000  # code points each side of the cursor that document searches look at
+    search_window: int = 10_000  # code points each side of the cursor that document searches look at (a few screens)
     history_limit: int = 100  # dictated phrases and undo steps kept per document
     lowercase_mid_sentence: bool = True
     language_model: bool = False  # a language model will execute "rewrite" plans
