@@ -11,7 +11,7 @@ Language-model commands come back as intent ``rewrite`` with no edits and these 
   continue;
 * ``target``: selection | last_phrase | cursor (``continue`` writes at the cursor);
 * ``start``, ``end``: the target range in code points of the snapshot the plan was made for;
-* ``language``: for translate, the language to translate into ("en" or "ru");
+* ``lang``: for translate, the language to translate into ("en" or "ru");
 * ``utterance_language``: the language the command was said in ("en", "ru").
 
 Whoever executes it replaces [start, end) of that snapshot (or inserts at ``start`` for continue) and
@@ -46,7 +46,7 @@ COMMANDS: Mapping[str, str] = {
     "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",
     "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
     "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
-    "rewrite": "task, language", "dictate": "text",
+    "rewrite": "task, lang", "dictate": "text",
 }
 
 _REWRITE_INSTRUCTIONS = {
