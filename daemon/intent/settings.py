@@ -39,6 +39,11 @@ class IntentSettings:
     lowercase_mid_sentence: bool = True
     language_model: bool = False  # a language model will execute "rewrite" plans
 
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> "IntentSettings":
+        """The daemon's settings loader calls this for the ``[intent]`` table."""
+        return intent_settings_from_dict(table)
+
 
 def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettings:
     """Build settings from a parsed ``[intent]`` table; raises IntentSettingsError naming the bad key."""
