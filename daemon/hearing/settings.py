@@ -57,6 +57,7 @@ class RecognizerSettings:
     max_new_tokens: int | None = None
     suppress_timestamps: bool = True  # an utterance is one segment: its times come from the VAD
     initial_prompt: str | None = None
+    suppress_tokens: tuple[int, ...] = (-1,)  # -1: the model's default set
 
 
 @dataclass(frozen=True)

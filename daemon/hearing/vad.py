@@ -230,6 +230,7 @@ class VadSegmenter:
         self._key_open_requested = False
         self._key_close_requested = False
         self._peak_rms = 0.0
+        self._resume_start: int | None = None
         self._tail_ratio = 10 ** (-settings.tail_floor_db / 20)
 
     # --- controls ----------------------------------------------------------------------------------
@@ -309,6 +310,10 @@ class VadSegmenter:
             level = _rms(frame)
             self._peak_rms = max(self._peak_rms, level) if kept else self._peak_rms
             kept = kept and level >= self._peak_rms * self._tail_ratio
+            if not webrtc:
+                self._resume_start = None
+            elif self._resume_start is None:
+                self._resume_start = index
             self._step_open(index, kept, confirmed, events)
             return
         self._recent.append(frame)
@@ -355,8 +360,11 @@ class VadSegmenter:
     def _step_open(self, index: int, kept: bool, confirmed: bool, events: list[SegmenterEvent]) -> None:
         keyed = self.mode != ListenMode.ALWAYS_ON
         if kept:
-            if self._silence_run >= self._marker_frames:
-                self._gaps.append((index - self._silence_run, self._silence_run))
+            # Silero confirms a resumption a frame or two late; the gap ends where webrtcvad heard it.
+            gap_start = index - self._silence_run
+            resumed = max(gap_start, min(index, self._resume_start if self._resume_start is not None else index))
+            if resumed - gap_start >= self._marker_frames:
+                self._gaps.append((gap_start, resumed - gap_start))
             self._silence_run = 0
             self._last_speech_frame = index
             self._voiced_frames += int(confirmed)
@@ -391,7 +399,7 @@ class VadSegmenter:
         audio_end = min(now, speech_end + (0 if cut else self._tail_frames))
         used = frames[: audio_end - self._audio_start_frame]
         audio = np.concatenate(used) if used else np.zeros(0, dtype=np.int16)
-        parts = self._parts(audio, speech_end)
+        parts = self._parts(audio, speech_end, end_s)
         pause_before = (self._speech_start_frame - self._previous_end_frame) * fs
         utterance = SegmentedUtterance(
             index=self._utterances,
@@ -421,7 +429,7 @@ class VadSegmenter:
             end -= window
         return (index * self._frame_samples + end) / SAMPLE_RATE
 
-    def _parts(self, audio: np.ndarray, speech_end: int) -> tuple[UtterancePart, ...]:
+    def _parts(self, audio: np.ndarray, speech_end: int, end_s: float) -> tuple[UtterancePart, ...]:
         fs, n = self._frame_s, self._frame_samples
         parts: list[UtterancePart] = []
         cursor = self._audio_start_frame
@@ -433,7 +441,8 @@ class VadSegmenter:
                 parts.append(SpeechAudio(speech, cursor * fs))
             parts.append(Silence(gap_frames * fs, gap_start * fs))
             cursor = gap_start + gap_frames
-        rest = audio[(cursor - self._audio_start_frame) * n : (speech_end - self._audio_start_frame) * n]
+        end_sample = int(round(end_s * SAMPLE_RATE)) - self._audio_start_frame * n
+        rest = audio[(cursor - self._audio_start_frame) * n : end_sample]
         if len(rest):
             parts.append(SpeechAudio(rest, cursor * fs))
         return tuple(parts)
