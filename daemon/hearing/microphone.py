@@ -54,6 +54,7 @@ class MicrophoneService:
         self._muted = asyncio.Event()
         self._wake = asyncio.Event()
         self._reported_overflows = 0
+        self._last_problem = ""
 
     @property
     def listen_state(self) -> ListenState:
@@ -122,7 +123,8 @@ class MicrophoneService:
             except asyncio.CancelledError:
                 raise
             except NoAudioDevice as error:
-                first = self.state != MicrophoneState.NO_AUDIO or self.detail != str(error)
+                first = self._last_problem != str(error)
+                self._last_problem = str(error)
                 self.state = MicrophoneState.NO_AUDIO
                 self.detail = str(error)
                 if first:
@@ -149,6 +151,7 @@ class MicrophoneService:
                     return
                 if self.state != MicrophoneState.LISTENING:
                     self.state = MicrophoneState.LISTENING
+                    self._last_problem = ""
                     self.detail = getattr(source, "name", "")
                     self._notify(NoticeLevel.INFO, "microphone-listening", f"Listening on {self.detail}.", ListenState.LISTENING)
                 yield chunk

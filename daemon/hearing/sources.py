@@ -66,7 +66,7 @@ def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
         divisor = gcd(int(sample_rate), SAMPLE_RATE)
         audio = resample_poly(audio, SAMPLE_RATE // divisor, int(sample_rate) // divisor).astype(np.float32)
-    return np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16)
+    return np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def read_audio_file(path: str | Path) -> np.ndarray:
