@@ -205,6 +205,8 @@ class VadSegmenter:
         self._pre_roll_frames = settings.pre_roll_ms // settings.frame_ms
         self._min_speech_frames = max(1, -(-settings.min_speech_ms // settings.frame_ms))
         self._hangover_frames = max(1, -(-settings.hangover_ms // settings.frame_ms))
+        self._hangover_s = settings.hangover_ms / 1000
+        self._speech_end_s = 0.0
         self._marker_frames = max(1, -(-settings.min_silence_marker_ms // settings.frame_ms))
         self._max_frames = int(settings.max_utterance_s / self._frame_s)
         self._tail_frames = min(self._hangover_frames, max(1, 200 // settings.frame_ms))
@@ -349,6 +351,7 @@ class VadSegmenter:
         self._audio_start_frame = audio_start
         self._speech_start_frame = speech_start
         self._last_speech_frame = speech_start
+        self._speech_end_s = (now + 1) * self._frame_s
         self._silence_run = 0
         self._voiced_frames = 0
         self._gaps = []
@@ -368,12 +371,13 @@ class VadSegmenter:
             self._silence_run = 0
             self._last_speech_frame = index
             self._voiced_frames += int(confirmed)
+            self._speech_end_s = self._refine_end(self._frames[-1], index)
         else:
             self._silence_run += 1
         if self._key_close_requested:
             self._key_close_requested = False
             self._close(events, cut=False)
-        elif not keyed and self._silence_run >= self._hangover_frames:
+        elif not keyed and self._silence_run and (index + 1) * self._frame_s - self._speech_end_s >= self._hangover_s - 1e-9:
             self._close(events, cut=False)
         elif index + 1 - self._audio_start_frame >= self._max_frames:
             self._close(events, cut=True)
