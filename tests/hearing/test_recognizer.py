@@ -98,7 +98,27 @@ async def test_front_end_streams_boundaries_partials_and_finals(tiny_recognizer_
     hearing: Hearing = front  # the daemon's seam
     assert callable(hearing.stream)
     scene = compose([0.5, clips["fox"], 0.9, clips["ru_delete"], 0.9, clips["scratch"], 0.8])
-    events = [event async for event in front.stream(paced(scene.audio, pause_s=0.03))]
+    got_interim = asyncio.Event()
+
+    async def live():
+        # Like a speaker who is still talking: halfway through the first sentence, time passes (up to
+        # 20 s) until an interim transcript has come out, whatever the load on the machine.
+        middle = int((scene.spans[0][0] + scene.spans[0][1]) / 2 * 16000)
+        async for chunk in paced(scene.audio[:middle], pause_s=0.01):
+            yield chunk
+        for _ in range(200):
+            if got_interim.is_set():
+                break
+            yield np.zeros(0, dtype=np.int16).tobytes()
+            await asyncio.sleep(0.1)
+        async for chunk in paced(scene.audio[middle:], pause_s=0.0):
+            yield chunk
+
+    events = []
+    async for event in front.stream(live()):
+        events.append(event)
+        if isinstance(event, HeardTranscript) and not event.transcript.final:
+            got_interim.set()
     started = [e for e in events if isinstance(e, SpeechStarted)]
     ended = [e for e in events if isinstance(e, SpeechEnded)]
     finals = [e for e in events if isinstance(e, HeardTranscript) and e.transcript.final]
