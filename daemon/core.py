@@ -223,7 +223,7 @@ class DaemonCore:
                                    document.text if document is not None else "",
                                    document.selection if document is not None else None)
 
-        if document is None or not plan.edits:
+        if document is None or not _changes_editor(plan, snapshot):
             if snapshot is not None and act:
                 self.planner_call("applied", snapshot, plan, snapshot.version)
             if document is None and document_id and plan.edits:
@@ -254,10 +254,17 @@ class DaemonCore:
             if replanned is None:
                 return result(False, "The planner failed while re-planning; see the daemon's log.")
             plan = replanned
-            if not plan.edits:
+            if not _changes_editor(plan, snapshot):
                 self.planner_call("applied", snapshot, plan, snapshot.version)
                 return result(True, plan.message)
         message = (f"The document kept changing; the edit was dropped after {len(sent)} attempts "
                    f"(\"{utterance.text[:60]}\" is kept in the daemon's recent transcripts).")
         session.notice(NoticeLevel.WARNING, "edit-dropped", message, document_id)
         return result(False, message)
+
+
+def _changes_editor(plan: EditPlan, snapshot) -> bool:
+    """Whether the plan needs a batch: edits, or only a new selection ("go to end", "select that")."""
+    if plan.edits:
+        return True
+    return snapshot is not None and plan.selection_after is not None and plan.selection_after != snapshot.selection

@@ -29,6 +29,8 @@ from typing import Any, Mapping
 
 from pushkin.proto.endpoint import default_config_path
 
+from .intent.settings import IntentSettings
+
 
 class SettingsError(ValueError):
     """A settings file or override that cannot be used; the message names the key and what is wrong."""
@@ -65,6 +67,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     edits: EditSettings = field(default_factory=EditSettings)
+    intent: IntentSettings = field(default_factory=IntentSettings)
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:
@@ -103,7 +106,14 @@ def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
         if dataclasses.is_dataclass(expected):
             if not isinstance(value, Mapping):
                 raise SettingsError(f"{where}.{key}: expected a table [{key}]")
-            values[key] = _build(expected, value, f"{where}.{key}" if where else key)
+            if hasattr(expected, "from_table"):
+                # A section with its own parser (patterns, nested tables): its errors name the key at fault.
+                try:
+                    values[key] = expected.from_table(value)
+                except ValueError as error:
+                    raise SettingsError(str(error)) from None
+            else:
+                values[key] = _build(expected, value, f"{where}.{key}" if where else key)
         else:
             values[key] = _check_value(f"{where}.{key}" if where else key, expected, value)
     return cls(**values)
@@ -127,7 +137,14 @@ def apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Setting
         section = getattr(settings, section_name)
         if isinstance(value, str) and typing.get_type_hints(type(section)).get(key) is not str:
             value = _parse_override(value)
-        updated = _build(type(section), {**dataclasses.asdict(section), key: value}, section_name)
+        if hasattr(type(section), "from_table"):
+            hints = typing.get_type_hints(type(section))
+            if key not in hints or dataclasses.is_dataclass(hints[key]) or typing.get_origin(hints[key]) is not None:
+                raise SettingsError(f"override {dotted!r}: only plain keys of [{section_name}] can be set from the "
+                                    "command line; put the rest in the config file")
+            updated = dataclasses.replace(section, **{key: _check_value(dotted, hints[key], value)})
+        else:
+            updated = _build(type(section), {**dataclasses.asdict(section), key: value}, section_name)
         settings = dataclasses.replace(settings, **{section_name: updated})
     return settings
 

@@ -115,7 +115,9 @@ def _serve(args) -> int:
         settings = load_settings(args.config, overrides)
     except SettingsError as error:
         return _fail(f"settings: {error}", 2)
-    daemon = Daemon(settings)
+    from pushkin.daemon.intent import IntentEngine
+
+    daemon = Daemon(settings, planner=IntentEngine(settings.intent))
 
     async def run() -> None:
         await daemon.start()
