@@ -40,13 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         editor.wait_connected()
         buffer = editor.nvim.current.buffer
-        # Neovim stamps the moment the text lands in the buffer (on_bytes runs inside the change) with
+        # The intent engine formats dictation (a capital at the start of the text): words are matched
+        # case-insensitively. Neovim stamps the moment the text lands in the buffer (on_bytes runs inside the change) with
         # vim.loop.hrtime(), the same CLOCK_MONOTONIC as time.monotonic_ns(): no busy polling from here,
         # which on a loaded 2-core machine would steal the CPU from what is measured.
         editor.lua("""
             _G.bench_seen = nil
             vim.api.nvim_buf_attach(0, false, { on_bytes = function()
-                if _G.bench_seen == nil and _G.bench_word and vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]:find(_G.bench_word, 1, true) then
+                if _G.bench_seen == nil and _G.bench_word and vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]:lower():find(_G.bench_word, 1, true) then
                     _G.bench_seen = vim.loop.hrtime()
                 end
             end })
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             response = daemon.stub.SendUtterance(pb.SendUtteranceRequest(text=word, timeout_s=5), timeout=10)
             answered = time.monotonic_ns()
             seen = editor.lua("return _G.bench_seen")
-            if not response.applied or seen is None or word not in buffer[0]:
+            if not response.applied or seen is None or word not in buffer[0].lower():
                 raise SystemExit(f"utterance {i} did not reach the buffer: applied={response.applied} seen={seen} text={buffer[0]!r} {response.message}")
             if i >= args.warmup:
                 to_buffer.append((seen - start) / 1e6)
