@@ -82,6 +82,7 @@ def test_settings_from_toml_and_yaml(tmp_path):
     yaml = tmp_path / "config.yaml"
     yaml.write_text("persona:\n  embedding_model: /models/e5\n  min_paragraph_chars: 20\n", encoding="utf-8")
     assert load_persona_settings(yaml) == PersonaSettings(embedding_model="/models/e5", min_paragraph_chars=20)
+    assert PersonaSettings.from_table({"top_k": 4}) == PersonaSettings(top_k=4)
     other = tmp_path / "other.toml"
     other.write_text("[daemon]\nsocket = 'x'\n", encoding="utf-8")
     assert load_persona_settings(other) == PersonaSettings()
