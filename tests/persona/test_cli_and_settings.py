@@ -43,6 +43,8 @@ def test_index_then_show(tmp_path, monkeypatch, capsys, minilm):
     assert "embedding model: all-MiniLM-L6-v2" in out
     assert "mean sentence length" in out and "MTLD" in out and "Cyrillic share" in out
     assert str(folder / "journal.md") in out
+    typical = out.split("most typical paragraphs (closest to the mean persona):\n")[1].split("largest documents")[0]
+    assert len(typical.strip().splitlines()) == 3
 
 
 def test_index_uses_the_config_folders_and_store(tmp_path, capsys, minilm):
