@@ -16,6 +16,7 @@ import itertools
 import logging
 import time
 from dataclasses import replace
+from typing import Protocol
 
 from pushkin.proto.types import (
     Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, Hello, Intent, IntentKind, IntentMode, ListenMode,
@@ -36,6 +37,19 @@ class TooManyEditors(RuntimeError):
     pass
 
 
+class ListeningControls(Protocol):
+    """What SetListening moves besides the core's own modes: the speech front end and the microphone."""
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        """Always-on VAD, push-to-talk or toggle boundaries."""
+
+    def key(self, pressed: bool) -> None:
+        """The push-to-talk / toggle key went down (True) or up (False)."""
+
+    def set_muted(self, muted: bool) -> None:
+        """Close (True) or reopen (False) the microphone."""
+
+
 class DaemonCore:
     def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = ()):
         self.settings = settings
@@ -49,6 +63,8 @@ class DaemonCore:
             maxlen=settings.limits.recent_transcripts)
         self.utterances = 0
         self.listen_address = ""
+        self.controls: ListeningControls | None = None  # set by the Listener when the daemon can hear
+        self.audio_problem = ""  # why the microphone cannot deliver audio ("" when it can, or is not used)
         self.started = time.monotonic()
         self._session_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
@@ -59,6 +75,12 @@ class DaemonCore:
 
     @property
     def listen_state(self) -> ListenState:
+        """What editors see: the user's state (``modes``), or NO_AUDIO while the microphone is missing.
+
+        The planner sees ``modes`` only, so "wake up" typed while there is no microphone still works.
+        """
+        if self.audio_problem and self.modes.listen_state is not ListenState.MUTED:
+            return ListenState.NO_AUDIO
         return self.modes.listen_state
 
     # ---- sessions and focus -----------------------------------------------------------------------
@@ -127,7 +149,8 @@ class DaemonCore:
                       key_pressed: bool | None = None, intent_mode: IntentMode | None = None) -> None:
         """Change modes and tell every editor. A key press/release acts per the listen mode: push-to-talk
         listens while pressed (muted otherwise); toggle switches between listening and muted."""
-        before = (self.modes, self.listen_mode)
+        before = (self.modes, self.listen_mode, self.listen_state)
+        self._move_controls(state, mode, key_pressed)
         if mode is not None:
             self.listen_mode = mode
             if mode is ListenMode.PUSH_TO_TALK and state is None and key_pressed is None:
@@ -143,13 +166,51 @@ class DaemonCore:
         if intent_mode is not None:
             modes = replace(modes, intent_mode=intent_mode)
         self.modes = modes
-        if (self.modes, self.listen_mode) != before:
+        if (self.modes, self.listen_mode, self.listen_state) != before:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
+    def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
+        """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
+        microphone: push-to-talk and toggle keep it open between presses so the first word is not lost."""
+        if self.controls is None:
+            return
+        try:
+            if mode is not None:
+                self.controls.set_listen_mode(mode)
+            if state is ListenState.MUTED:
+                self.controls.set_muted(True)
+            elif state is not None or key_pressed:
+                self.controls.set_muted(False)
+            if key_pressed is not None:
+                self.controls.key(key_pressed)
+        except Exception:  # the transport must answer even if hearing misbehaves
+            log.exception("the listening controls failed")
+
+    def audio_changed(self, problem: str) -> None:
+        """The microphone became unavailable (``problem`` says why) or available again (``""``)."""
+        self.audio_problem = problem
+
+    def set_component(self, component: Component) -> None:
+        """Add or replace the status line of one component (by name)."""
+        for index, known in enumerate(self.components):
+            if known.name == component.name:
+                self.components[index] = component
+                return
+        self.components.append(component)
+
+    def transcript_heard(self, transcript: Transcript) -> None:
+        """A transcript from speech: interim ones to editors that asked for them, finals to all and to status."""
+        if transcript.final and transcript.text:
+            self.recent_transcripts.append(transcript)
+        self.broadcast_transcript(transcript)
+
     def broadcast_notice(self, level: NoticeLevel, code: str, message: str, document_id: str = "") -> None:
+        self.broadcast(StatusNotice(level, code, message, self.listen_state, document_id))
+
+    def broadcast(self, notice: StatusNotice) -> None:
         for session in list(self.sessions.values()):
-            session.send(StatusNotice(level, code, message, self.listen_state, document_id))
+            session.send(notice)
 
     def broadcast_transcript(self, transcript: Transcript) -> None:
         for session in list(self.sessions.values()):
@@ -215,7 +276,9 @@ class DaemonCore:
         if plan is None:
             return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
         if plan.modes is not None and act:
-            self.set_listening(state=plan.modes.listen_state, intent_mode=plan.modes.intent_mode)
+            # Only a change is passed on: the same state again must not reopen or close the microphone.
+            changed = plan.modes.listen_state if plan.modes.listen_state is not self.modes.listen_state else None
+            self.set_listening(state=changed, intent_mode=plan.modes.intent_mode)
         sent: list[SentBatch] = []
 
         def result(applied: bool, message: str) -> UtteranceResult:

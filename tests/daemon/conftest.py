@@ -25,7 +25,12 @@ def short_dir():
 
 
 def unix_settings(folder: Path, **sections) -> Settings:
+    """Settings for a test daemon on ``folder``/d.sock. The microphone is off: a test never opens the
+    machine's sound card (a test that wants the microphone loop passes its own audio source)."""
     settings = Settings()
+    settings = dataclasses.replace(settings, hearing=dataclasses.replace(
+        settings.hearing, preload=False,
+        microphone=dataclasses.replace(settings.hearing.microphone, enabled=False)))
     settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, listen=f"unix://{folder}/d.sock"))
     for name, values in sections.items():
         settings = dataclasses.replace(settings, **{name: dataclasses.replace(getattr(settings, name), **values)})
