@@ -75,11 +75,10 @@ class DaemonCore:
 
     @property
     def listen_state(self) -> ListenState:
-        """What editors see: the user's state (``modes``), or NO_AUDIO while the microphone is missing.
-
-        The planner sees ``modes`` only, so "wake up" typed while there is no microphone still works.
-        """
-        if self.audio_problem and self.modes.listen_state is not ListenState.MUTED:
+        """What editors see: the user's state (``modes``), but NO_AUDIO for LISTENING while the microphone is
+        missing (sleeping and muted are the user's choices and stay visible; the microphone's own line in
+        the status says why it is missing). The planner sees ``modes`` only."""
+        if self.audio_problem and self.modes.listen_state is ListenState.LISTENING:
             return ListenState.NO_AUDIO
         return self.modes.listen_state
 

@@ -244,8 +244,9 @@ class AudioFeed:
                     self.problem = "AudioStart may be sent only once, as the first message; then pcm chunks"
                     break
                 check_pcm_chunk(message.pcm)
-                if message.pcm:
-                    await self.queue.put(bytes(message.pcm))
+                # Empty chunks go through too: a client may send them as a heartbeat while it has no audio,
+                # and they let the front end hand out what it has ready (an interim transcript).
+                await self.queue.put(bytes(message.pcm))
         except asyncio.CancelledError:
             raise
         except BadAudioFormat as problem:
