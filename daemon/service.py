@@ -170,12 +170,12 @@ class PushkinService(pb_grpc.PushkinServicer):
         try:
             check_audio_start(start.sample_rate, start.channels, start.sample_width)
         except BadAudioFormat as problem:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(problem))
+            await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, str(problem))
         if self.hearing is None:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
-                                "no recognizer is configured in this daemon, so StreamAudio cannot transcribe; "
-                                "start the daemon with a speech front end (see the README's Hearing section), or "
-                                "send text with SendUtterance (`pushkin say`)")
+            await _refuse(context, messages, grpc.StatusCode.FAILED_PRECONDITION,
+                          "no recognizer is configured in this daemon, so StreamAudio cannot transcribe; "
+                          "start the daemon with a speech front end (see the README's Hearing section), or "
+                          "send text with SendUtterance (`pushkin say`)")
         feed = AudioFeed(self.core.settings.limits.audio_queue_chunks)
         feeder = asyncio.create_task(feed.run(messages), name="audio-feeder")
         failure = ""
@@ -193,7 +193,7 @@ class PushkinService(pb_grpc.PushkinServicer):
         finally:
             feeder.cancel()
         if feed.problem:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, feed.problem)
+            await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, feed.problem)
         if failure:
             await context.abort(grpc.StatusCode.INTERNAL, failure)
 
@@ -262,6 +262,30 @@ class AudioFeed:
             if chunk is None:
                 return
             yield chunk
+
+
+REFUSAL_DRAIN_S = 2.0
+
+
+async def _refuse(context, messages, code: grpc.StatusCode, message: str) -> None:
+    """End a StreamAudio call with ``code``, after the client has stopped sending (or 2 s at most).
+
+    An aio client that is still writing when the status arrives reports INTERNAL "Internal error from
+    Core" instead of our message (grpc/grpc#36066), so what the client sent meanwhile is read and
+    dropped first: the wait costs no memory, and the client gets the reason it needs.
+    """
+
+    async def drain() -> None:
+        async for _ in messages:
+            pass
+
+    try:
+        await asyncio.wait_for(drain(), REFUSAL_DRAIN_S)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a timeout or a broken stream: refuse now either way
+        pass
+    await context.abort(code, message)
 
 
 def _fatal(code: ErrorCode, message: str) -> pb.DaemonMessage:
