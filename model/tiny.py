@@ -141,3 +141,64 @@ def build_tiny_gemma(folder: str | Path, options: TinyGemmaOptions = TinyGemmaOp
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass(frozen=True)
+class TinyAdapterSpec:
+    """One random adapter for the tiny registry."""
+
+    name: str
+    kind: str  # "persona" | "audio" | "task"
+    rank: int
+    task: str = ""
+
+
+TINY_ADAPTERS = (
+    TinyAdapterSpec("writer", "persona", 4),
+    TinyAdapterSpec("speech", "audio", 8),
+    TinyAdapterSpec("rewrite", "task", 4, task="rewrite"),
+    TinyAdapterSpec("continue", "task", 2, task="continue"),
+)
+
+
+def build_tiny_registry(base_folder: str | Path, root: str | Path, specs: tuple[TinyAdapterSpec, ...] = TINY_ADAPTERS,
+                        *, whisper_width: int = 32, seed: int = 1) -> Path:
+    """Save random LoRA adapters for the tiny base in the registry format under ``root``; returns ``root``.
+
+    The LoRA ``B`` matrices are random (PEFT's default makes them zero, which would change nothing), so
+    every adapter visibly changes the outputs. The audio adapter also gets a random projector (from
+    ``whisper_width``-wide frames) and silence vectors. The base is loaded through :func:`load_base`.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from pushkin.audio_lora.projector import AudioProjector, ProjectorConfig, SilenceEmbedding
+
+    from .loading import LoadOptions, load_base
+    from .registry import AdapterKind, AdapterManifest, save_adapter
+    from .speech import AudioParts, save_audio_parts
+
+    root = Path(root)
+    loaded = load_base(LoadOptions(model=str(base_folder), device="cpu", dtype="float32"))
+    torch.manual_seed(seed)
+    peft = None
+    for spec in specs:
+        manifest = AdapterManifest(spec.name, AdapterKind(spec.kind), base_model=str(base_folder), rank=spec.rank,
+                                   task=spec.task, description="random weights, for tests")
+        config = LoraConfig(r=spec.rank, lora_alpha=spec.rank, target_modules=list(LORA_TARGETS),
+                            init_lora_weights=False)
+        if peft is None:
+            peft = get_peft_model(loaded.model, config, adapter_name=manifest.peft_name)
+        else:
+            peft.add_adapter(manifest.peft_name, config)
+        folder = root / f"{spec.kind}-{spec.name}"
+        save_adapter(peft, manifest.peft_name, folder, manifest)
+        if manifest.kind is AdapterKind.AUDIO:
+            hidden = loaded.hidden_size
+            parts = AudioParts(AudioProjector(ProjectorConfig(input_dim=whisper_width, output_dim=hidden)),
+                               SilenceEmbedding(tokens.SILENCE_BUCKETS_S, hidden))
+            save_audio_parts(folder, parts)
+    return root
