@@ -202,3 +202,30 @@ def build_tiny_registry(base_folder: str | Path, root: str | Path, specs: tuple[
                                SilenceEmbedding(tokens.SILENCE_BUCKETS_S, hidden))
             save_audio_parts(folder, parts)
     return root
+
+
+@dataclass(frozen=True)
+class TinySetup:
+    """Folders of a tiny text checkpoint, a tiny image-text checkpoint and a registry of tiny adapters."""
+
+    base: Path
+    multimodal: Path
+    adapters: Path
+    whisper_width: int = 32
+
+
+_CACHED: dict[str, TinySetup] = {}
+
+
+def cached_tiny_setup(root: str | Path | None = None) -> TinySetup:
+    """Build the tiny checkpoints and adapters once per process (tests share them across folders)."""
+    import tempfile
+
+    key = str(root)
+    if key not in _CACHED:
+        folder = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="pushkin-tiny-lm-"))
+        base = build_tiny_gemma(folder / "base")
+        multimodal = build_tiny_gemma(folder / "multimodal", multimodal=True)
+        adapters = build_tiny_registry(base, folder / "adapters")
+        _CACHED[key] = TinySetup(base, multimodal, adapters)
+    return _CACHED[key]
