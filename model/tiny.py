@@ -131,10 +131,10 @@ def build_tiny_gemma(folder: str | Path, options: TinyGemmaOptions = TinyGemmaOp
         model = Gemma3ForConditionalGeneration(config)
     else:
         model = Gemma3ForCausalLM(text_config)
-    # Random init gives tiny weights and near-uniform logits; a wider embedding spread makes outputs
-    # depend visibly on the input (and on adapters) in tests.
+    # Random init gives tiny embeddings and near-uniform logits; a wider spread (but not so wide that the
+    # tied head only repeats the last token) makes outputs depend visibly on the input and the adapters.
     with torch.no_grad():
-        model.get_input_embeddings().weight.normal_(0.0, 1.0)
+        model.get_input_embeddings().weight.normal_(0.0, 0.25)
     model.generation_config.bos_token_id = text_config.bos_token_id
     model.generation_config.eos_token_id = text_config.eos_token_id
     model.generation_config.pad_token_id = text_config.pad_token_id
