@@ -148,9 +148,8 @@ class RewriteRunner:
         pieces: list[str] = []
         try:
             while True:
-                try:
-                    piece = await asyncio.to_thread(handle.next_item)
-                except StopIteration:
+                piece = await asyncio.to_thread(handle.next_item)
+                if piece is StreamHandle.END:
                     break
                 pieces.append(piece)
                 if on_partial is not None:
