@@ -60,7 +60,7 @@ class Daemon:
     utterances for StreamAudio — without it StreamAudio answers FAILED_PRECONDITION."""
 
     def __init__(self, settings: Settings | None = None, planner: EditPlanner | None = None,
-                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = ()):
+                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = (), rewriter=None):
         self.settings = settings or Settings()
         self.planner = planner if planner is not None else InsertAtCursor()
         self.hearing = hearing
@@ -69,7 +69,10 @@ class Daemon:
                                     type(hearing).__name__ if hearing is not None else
                                     "no recognizer configured: StreamAudio is unavailable"),
                           Component("planner", "ready", type(self.planner).__name__))
-        self.core = DaemonCore(self.settings, self.planner, components=components)
+            if rewriter is not None:
+                components += (Component("language-model", "ready", f"{self.settings.model.model} "
+                                         "(loads on the first rewrite)"),)
+        self.core = DaemonCore(self.settings, self.planner, components=components, rewriter=rewriter)
         self.state = DaemonState.CREATED
         self.address: Address | None = None
         self.token: str | None = None

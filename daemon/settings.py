@@ -30,6 +30,7 @@ from typing import Any, Mapping
 from pushkin.proto.endpoint import default_config_path
 
 from .intent.settings import IntentSettings
+from .model_settings import ModelSettings
 
 
 class SettingsError(ValueError):
@@ -68,6 +69,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     edits: EditSettings = field(default_factory=EditSettings)
     intent: IntentSettings = field(default_factory=IntentSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:

@@ -117,7 +117,18 @@ def _serve(args) -> int:
         return _fail(f"settings: {error}", 2)
     from pushkin.daemon.intent import IntentEngine
 
-    daemon = Daemon(settings, planner=IntentEngine(settings.intent))
+    rewriter = None
+    if settings.model.enabled:
+        import dataclasses
+
+        from pushkin.daemon.rewrite import RewriteError, build_rewriter
+
+        try:
+            rewriter = build_rewriter(settings.model)
+        except RewriteError as error:
+            return _fail(f"settings: {error}", 2)
+        settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
+    daemon = Daemon(settings, planner=IntentEngine(settings.intent), rewriter=rewriter)
 
     async def run() -> None:
         await daemon.start()
