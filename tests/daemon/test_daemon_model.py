@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 
 from pushkin.clients.daemon_client import DaemonClient
+from pushkin.clients.editor import BatchHandled
 from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.rewrite import RewriteExecutor, RewriteRunner
 from pushkin.daemon.server import Daemon
 from pushkin.model.rewrite import RewriteOptions
 from pushkin.model.worker import ModelWorker
-from pushkin.proto.types import Proposal
+from pushkin.proto.types import Proposal, ProposalDecision
 
 from .conftest import connect_editor, unix_settings
 
@@ -66,6 +68,22 @@ async def test_an_editor_with_proposals_previews_and_accepts_by_voice(model_daem
         assert "accept" in again.message
         rejected = await client.say("reject")
         assert not rejected.batches and buffer.text == dictated
+    await editor.close()
+
+
+async def test_the_editor_accepts_a_proposal_itself(model_daemon):
+    editor, buffer, recorder = await connect_editor(model_daemon.address, text="", capabilities=("proposals",))
+    async with DaemonClient(model_daemon.address) as client:
+        assert (await client.say("the sea was calm")).applied
+        dictated = buffer.text
+        await client.say("make that more formal")
+        proposal = await recorder.wait_for(lambda e: isinstance(e, Proposal))
+        assert await editor.send(ProposalDecision(proposal.proposal_id, True))
+        handled = await recorder.wait_for(lambda e: isinstance(e, BatchHandled) and e.batch.edits == proposal.edits)
+        assert handled.result.outcome.value == "applied" and buffer.text != dictated
+        assert await editor.send(ProposalDecision(proposal.proposal_id, True))  # decided already: an error, no edit
+        await asyncio.sleep(0.1)
+        assert len([e for e in recorder.events if isinstance(e, BatchHandled)]) == 2
     await editor.close()
 
 
