@@ -55,7 +55,12 @@ def main(argv=None) -> int:
             adapters = build_tiny_registry(base, f"{folder}/{label[:5]}-adapters")
             for adapters_label, merge, mode in (("none", False, None), ("3 stacked", False, Mode.REWRITE),
                                                 ("3 merged", True, Mode.REWRITE)):
-                lm = ComposedModel(load_base(LoadOptions(model=str(base))), AdapterRegistry(adapters), merge=merge)
+                loaded = load_base(LoadOptions(model=str(base)))
+                with torch.no_grad():
+                    # A random model tends to repeat its last token; looping on a special token would decode to
+                    # no text at all. Zeroed rows make special tokens unlikely and never self-repeating.
+                    loaded.model.get_input_embeddings().weight[loaded.tokenizer.all_special_ids] = 0.0
+                lm = ComposedModel(loaded, AdapterRegistry(adapters), merge=merge)
                 if mode is None:
                     lm.peft.base_model.set_adapter([])
                 else:

@@ -132,3 +132,24 @@ def test_worker_reports_a_failed_load_and_retries():
         assert worker.status().state is WorkerState.READY
     finally:
         worker.shutdown()
+
+
+def test_bytes_that_never_form_a_character_still_stream(composed):
+    """Byte-level BPE can emit lone continuation bytes; the stream must not wait for them forever."""
+    tokenizer = composed.tokenizer
+    lone = tokenizer.convert_tokens_to_ids("½")  # the byte 0xBD alone: never valid UTF-8
+    assert tokenizer.decode([lone]) == "\ufffd"
+
+    class RepeatsOneToken:
+        """A model whose logits always pick ``lone``: the real decode loop drives it."""
+
+        def __call__(self, input_ids=None, inputs_embeds=None, past_key_values=None, **kwargs):
+            length = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+            logits = torch.zeros(1, length, len(tokenizer))
+            logits[..., lone] = 1.0
+            return type("Out", (), {"logits": logits, "past_key_values": past_key_values})()
+
+    pieces = list(stream_text(RepeatsOneToken(), tokenizer, input_ids=composed.encode("x"),
+                              options=SamplingOptions(max_new_tokens=12, temperature=0), stop_ids=()))
+    assert len(pieces) > 1  # streamed as it came, not held back to the end
+    assert "".join(pieces) == tokenizer.decode([lone] * 12)
