@@ -5,8 +5,8 @@ For each shape, the same 200-token prompt is run three ways:
   stream    — pushkin's ComposedModel.stream (tokenizing, composing adapters, the decode loop, min-p
               sampling, incremental detokenizing), called directly;
   worker    — the same through the ModelWorker thread and its queue (what the daemon does).
-Each with no adapters, three stacked adapters, and the three pre-merged (cat). Figures are medians; the
-stream and worker paths count text pieces, about one per token (a character split across tokens waits).
+Each with no adapters, three stacked adapters, and the three pre-merged (cat). Figures are medians; time to
+first token is to the first text piece on the stream and worker paths.
 
     .venv/bin/python bench/bench_lm_cpu.py [--threads N] [--tokens 64] [--repeats 5]
 """
@@ -70,18 +70,20 @@ def main(argv=None) -> int:
                 ids = lm.encode(prompt)[:, :200]
 
                 def raw():
-                    return _timed(lambda: stream_token_ids(lm.model, input_ids=ids, options=options, stop_ids=()))
+                    return _timed(lambda: stream_token_ids(lm.model, input_ids=ids, options=options, stop_ids=()),
+                                  args.tokens)
 
                 def stream():
                     if mode is not None:
                         lm.compose(mode, "rephrase")
-                    return _timed(lambda: lm.stream(prompt, options, stop_ids=()))
+                    return _timed(lambda: lm.stream(prompt, options, stop_ids=()), args.tokens)
 
                 worker = ModelWorker(lambda progress: lm)
                 worker.load().result()
 
                 def through_worker():
-                    return _timed(lambda: iter(worker.stream(lambda model, cancel: model.stream(prompt, options, cancel, stop_ids=()))))
+                    return _timed(lambda: iter(worker.stream(
+                        lambda model, cancel: model.stream(prompt, options, cancel, stop_ids=()))), args.tokens)
 
                 for path, run in (("raw", raw), ("stream", stream), ("worker", through_worker)):
                     run()  # warm up
@@ -93,8 +95,12 @@ def main(argv=None) -> int:
     return 0
 
 
-def _timed(start):
-    """(seconds to the first item, items per second after it) for one run of the iterator ``start()``."""
+def _timed(start, tokens: int):
+    """(seconds to the first item, tokens per second after it) for one run of the iterator ``start()``.
+
+    With no stop ids, every run generates exactly ``tokens`` tokens; the text paths yield fewer pieces when
+    bytes wait for the rest of a character, so the rate counts tokens, not pieces.
+    """
     began = time.perf_counter()
     first = None
     count = 0
@@ -105,7 +111,7 @@ def _timed(start):
     end = time.perf_counter()
     if first is None:
         return float("nan"), 0.0
-    return first - began, (count - 1) / (end - first) if count > 1 and end > first else 0.0
+    return first - began, (tokens - 1) / (end - first) if end > first else 0.0
 
 
 if __name__ == "__main__":
