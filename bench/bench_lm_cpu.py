@@ -103,9 +103,7 @@ def _timed(start, tokens: int):
     """
     began = time.perf_counter()
     first = None
-    count = 0
     for _ in start():
-        count += 1
         if first is None:
             first = time.perf_counter()
     end = time.perf_counter()
