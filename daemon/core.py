@@ -19,8 +19,8 @@ from dataclasses import replace
 from typing import Protocol
 
 from pushkin.proto.types import (
-    Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, Hello, Intent, IntentKind, IntentMode, ListenMode,
-    ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
+    Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
+    ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
 )
 
 from .planning import EditPlan, EditPlanner, Modes, Utterance
@@ -51,9 +51,13 @@ class ListeningControls(Protocol):
 
 
 class DaemonCore:
-    def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = ()):
+    def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = (),
+                 rewriter=None):
         self.settings = settings
         self.planner = planner
+        # Executes the planner's "rewrite" plans with the language model (pushkin.daemon.rewrite.RewriteExecutor);
+        # None: no model is configured and rewrite plans carry the planner's message only.
+        self.rewriter = rewriter
         self.sessions: dict[str, EditorSession] = {}
         self.focus: tuple[str, str] | None = None  # (session id, document id) that receives dictation
         self.modes = Modes()
@@ -141,6 +145,27 @@ class DaemonCore:
             getattr(self.planner, method)(*args)
         except Exception:
             log.exception("the planner failed in %s", method)
+        if self.rewriter is not None and method in ("document_changed", "document_closed"):
+            try:  # pending proposals follow the text too
+                getattr(self.rewriter, method)(*args)
+            except Exception:
+                log.exception("the rewriter failed in %s", method)
+
+    def proposal_decided(self, session: EditorSession, decision) -> None:
+        """An editor accepted or rejected a Proposal: decide it like the spoken "accept"/"reject"."""
+        if self.rewriter is None:
+            session.error(ErrorCode.BAD_MESSAGE,
+                          f"no proposal {decision.proposal_id} is open (no language model is configured)")
+            return
+        pending = [p for p in self.rewriter.book.pending() if p.proposal_id == decision.proposal_id]
+        if not pending:
+            session.error(ErrorCode.BAD_MESSAGE, f"no proposal {decision.proposal_id} is open")
+            return
+        word = "accept" if decision.accept else "reject"
+        asyncio.get_running_loop().create_task(
+            self.handle_utterance(Utterance(word, source="editor"), pending[0].document_id,
+                                  proposal_id=decision.proposal_id),
+            name=f"proposal-{decision.proposal_id}")
 
     # ---- modes ----------------------------------------------------------------------------------
 
@@ -240,8 +265,15 @@ class DaemonCore:
     # ---- the edit dispatcher --------------------------------------------------------------------
 
     async def handle_utterance(self, utterance: Utterance, document_id: str = "", *, act: bool = True,
-                               timeout_s: float | None = None, utterance_id: str = "") -> UtteranceResult:
-        """Decide what ``utterance`` does and (``act``) carry it out at the target editor."""
+                               timeout_s: float | None = None, utterance_id: str = "",
+                               proposal_id: int = 0) -> UtteranceResult:
+        """Decide what ``utterance`` does and (``act``) carry it out at the target editor.
+
+        A new utterance cancels a rewrite still generating (the user has moved on). ``proposal_id`` names
+        the proposal an editor's decision ("accept"/"reject") is about.
+        """
+        if self.rewriter is not None and utterance.source != "editor":
+            self.rewriter.cancel()
         limit = self.settings.limits.max_utterance_chars
         if len(utterance.text) > limit:
             return UtteranceResult(Intent(IntentKind.IGNORED, text=utterance.text[:80], source="daemon"),
@@ -253,7 +285,7 @@ class DaemonCore:
                 utterance_id = self.next_utterance_id()
             if utterance.source == "typed":
                 self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
-            return await self._dispatch(utterance, document_id, act, timeout_s)
+            return await self._dispatch(utterance, document_id, act, timeout_s, proposal_id)
 
     def _plan(self, utterance: Utterance, snapshot) -> EditPlan | None:
         try:
@@ -262,7 +294,21 @@ class DaemonCore:
             log.exception("the planner failed on %r", utterance.text[:80])
             return None
 
-    async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float) -> UtteranceResult:
+    async def _plan_with_model(self, utterance: Utterance, snapshot, session, act: bool,
+                               proposal_id: int = 0) -> EditPlan | None:
+        """The planner's plan, with "accept"/"reject" of a pending proposal and rewrites run by the model."""
+        rewriter = self.rewriter
+        if rewriter is not None and snapshot is not None:
+            decision = rewriter.decision_for(utterance.text, snapshot.document_id)
+            if decision is not None:
+                return rewriter.decide(snapshot, decision, proposal_id or None)
+        plan = self._plan(utterance, snapshot)
+        if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
+            plan = await rewriter.execute(plan, snapshot, session)
+        return plan
+
+    async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float,
+                        proposal_id: int = 0) -> UtteranceResult:
         session, document_id = self._target(document_id)
         document = session.documents.get(document_id) if session is not None else None
         failed = Intent(IntentKind.IGNORED, text=utterance.text, source="daemon")
@@ -271,7 +317,7 @@ class DaemonCore:
                                    "nothing was changed.", document_id=document_id, final_text=document.text,
                                    final_selection=document.selection)
         snapshot = document.snapshot() if document is not None else None
-        plan = self._plan(utterance, snapshot)
+        plan = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
         if plan is None:
             return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
         if plan.modes is not None and act:
@@ -312,7 +358,7 @@ class DaemonCore:
                 return result(False, "The document changed in a way the daemon could not follow; nothing was applied.")
             # The session already took the editor's current text into the copy and told the planner.
             snapshot = document.snapshot()
-            replanned = self._plan(utterance, snapshot)
+            replanned = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
             if replanned is None:
                 return result(False, "The planner failed while re-planning; see the daemon's log.")
             plan = replanned

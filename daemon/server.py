@@ -65,7 +65,7 @@ class Daemon:
     ``microphone_source`` replaces the sound card as the microphone's audio (another AudioSource)."""
 
     def __init__(self, settings: Settings | None = None, planner: EditPlanner | None = None,
-                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = (),
+                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = (), rewriter=None,
                  microphone_source: Callable[[], AudioSource] | None = None):
         self.settings = settings or Settings()
         self.planner = planner if planner is not None else InsertAtCursor()
@@ -75,7 +75,10 @@ class Daemon:
                                     type(hearing).__name__ if hearing is not None else
                                     "no recognizer configured: StreamAudio is unavailable"),
                           Component("planner", "ready", type(self.planner).__name__))
-        self.core = DaemonCore(self.settings, self.planner, components=components)
+            if rewriter is not None:
+                components += (Component("language-model", "ready", f"{self.settings.model.model} "
+                                         "(loads on the first rewrite)"),)
+        self.core = DaemonCore(self.settings, self.planner, components=components, rewriter=rewriter)
         self.listener: Listener | None = None
         if hearing is not None:
             self.listener = Listener(self.core, hearing, self.settings.hearing,

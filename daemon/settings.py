@@ -41,6 +41,7 @@ from pushkin.proto.endpoint import default_config_path
 
 from .hearing.settings import HearingSettings
 from .intent.settings import IntentSettings
+from .model_settings import ModelSettings
 
 
 class SettingsError(ValueError):
@@ -80,6 +81,7 @@ class Settings:
     edits: EditSettings = field(default_factory=EditSettings)
     intent: IntentSettings = field(default_factory=IntentSettings)
     hearing: HearingSettings = field(default_factory=HearingSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:

@@ -121,8 +121,19 @@ def _serve(args) -> int:
         return _fail(f"settings: {error}", 2)
     from pushkin.daemon.intent import IntentEngine
 
+    rewriter = None
+    if settings.model.enabled:
+        import dataclasses
+
+        from pushkin.daemon.rewrite import RewriteError, build_rewriter
+
+        try:
+            rewriter = build_rewriter(settings.model)
+        except RewriteError as error:
+            return _fail(f"settings: {error}", 2)
+        settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
     front = _speech_front_end(settings)
-    daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front)
+    daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter)
 
     async def run() -> None:
         await daemon.start()
