@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from pushkin.persona.settings import PersonaSettings
 from pushkin.proto.endpoint import default_config_path
 
 from .hearing.settings import HearingSettings
@@ -82,6 +83,7 @@ class Settings:
     intent: IntentSettings = field(default_factory=IntentSettings)
     hearing: HearingSettings = field(default_factory=HearingSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
+    persona: PersonaSettings = field(default_factory=PersonaSettings)
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:
@@ -213,7 +215,10 @@ def apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Setting
             if key not in hints or dataclasses.is_dataclass(hints[key]) or typing.get_origin(hints[key]) is not None:
                 raise SettingsError(f"override {dotted!r}: only plain keys of [{section_name}] can be set from the "
                                     "command line; put the rest in the config file")
-            updated = dataclasses.replace(section, **{key: _check_value(dotted, hints[key], value)})
+            try:
+                updated = dataclasses.replace(section, **{key: _check_value(dotted, hints[key], value)})
+            except ValueError as error:  # the section's own range checks (__post_init__)
+                raise SettingsError(f"override {dotted!r}: {error}") from None
         else:
             if _leaf_type(type(section), path) is None:
                 raise SettingsError(f"override {dotted!r}: [{section_name}] has no key {key!r}")
