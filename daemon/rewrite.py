@@ -351,8 +351,12 @@ class RewriteExecutor:
         self.book.document_closed(document_id)
 
 
-def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, *, progress=None) -> RewriteExecutor:
-    """A RewriteExecutor over a ModelWorker that loads ``settings`` (a ModelSettings) on the first rewrite."""
+def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, *, progress=None,
+                   persona=None) -> RewriteExecutor:
+    """A RewriteExecutor over a ModelWorker that loads ``settings`` (a ModelSettings) on the first rewrite.
+
+    ``persona``: a :class:`pushkin.daemon.persona.PersonaService` giving the PersonaPlug soft prompt its
+    persona vectors (None: no soft prompt)."""
     from pushkin.model.composed import ComposedModel
     from pushkin.model.loading import LoadOptions, load_base
     from pushkin.model.registry import AdapterRegistry
@@ -364,8 +368,11 @@ def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, 
         options = LoadOptions(model=settings.model, device=settings.device, dtype=settings.dtype,
                               quantization=settings.quantization or None)
         loaded = load_base(options, progress=lambda p: report(p.fraction, p.message))
-        return ComposedModel(loaded, AdapterRegistry(settings.adapters or None), persona=settings.persona or None,
-                             merge=settings.merge)
+        composed = ComposedModel(loaded, AdapterRegistry(settings.adapters or None),
+                                 persona=settings.persona or None, merge=settings.merge, persona_source=persona)
+        if persona is not None:
+            persona.note_model(composed.persona_prompt_status.message)
+        return composed
 
     options = RewriteOptions(best_of=settings.best_of,
                              min_p=settings.min_p if settings.min_p >= 0 else None,

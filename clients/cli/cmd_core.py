@@ -121,14 +121,17 @@ def _serve(args) -> int:
         return _fail(f"settings: {error}", 2)
     from pushkin.daemon.intent import IntentEngine
 
-    rewriter = None
+    rewriter = persona = None
     if settings.model.enabled:
         import dataclasses
 
+        from pushkin.daemon.persona import PersonaService
         from pushkin.daemon.rewrite import RewriteError, build_rewriter
 
+        persona = PersonaService(settings.persona)
+        persona.probe()  # counts what is indexed (no vectors, no model), before the event loop starts
         try:
-            rewriter = build_rewriter(settings.model)
+            rewriter = build_rewriter(settings.model, persona=persona)
         except RewriteError as error:
             return _fail(f"settings: {error}", 2)
         settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
@@ -136,6 +139,10 @@ def _serve(args) -> int:
     daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter)
 
     async def run() -> None:
+        if persona is not None:
+            from pushkin.daemon.persona import attach_to_core
+
+            attach_to_core(persona, daemon.core)
         await daemon.start()
         print(f"pushkin: serving on {daemon.address.uri}", file=sys.stderr, flush=True)
         await daemon.run_until_signal()
