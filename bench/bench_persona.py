@@ -7,6 +7,10 @@
    the whole call with the context embedded by MiniLM.
 
     .venv/bin/python bench/bench_persona.py [--paragraphs 10000] [--contexts 500] [--device cpu]
+        [--dtype auto] [--threads 0] [--batch-size 16]
+
+The defaults are PersonaSettings' (what `pushkin index` uses); the figures before the indexing fixes come
+from ``--dtype float32 --threads 2 --batch-size 64 --window 256``.
 """
 
 from __future__ import annotations
@@ -65,13 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--contexts", type=int, default=500)
     parser.add_argument("--device", default="cpu", help="torch device for the embedder (default cpu)")
+    parser.add_argument("--dtype", default="auto", help="embedder weights: auto, float32, bfloat16, float16")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the free cores, as pushkin index)")
+    parser.add_argument("--batch-size", type=int, default=PersonaSettings.batch_size)
+    parser.add_argument("--window", type=int, default=0, help="paragraphs per embedding call (0: 32 batches)")
     args = parser.parse_args(argv)
 
     import torch
 
-    print(f"CPU: {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}")
+    from pushkin.persona.embedding import index_threads, resolve_dtype
+
+    load = os.getloadavg()[0]
+    torch.set_num_threads(index_threads(args.threads))
+    print(f"CPU: {os.cpu_count()} cores, load average {load:.1f}, torch threads {torch.get_num_threads()}, "
+          f"embedder dtype {resolve_dtype(args.dtype, args.device)}, batch {args.batch_size}")
     rng = random.Random(0)
-    settings = PersonaSettings(device=args.device)
+    settings = PersonaSettings(device=args.device, dtype=args.dtype, threads=args.threads, batch_size=args.batch_size)
     with tempfile.TemporaryDirectory(prefix="bench-persona-") as tmp:
         folder = Path(tmp) / "writing"
         folder.mkdir()
@@ -85,16 +98,19 @@ def main(argv: list[str] | None = None) -> int:
             (folder / f"doc{f:03d}.txt").write_text(text + "\n", encoding="utf-8")
             written += count
 
-        embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device, batch_size=settings.batch_size)
+        embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device,
+                                               batch_size=settings.batch_size, dtype=settings.dtype)
         embedder.encode(["warm-up"])  # load the model outside the timed part
         with PersonaStore(Path(tmp) / "persona.sqlite3") as store:
             start = time.perf_counter()
-            report = index_paths([folder], store=store, embedder=embedder, settings=settings, progress=sys.stderr.isatty())
+            report = index_paths([folder], store=store, embedder=embedder, settings=settings, progress=sys.stderr.isatty(),
+                                 embed_window=args.window)
             elapsed = time.perf_counter() - start
             paragraphs = store.paragraph_count()
             print(
                 f"indexing: {paragraphs} paragraphs in {len(report.indexed)} files, {elapsed:.1f} s, "
-                f"{paragraphs / elapsed:.0f} paragraphs/s (all-MiniLM-L6-v2 on {settings.device}, batch {settings.batch_size})"
+                f"{paragraphs / elapsed:.0f} paragraphs/s (all-MiniLM-L6-v2 on {settings.device}, {embedder.dtype}, "
+                f"batch {settings.batch_size}, {torch.get_num_threads()} thread(s))"
             )
             start = time.perf_counter()
             again = index_paths([folder], store=store, embedder=embedder, settings=settings, progress=False)

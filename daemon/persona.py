@@ -150,7 +150,7 @@ class PersonaService:
             from pushkin.persona.embedding import SentenceTransformerEmbedder
 
             self._embedder = SentenceTransformerEmbedder(self.settings.embedding_model, device=self.settings.device,
-                                                         batch_size=self.settings.batch_size)
+                                                         batch_size=self.settings.batch_size, dtype=self.settings.dtype)
         return self._embedder
 
     def persona_vector(self, context: str) -> np.ndarray | None:

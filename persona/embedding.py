@@ -8,6 +8,8 @@ local folder.
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -58,6 +60,43 @@ def resolve_model(name_or_path: str) -> str:
     return name_or_path
 
 
+def resolve_dtype(dtype: str, device: str = "cpu") -> str:
+    """"auto" → "bfloat16" on CUDA or on a CPU with native bfloat16 (AVX512-BF16 or AMX), else "float32"."""
+    if dtype != "auto":
+        return dtype
+    if device.startswith("cuda") or (device == "cpu" and cpu_has_bfloat16()):
+        return "bfloat16"
+    return "float32"
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (Linux: the avx512_bf16 or amx_bf16 flag). Elsewhere
+    emulated bfloat16 is slower than float32, so the answer there is False."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def index_threads(setting: int = 0) -> int:
+    """Torch threads for indexing: ``setting`` when positive, else the cores the 1-minute load average
+    leaves free (at least one): threads beyond the free cores wait for each other at every layer."""
+    if setting > 0:
+        return setting
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     """``(N, E) -> (N, E)`` float32 with each non-zero row scaled to norm 1."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -68,11 +107,13 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded lazily under a lock on first use."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, *, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, *, device: str = "cpu", batch_size: int = 16,
+                 dtype: str = "auto") -> None:
         self._name = model
         self._location = resolve_model(model)
         self._device = device
         self._batch_size = batch_size
+        self._dtype = dtype
         self._model = None
         self._lock = threading.Lock()
 
@@ -101,7 +142,17 @@ class SentenceTransformerEmbedder:
                     raise EmbedderError(
                         f"cannot load the embedding model {self._name!r} (from {self._location}): {error}"
                     ) from error
+                dtype = resolve_dtype(self._dtype, self._device)
+                if dtype != "float32":
+                    import torch
+
+                    self._model.to(getattr(torch, dtype))
             return self._model
+
+    @property
+    def dtype(self) -> str:
+        """The weights' dtype in use ("auto" resolved)."""
+        return resolve_dtype(self._dtype, self._device)
 
     @property
     def dimension(self) -> int:

@@ -129,8 +129,13 @@ def index_paths(
     settings: PersonaSettings = PersonaSettings(),
     exclude: Sequence[str] = (),
     progress: bool = True,
+    embed_window: int = 0,
 ) -> IndexReport:
-    """Bring the store up to date with ``roots``; ``exclude`` adds to ``settings.exclude``."""
+    """Bring the store up to date with ``roots``; ``exclude`` adds to ``settings.exclude``.
+
+    Paragraphs are embedded ``embed_window`` at a time (0: 32 batches); the embedder sorts a window by
+    length, so a wide window puts paragraphs of like length into one batch and little is padding.
+    """
     from tqdm import tqdm
 
     patterns = tuple(settings.exclude) + tuple(exclude)
@@ -171,7 +176,7 @@ def index_paths(
 
     pending: list[_Pending] = []
     pending_paragraphs = 0
-    flush_at = max(settings.batch_size * 4, 1)
+    flush_at = embed_window if embed_window > 0 else settings.batch_size * 32
     bar = tqdm(total=len(candidates), unit="file", desc="indexing", file=sys.stderr, disable=not progress, leave=False)
     try:
         for path in candidates:

@@ -83,7 +83,14 @@ def _index(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device, batch_size=settings.batch_size)
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device,
+                                           batch_size=settings.batch_size, dtype=settings.dtype)
+    if settings.device == "cpu":
+        import torch
+
+        from pushkin.persona.embedding import index_threads
+
+        torch.set_num_threads(index_threads(settings.threads))  # this process only indexes
     try:
         with PersonaStore(settings.resolved_store_path) as store:
             report = index_paths(

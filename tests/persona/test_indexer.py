@@ -166,9 +166,10 @@ class _FailingEmbedder:
 
 
 def test_an_interrupted_run_leaves_whole_documents_and_resumes(folder, store, minilm):
-    settings = PersonaSettings(batch_size=1)  # flush after every few paragraphs: several batches
-    with pytest.raises(RuntimeError, match="embedder died"):
-        index_paths([folder], store=store, embedder=_FailingEmbedder(minilm, 1), settings=settings, progress=False)
+    settings = PersonaSettings(batch_size=1)
+    with pytest.raises(RuntimeError, match="embedder died"):  # embedded 4 paragraphs at a time: several windows
+        index_paths([folder], store=store, embedder=_FailingEmbedder(minilm, 1), settings=settings, progress=False,
+                    embed_window=4)
     written = store.documents()
     assert 0 < len(written) < 5
     for document in written:  # every stored document is complete
