@@ -85,12 +85,13 @@ def _index(args: argparse.Namespace) -> int:
         return 2
     embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device,
                                            batch_size=settings.batch_size, dtype=settings.dtype)
+    import torch
+
+    from pushkin.persona.embedding import index_threads
+
+    threads_before = torch.get_num_threads()
     if settings.device == "cpu":
-        import torch
-
-        from pushkin.persona.embedding import index_threads
-
-        torch.set_num_threads(index_threads(settings.threads))  # this process only indexes
+        torch.set_num_threads(index_threads(settings.threads))
     try:
         with PersonaStore(settings.resolved_store_path) as store:
             report = index_paths(
@@ -105,6 +106,8 @@ def _index(args: argparse.Namespace) -> int:
     except (StoreError, EmbedderError) as error:
         print(f"pushkin index: {error}", file=sys.stderr)
         return 1
+    finally:
+        torch.set_num_threads(threads_before)
     print(report.summary())
     print(f"{totals} ({settings.resolved_store_path})")
     return 0

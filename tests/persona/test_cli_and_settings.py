@@ -61,6 +61,27 @@ def test_index_uses_the_config_folders_and_store(tmp_path, capsys, minilm):
     assert "paragraphs: 1" in capsys.readouterr().out
 
 
+def test_index_without_paths_reads_the_daemon_config_file(tmp_path, monkeypatch, capsys, minilm):
+    from pushkin.daemon.settings import load_settings
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    writing, notes = tmp_path / "writing", tmp_path / "notes"
+    (writing / "drafts").mkdir(parents=True)
+    notes.mkdir()
+    (writing / "a.md").write_text(AUTHOR_A[0], encoding="utf-8")
+    (writing / "drafts" / "old.md").write_text(AUTHOR_A[1], encoding="utf-8")
+    (notes / "b.txt").write_text(AUTHOR_A[2], encoding="utf-8")
+    config = tmp_path / "config" / "pushkin" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[server]\nlisten = "tcp://127.0.0.1:7421"\n\n[persona]\nfolders = ["{writing}", "{notes}"]\n'
+                      'exclude = ["drafts"]\ntop_k = 4\n', encoding="utf-8")
+    assert load_settings().persona.folders == (str(writing), str(notes))  # the daemon reads the same section
+    assert main(["index", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed 2 file(s) (2 paragraphs)" in out and str(tmp_path / "data" / "pushkin" / "persona.sqlite3") in out
+
+
 def test_clear_errors_without_paths_store_or_valid_config(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -105,6 +126,8 @@ def test_default_store_lives_under_xdg_data_home(monkeypatch, tmp_path):
         ({"temperature": "hot"}, "must be a number"),
         ({"max_paragraph_chars": 10}, "below"),
         ({"embedding_model": " "}, "empty"),
+        ({"dtype": "int4"}, "dtype must be one of auto, float32, bfloat16, float16"),
+        ({"threads": -1}, "threads must be 0"),
     ],
 )
 def test_bad_settings_say_what_is_wrong(section, message):
