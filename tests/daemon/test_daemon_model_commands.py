@@ -19,11 +19,10 @@ from pushkin.daemon.server import Daemon
 from pushkin.daemon.settings import SettingsError, load_settings
 from pushkin.model.composed import CompositionStatus
 from pushkin.model.output_language import DEFAULT_GRAMMAR, CommandOutput
-from pushkin.model.registry import Mode
 from pushkin.model.rewrite import RewriteOptions
 from pushkin.model.worker import ModelWorker
 from pushkin.persona.metrics import StyleProfile
-from pushkin.proto.types import Intent, IntentKind, Selection, StatusNotice
+from pushkin.proto.types import IntentKind, StatusNotice
 
 from .conftest import connect_editor, unix_settings
 from .test_daemon_rewrite import _doc, _intent

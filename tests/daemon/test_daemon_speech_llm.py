@@ -14,7 +14,6 @@ from pushkin.clients.daemon_client import DaemonClient
 from pushkin.daemon.hearing import HearingSettings
 from pushkin.daemon.hearing.vad import SegmentedUtterance, SpeechAudio
 from pushkin.daemon.hearing.vad import Silence as VadSilence
-from pushkin.daemon.planning import InsertAtCursor
 from pushkin.daemon.server import Daemon
 from pushkin.daemon.speech_llm import (UNAVAILABLE_CODE, SpeechLLMFrontEnd, front_end_component, heard_from,
                                        speech_pieces)
