@@ -45,7 +45,10 @@ def test_first_run_indexes_every_format_and_stores_unit_float32_vectors(folder, 
     # The stored vector is the embedding of the stored text.
     texts = store.paragraph_texts(matrix.paragraph_ids[:3].tolist())
     again = minilm.encode([texts[int(i)] for i in matrix.paragraph_ids[:3]])
-    np.testing.assert_allclose(matrix.vectors[:3], again, atol=1e-5)
+    # bfloat16 embeddings (dtype "auto" on a CPU that has it) move by ~1e-3 with the batch they ran in.
+    cosines = matrix.vectors[:3] @ again.T  # (3, 3): stored x re-embedded
+    assert np.diag(cosines).min() > 0.999, cosines
+    assert (np.argmax(cosines, axis=1) == np.arange(3)).all()
     assert store.model_id == "all-MiniLM-L6-v2" and store.dimension == 384
     journal = _read_mode(store.path)
     assert journal == "wal"
