@@ -1,0 +1,250 @@
+"""Rewrite commands in the daemon: run on the model worker thread, stream, cancel, apply as one undo group.
+
+The intent engine turns "rephrase that", "make that more formal", "перефразируй это", ... into
+``Intent(COMMAND, name="rewrite", args={"task", "start", "end"})`` ("that" = [start, end): the selection,
+else the last dictated phrase; for "continue" start == end == the cursor). :class:`RewriteRunner` then:
+
+* runs the task on the model worker thread (never on the event loop), streaming partial text to a
+  callback (for a status line);
+* cancels when the daemon calls :meth:`RewriteRunner.cancel` (a new utterance, or "stop");
+* returns an :class:`~pushkin.daemon.planning.EditPlan` with ONE edit and ONE undo group, so a single
+  "undo" reverts the whole rewrite;
+* or, for editors with the "proposals" capability, a :class:`PendingProposal` held by a
+  :class:`ProposalBook` until "accept" (then the same edits, carried through any typing since) or "reject".
+
+The daemon core converts :class:`PendingProposal` to the contract's ``Proposal`` at the gRPC edge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from pushkin.model.rewrite import RewriteOptions, RewriteRequest, stream_rewrite
+from pushkin.model.worker import ModelWorker, StreamHandle
+from pushkin.proto.textedit import map_offset, validate_edits
+from pushkin.proto.types import Intent, IntentKind, Selection, TextEdit
+from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
+
+from .planning import DocumentSnapshot, EditPlan
+
+log = logging.getLogger(__name__)
+
+PROPOSALS_CAPABILITY = "proposals"
+REWRITE_COMMAND = "rewrite"
+
+
+class RewriteError(ValueError):
+    """A rewrite command that cannot run (no model, unknown task, a range outside the document)."""
+
+
+@dataclass(frozen=True)
+class RewriteOutcome:
+    """The result of one rewrite: a plan to send (empty when cancelled or nothing changed) and the text."""
+
+    plan: EditPlan
+    text: str
+    cancelled: bool = False
+    candidates: tuple[str, ...] = ()
+    scores: tuple[float, ...] = ()
+
+
+def rewrite_target(intent: Intent, document: DocumentSnapshot) -> tuple[int, int]:
+    """The [start, end) an intent's rewrite applies to, checked against the document."""
+    try:
+        start, end = int(intent.args["start"]), int(intent.args["end"])
+    except (KeyError, ValueError) as exc:
+        raise RewriteError(f"rewrite command without a valid start/end: {dict(intent.args)}") from exc
+    if not 0 <= start <= end <= len(document.text):
+        raise RewriteError(f"rewrite range [{start}, {end}) is outside the document ({len(document.text)} code points)")
+    return start, end
+
+
+def plan_rewrite(intent: Intent, document: DocumentSnapshot, new_text: str, undo_group: str) -> EditPlan:
+    """One edit replacing [start, end) (inserting at start for "continue"), selecting the new text."""
+    start, end = rewrite_target(intent, document)
+    task = get_task(intent.args["task"])
+    if task.replaces and document.text[start:end] == new_text:
+        return EditPlan(intent, message="The rewrite changed nothing.")
+    edit = TextEdit(start, end, new_text)
+    after = Selection.span(start, start + len(new_text)) if task.replaces else Selection.cursor(start + len(new_text))
+    return EditPlan(intent, (edit,), after, description=f"rewrite: {task.name.replace('_', ' ')}", undo_group=undo_group)
+
+
+class RewriteRunner:
+    """Runs rewrite intents on a :class:`ModelWorker` holding a ComposedModel (or any LanguageModel)."""
+
+    def __init__(self, worker: ModelWorker, *, options: RewriteOptions = RewriteOptions(),
+                 scorer: Callable[[str, str], float] | None = None) -> None:
+        if options.best_of > 1 and scorer is None:
+            raise ValueError("best-of-n needs a scorer")
+        self.worker = worker
+        self.options = options
+        self.scorer = scorer
+        self._groups = itertools.count(1)
+        self._current: StreamHandle | None = None
+        self._cancel = threading.Event()
+
+    def cancel(self) -> bool:
+        """Stop the rewrite in progress (a new utterance, or "stop"); True when one was running."""
+        handle = self._current
+        self._cancel.set()
+        if handle is not None:
+            handle.cancel()
+            return True
+        return False
+
+    @property
+    def running(self) -> bool:
+        return self._current is not None
+
+    async def run(self, intent: Intent, document: DocumentSnapshot,
+                  on_partial: Callable[[str], None] | None = None) -> RewriteOutcome:
+        """Rewrite what ``intent`` names in ``document``; returns the plan (one edit, one undo group)."""
+        if intent.kind is not IntentKind.COMMAND or intent.name != REWRITE_COMMAND:
+            raise RewriteError(f"not a rewrite command: {intent.name or intent.kind.value}")
+        try:
+            task = get_task(intent.args.get("task", ""))
+        except UnknownTaskError as exc:
+            raise RewriteError(str(exc)) from None
+        start, end = rewrite_target(intent, document)
+        source = document.text[start:end]
+        if task.replaces and not source.strip():
+            return RewriteOutcome(EditPlan(intent, message="There is nothing to rewrite."), "")
+        request = RewriteRequest(task.name, source, context_before=document.text[:start])
+        self._cancel = threading.Event()
+        candidates: list[str] = []
+        for n in range(self.options.best_of):
+            options = self.options if self.options.seed is None else RewriteOptions(
+                best_of=1, min_p=self.options.min_p, temperature=self.options.temperature,
+                max_new_tokens=self.options.max_new_tokens, seed=self.options.seed + n)
+            text, cancelled = await self._stream_one(request, options, on_partial if n == 0 else None)
+            if cancelled:
+                return RewriteOutcome(EditPlan(intent, message="Rewrite cancelled."), "", cancelled=True,
+                                      candidates=tuple(candidates))
+            candidates.append(clean_output(task, text))
+        scores: tuple[float, ...] = ()
+        best = 0
+        if len(candidates) > 1:
+            best, scores = pick_best(source, candidates, self.scorer)
+        text = candidates[best]
+        if not text.strip():
+            return RewriteOutcome(EditPlan(intent, message="The model returned no text."), "", candidates=tuple(candidates))
+        plan = plan_rewrite(intent, document, text, f"rewrite-{next(self._groups)}")
+        return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores)
+
+    async def _stream_one(self, request: RewriteRequest, options: RewriteOptions,
+                          on_partial: Callable[[str], None] | None) -> tuple[str, bool]:
+        if self._cancel.is_set():
+            return "", True
+        handle = self.worker.stream(lambda lm, cancel: stream_rewrite(lm, request, options, cancel))
+        self._current = handle
+        if self._cancel.is_set():
+            handle.cancel()
+        pieces: list[str] = []
+        try:
+            while True:
+                try:
+                    piece = await asyncio.to_thread(handle.next_item)
+                except StopIteration:
+                    break
+                pieces.append(piece)
+                if on_partial is not None:
+                    on_partial("".join(pieces))
+        finally:
+            self._current = None
+        return "".join(pieces), handle.cancelled
+
+
+@dataclass(frozen=True)
+class PendingProposal:
+    """A previewed rewrite: shown to the editor, applied only when accepted."""
+
+    proposal_id: int
+    document_id: str
+    base_version: int
+    edits: tuple[TextEdit, ...]
+    description: str
+    plan: EditPlan = field(compare=False)
+
+
+class ProposalError(ValueError):
+    """An accept/reject that names no pending proposal, or one the document's changes made void."""
+
+
+class ProposalBook:
+    """Pending proposals per document, carried through the user's edits until accepted or rejected."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._pending: dict[int, PendingProposal] = {}
+
+    def offer(self, document: DocumentSnapshot, plan: EditPlan) -> PendingProposal:
+        """Hold ``plan`` (planned against ``document``) as a proposal instead of applying it."""
+        proposal = PendingProposal(next(self._ids), document.document_id, document.version, plan.edits,
+                                   plan.description, plan)
+        self._pending[proposal.proposal_id] = proposal
+        return proposal
+
+    def pending(self, document_id: str | None = None) -> tuple[PendingProposal, ...]:
+        return tuple(p for p in self._pending.values() if document_id is None or p.document_id == document_id)
+
+    def _take(self, document_id: str, proposal_id: int | None) -> PendingProposal:
+        if proposal_id is None:
+            candidates = self.pending(document_id)
+            if not candidates:
+                raise ProposalError("there is no proposal to decide on")
+            proposal_id = candidates[-1].proposal_id  # by voice: the latest one
+        proposal = self._pending.pop(proposal_id, None)
+        if proposal is None or proposal.document_id != document_id:
+            raise ProposalError(f"there is no pending proposal {proposal_id} for this document")
+        return proposal
+
+    def accept(self, document: DocumentSnapshot, proposal_id: int | None = None) -> EditPlan:
+        """The plan to apply now (its edits already carried to ``document``'s version)."""
+        proposal = self._take(document.document_id, proposal_id)
+        if proposal.base_version != document.version:
+            self._pending[proposal.proposal_id] = proposal
+            raise ProposalError(f"proposal {proposal.proposal_id} is for version {proposal.base_version}; the document "
+                                f"is at {document.version} and its changes were not reported")
+        validate_edits(len(document.text), proposal.edits)
+        plan = proposal.plan
+        return EditPlan(plan.intent, proposal.edits, plan.selection_after, plan.description, plan.message, plan.modes,
+                        plan.undo_group)
+
+    def reject(self, document_id: str, proposal_id: int | None = None) -> PendingProposal:
+        return self._take(document_id, proposal_id)
+
+    def document_changed(self, document_id: str, edits: Sequence[TextEdit], new_version: int) -> tuple[int, ...]:
+        """Carry the document's proposals through ``edits``; drop (and return the ids of) those the edits touched."""
+        ordered = sorted(edits, key=lambda e: (e.start, e.end))
+        dropped = []
+        for proposal in self.pending(document_id):
+            moved = []
+            for own in proposal.edits:
+                if any(e.start < own.end and own.start < e.end or (e.start == e.end and own.start < e.start < own.end)
+                       for e in ordered):
+                    dropped.append(proposal.proposal_id)
+                    break
+                moved.append(TextEdit(map_offset(own.start, ordered), map_offset(own.end, ordered), own.text))
+            else:
+                plan = proposal.plan
+                selection = None
+                if plan.selection_after is not None and moved:
+                    shift = moved[0].start - proposal.edits[0].start
+                    selection = Selection(plan.selection_after.anchor + shift, plan.selection_after.active + shift)
+                new_plan = EditPlan(plan.intent, tuple(moved), selection, plan.description, plan.message, plan.modes,
+                                    plan.undo_group)
+                self._pending[proposal.proposal_id] = PendingProposal(proposal.proposal_id, document_id, new_version,
+                                                                      tuple(moved), proposal.description, new_plan)
+        for proposal_id in dropped:
+            self._pending.pop(proposal_id, None)
+        return tuple(dropped)
+
+    def document_closed(self, document_id: str) -> None:
+        for proposal in self.pending(document_id):
+            self._pending.pop(proposal.proposal_id, None)

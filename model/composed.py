@@ -1,0 +1,205 @@
+"""The composed model: one frozen Gemma 3 base with every registry adapter loaded, activated by mode.
+
+All adapters are loaded once into a single PeftModel; a mode switch only changes which are active
+(``model.base_model.set_adapter([...])``, stacked), so the base is never reloaded. With ``merge=True`` a
+composition of several adapters is combined once into one adapter of the summed rank
+(``add_weighted_adapter(..., combination_type="cat")``, exact) and that is activated instead: one LoRA
+product per layer instead of three. A wanted adapter that is not in the registry is left out and named in
+:class:`CompositionStatus`, which the daemon shows.
+
+:class:`ComposedModel` is the :class:`LanguageModel` the daemon uses through its model worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Protocol
+
+from .generation import GREEDY, SamplingOptions, stream_text
+from .loading import LoadedModel, embed_scale
+from .registry import AdapterEntry, AdapterKind, AdapterRegistry, Composition, Mode, RegistryProblem, composition_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompositionStatus:
+    """Which adapters serve the current mode, and which it wanted but could not get."""
+
+    mode: Mode
+    task: str
+    active: tuple[str, ...]  # "kind:name" of each active adapter
+    missing: tuple[str, ...]  # what the mode wanted and the registry lacks, in words
+    merged: bool
+    problems: tuple[RegistryProblem, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def message(self) -> str:
+        used = ", ".join(self.active) if self.active else "no adapters"
+        text = f"{self.mode.value}: base + {used}" + (" (merged)" if self.merged else "")
+        if self.missing:
+            text += "; missing: " + "; ".join(self.missing)
+        return text
+
+
+class LanguageModel(Protocol):
+    """What the daemon and the rewrite and speech paths need from a model; called on one worker thread."""
+
+    def compose(self, mode: Mode, task: str = "") -> CompositionStatus:
+        """Activate the adapters of ``mode`` (and ``task``)."""
+
+    def stream(self, prompt: str, options: SamplingOptions = GREEDY,
+               cancel: threading.Event | None = None) -> Iterator[str]:
+        """Generated text for ``prompt``, in pieces; stops early when ``cancel`` is set."""
+
+
+class ComposedModel:
+    """A loaded base with the registry's adapters; see the module docstring.
+
+    ``persona`` picks the persona adapter by name (the first one when None).
+    """
+
+    def __init__(self, loaded: LoadedModel, registry: AdapterRegistry, *, persona: str | None = None,
+                 merge: bool = False) -> None:
+        self.loaded = loaded
+        self.registry = registry
+        self.persona_name = persona
+        self.merge = merge
+        self.load_problems: list[RegistryProblem] = []
+        self._merged_names: dict[tuple[str, ...], str] = {}
+        self.peft = self._load_adapters(registry.entries)
+        self._status = self.compose(Mode.DICTATION)
+
+    # -- loading --------------------------------------------------------------------------------------
+
+    def _load_adapters(self, entries: tuple[AdapterEntry, ...]):
+        """Wrap the base in a PeftModel holding every adapter that loads; None when there is none."""
+        from peft import PeftModel
+
+        peft = None
+        for entry in entries:
+            name = entry.manifest.peft_name
+            try:
+                if peft is None:
+                    peft = PeftModel.from_pretrained(self.loaded.model, str(entry.folder), adapter_name=name,
+                                                     is_trainable=False)
+                else:
+                    peft.load_adapter(str(entry.folder), adapter_name=name, is_trainable=False)
+            except Exception as exc:  # a rank/shape mismatch with this base, a broken file
+                self.load_problems.append(RegistryProblem(str(entry.folder), f"cannot load onto {self.loaded.source}: {exc}"))
+                log.warning("adapter %s not loaded: %s", entry.folder, exc)
+        if peft is not None:
+            peft.eval()
+        return peft
+
+    def loaded_entries(self) -> tuple[AdapterEntry, ...]:
+        if self.peft is None:
+            return ()
+        return tuple(e for e in self.registry.entries if e.manifest.peft_name in self.peft.peft_config)
+
+    # -- composition ----------------------------------------------------------------------------------
+
+    def _pick(self, composition: Composition) -> tuple[list[AdapterEntry], list[str]]:
+        loaded = {e.manifest.peft_name: e for e in self.loaded_entries()}
+        available = [e for e in loaded.values()]
+        chosen, missing = [], []
+
+        def first(kind: AdapterKind, **match) -> AdapterEntry | None:
+            for entry in available:
+                if entry.manifest.kind is not kind:
+                    continue
+                if all(getattr(entry.manifest, k) == v for k, v in match.items() if v is not None):
+                    return entry
+            return None
+
+        if composition.wants_persona:
+            entry = first(AdapterKind.PERSONA, name=self.persona_name)
+            (chosen.append(entry) if entry else missing.append(
+                f"persona adapter{' ' + repr(self.persona_name) if self.persona_name else ''} (none in the registry)"))
+        if composition.wants_audio:
+            entry = first(AdapterKind.AUDIO)
+            (chosen.append(entry) if entry else missing.append("audio adapter (none in the registry)"))
+        task = first(AdapterKind.TASK, task=composition.task)
+        if task is None and composition.mode is Mode.REWRITE:
+            task = first(AdapterKind.TASK, task="rewrite")
+        (chosen.append(task) if task else missing.append(f"task adapter for {composition.task!r} (none in the registry)"))
+        return chosen, missing
+
+    def compose(self, mode: Mode, task: str = "") -> CompositionStatus:
+        composition = composition_for(mode, task)
+        chosen, missing = self._pick(composition)
+        names = tuple(e.manifest.peft_name for e in chosen)
+        merged = False
+        if self.peft is not None:
+            if self.merge and len(names) > 1:
+                self.peft.base_model.set_adapter(self._merged_adapter(names))
+                merged = True
+            else:
+                self.peft.base_model.set_adapter(list(names))
+        self._status = CompositionStatus(
+            mode=mode, task=composition.task,
+            active=tuple(f"{e.manifest.kind.value}:{e.manifest.name}" for e in chosen),
+            missing=tuple(missing), merged=merged,
+            problems=tuple(self.registry.problems) + tuple(self.load_problems))
+        return self._status
+
+    def _merged_adapter(self, names: tuple[str, ...]) -> str:
+        """The cat-combined adapter for ``names`` (built once, then reused)."""
+        if names not in self._merged_names:
+            merged_name = "merged__" + "__".join(n.replace("__", "_") for n in names)
+            self.peft.add_weighted_adapter(list(names), [1.0] * len(names), merged_name, combination_type="cat")
+            self._merged_names[names] = merged_name
+        return self._merged_names[names]
+
+    @property
+    def status(self) -> CompositionStatus:
+        return self._status
+
+    # -- running --------------------------------------------------------------------------------------
+
+    @property
+    def model(self):
+        """The module to call: the PeftModel with the active composition, or the bare base."""
+        return self.peft if self.peft is not None else self.loaded.model
+
+    @property
+    def tokenizer(self):
+        return self.loaded.tokenizer
+
+    @property
+    def device(self):
+        return next(self.loaded.model.parameters()).device
+
+    @property
+    def embed_scale(self) -> float:
+        return embed_scale(self.loaded.model)
+
+    def encode(self, text: str):
+        """Token ids of ``text`` (with <bos>): ``(1, L)`` on the model's device."""
+        return self.tokenizer(text, return_tensors="pt").input_ids.to(self.device)
+
+    def embed(self, input_ids):
+        """Gemma's scaled input embeddings: ``(B, L)`` → ``(B, L, D)``."""
+        return self.loaded.model.get_input_embeddings()(input_ids)
+
+    def logits(self, input_ids=None, inputs_embeds=None):
+        """Full logits of one forward pass: ``(B, L)`` ids or ``(B, L, D)`` embeds → ``(B, L, V)``."""
+        import torch
+
+        with torch.inference_mode():
+            return self.model(input_ids=input_ids, inputs_embeds=inputs_embeds).logits
+
+    def stream(self, prompt: str, options: SamplingOptions = GREEDY,
+               cancel: threading.Event | None = None) -> Iterator[str]:
+        return stream_text(self.model, self.tokenizer, input_ids=self.encode(prompt), options=options, cancel=cancel)
+
+    def stream_embeds(self, inputs_embeds, options: SamplingOptions = GREEDY,
+                      cancel: threading.Event | None = None) -> Iterator[str]:
+        """Like :meth:`stream`, from spliced embeddings ``(1, L, D)``."""
+        return stream_text(self.model, self.tokenizer, inputs_embeds=inputs_embeds, options=options, cancel=cancel)

@@ -1,0 +1,85 @@
+"""The output language parser accepts only its grammar."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pushkin.model.output_language import (DEFAULT_GRAMMAR, CommandGrammar, CommandOutput, DictateOutput,
+                                           OutputLanguageError, format_output, parse_output_line)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("dictate: Hello there.", DictateOutput("Hello there.")),
+    ("dictate: Привет, мир!\n", DictateOutput("Привет, мир!")),
+    ("command: undo", CommandOutput("undo", {})),
+    ("command: rewrite task=formal", CommandOutput("rewrite", {"task": "formal"})),
+    ("command: delete unit=sentence count=2", CommandOutput("delete", {"unit": "sentence", "count": "2"})),
+])
+def test_accepts_the_grammar(line, expected):
+    assert parse_output_line(line) == expected
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("", "must start with"),
+    ("Sure! Here is the text: hello", "must start with"),
+    ("dictate:", "must start with"),
+    ("dictate:   ", "no text"),
+    ("Dictate: hello", "must start with"),
+    ("dictate: one\ndictate: two", "exactly one line"),
+    ("\ndictate: hello", "exactly one line"),
+    ("dictate: bell\x07", "control characters"),
+    ("command: rm -rf /", "unknown command"),
+    ("command: os.system", "bad command name"),
+    ("command: rewrite", "needs task"),
+    ("command: rewrite task=poem", "not allowed"),
+    ("command: rewrite task=formal task=casual", "given twice"),
+    ("command: rewrite task=formal mood=happy", "takes no argument"),
+    ("command: undo now", "not a key=value"),
+    ("command: undo ", "not a key=value"),
+    ("command: delete unit=sentence count=0", "not allowed"),
+    ("command: delete unit=sentence count=100", "not allowed"),
+    ("command:  undo", "bad command name"),
+    ("dictate: " + "x" * 2001, "longer than"),
+])
+def test_rejects_everything_else(line, reason):
+    with pytest.raises(OutputLanguageError, match=reason):
+        parse_output_line(line)
+
+
+def test_custom_grammar_from_the_intent_registry():
+    grammar = CommandGrammar.of({"go_to": {"target": "start|end"}})
+    assert parse_output_line("command: go_to target=end", grammar) == CommandOutput("go_to", {"target": "end"})
+    with pytest.raises(OutputLanguageError, match="unknown command"):
+        parse_output_line("command: undo", grammar)
+    assert "command: go_to target=<start|end>" in grammar.describe()
+
+
+def test_every_default_command_without_required_args_parses():
+    for spec in DEFAULT_GRAMMAR.commands.values():
+        if not spec.required:
+            assert parse_output_line(f"command: {spec.name}") == CommandOutput(spec.name, {})
+
+
+@given(st.text(max_size=60))
+def test_random_text_is_rejected_unless_it_is_in_the_grammar(text):
+    try:
+        output = parse_output_line(text)
+    except OutputLanguageError:
+        return
+    assert text.startswith(("dictate: ", "command: "))
+    assert parse_output_line(format_output(output)) == output
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_dictation_round_trips(words):
+    line = format_output(DictateOutput(words.strip() or "x"))
+    if "\n" in line or "\r" in line:
+        with pytest.raises(OutputLanguageError):
+            parse_output_line(line)
+    else:
+        try:
+            assert parse_output_line(line) == DictateOutput((words.strip() or "x"))
+        except OutputLanguageError as exc:
+            assert "control" in str(exc)
