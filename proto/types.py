@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Union
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,190 @@ class Transcript:
     language: str = ""
     start_s: float = 0.0
     end_s: float = 0.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Connect stream's messages (editor -> daemon), as values.
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The first message an editor sends on its Connect stream."""
+
+    editor_name: str
+    editor_version: str = ""
+    protocol_version: int = 1
+    capabilities: tuple[str, ...] = ()
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class OpenDocument:
+    document_id: str
+    text: str
+    version: int
+    selection: Selection = Selection(0, 0)
+    language_id: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateDocument:
+    """A change in the editor: ``text`` (the whole new text) or ``changes`` (relative to the previous text);
+    neither means only the selection moved (``selection`` None: it did not move either)."""
+
+    document_id: str
+    version: int
+    text: str | None = None
+    changes: tuple[TextEdit, ...] = ()
+    selection: Selection | None = None
+
+
+@dataclass(frozen=True)
+class CloseDocument:
+    document_id: str
+
+
+@dataclass(frozen=True)
+class Focus:
+    document_id: str
+    focused: bool = True
+
+
+@dataclass(frozen=True)
+class ProposalDecision:
+    proposal_id: int
+    accept: bool
+
+
+EditorEvent = Union[Hello, OpenDocument, UpdateDocument, CloseDocument, Focus, EditResult, ProposalDecision]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The Connect stream's messages (daemon -> editor), as values.
+# ---------------------------------------------------------------------------------------------------
+
+
+class ErrorCode(enum.Enum):
+    BAD_MESSAGE = "bad-message"
+    UNKNOWN_DOCUMENT = "unknown-document"
+    BAD_RANGE = "bad-range"
+    TOO_LARGE = "too-large"
+    UNAUTHENTICATED = "unauthenticated"
+    UNSUPPORTED_VERSION = "unsupported-version"
+    UNKNOWN_BATCH = "unknown-batch"
+
+
+@dataclass(frozen=True)
+class ProtocolError:
+    """A problem with something the editor sent (the contract's Error); ``fatal`` closes the stream."""
+
+    code: ErrorCode
+    message: str
+    document_id: str = ""
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class Proposal:
+    proposal_id: int
+    document_id: str
+    base_version: int
+    edits: tuple[TextEdit, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EditorInfo:
+    session_id: str
+    editor_name: str
+    document_ids: tuple[str, ...] = ()
+    focused_document_id: str = ""
+
+
+@dataclass(frozen=True)
+class Component:
+    """A part of the daemon and its state: "ready", "loading", "missing", "error" or "disabled"."""
+
+    name: str
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    daemon_version: str
+    state: ListenState
+    listen_mode: ListenMode
+    intent_mode: IntentMode
+    editors: tuple[EditorInfo, ...] = ()
+    focused_document_id: str = ""
+    components: tuple[Component, ...] = ()
+    recent_transcripts: tuple[Transcript, ...] = ()
+    utterances: int = 0
+    listen_address: str = ""
+    uptime_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Welcome:
+    daemon_version: str
+    session_id: str
+    protocol_version: int = 1
+    capabilities: tuple[str, ...] = ()
+    status: DaemonStatus | None = None
+
+
+DaemonEvent = Union[Welcome, EditBatch, Transcript, StatusNotice, ProtocolError, Proposal]
+
+
+# ---------------------------------------------------------------------------------------------------
+# SendUtterance and StreamAudio results.
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentBatch:
+    batch: EditBatch
+    outcome: EditOutcome
+    editor: str = ""  # the session that received it
+
+
+@dataclass(frozen=True)
+class UtteranceResult:
+    """What one utterance did: the contract's SendUtteranceResponse."""
+
+    intent: Intent
+    batches: tuple[SentBatch, ...] = ()
+    message: str = ""
+    document_id: str = ""
+    applied: bool = False
+    final_text: str = ""
+    final_selection: Selection | None = None
+
+
+@dataclass(frozen=True)
+class AudioStart:
+    sample_rate: int = 16000
+    channels: int = 1
+    sample_width: int = 2
+    document_id: str = ""
+    language: str = ""
+    act: bool = True
+
+
+@dataclass(frozen=True)
+class SpeechBoundary:
+    utterance_id: str
+    started: bool
+    time_s: float
+
+
+@dataclass(frozen=True)
+class UtteranceDecided:
+    utterance_id: str
+    result: UtteranceResult
+
+
+RecognitionUpdate = Union[SpeechBoundary, Transcript, UtteranceDecided, StatusNotice]

@@ -63,9 +63,14 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     quiet_pip install -q "torch==$TORCH_VERSION"
   else
     say "installing torch $TORCH_VERSION (CPU build)"
-    # A local wheel (pip's find-links) first; else PyTorch's CPU index.
-    quiet_pip install -q --no-index "torch==$TORCH_VERSION" \
-      || quiet_pip install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu
+    # A local CPU wheel (pip's find-links) when the machine has one, its dependencies from the index;
+    # otherwise PyTorch's CPU index. Plain PyPI would bring the CUDA build and several GB with it.
+    if quiet_pip install -q --no-deps --no-index "torch==$TORCH_VERSION" 2>/dev/null; then
+      quiet_pip install -q "torch==$TORCH_VERSION"
+    else
+      quiet_pip install -q "torch==$TORCH_VERSION" --index-url https://download.pytorch.org/whl/cpu \
+        --extra-index-url https://pypi.org/simple
+    fi
   fi
 fi
 

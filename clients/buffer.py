@@ -1,0 +1,76 @@
+"""A versioned text buffer that applies the daemon's edit batches the way the contract says.
+
+:class:`EditorBuffer` is the editor side of a document: the text, a version that grows with every change
+(the user's or the daemon's), and a selection. :meth:`EditorBuffer.apply_batch` applies an EditBatch only
+when the buffer is still at the batch's base version and answers with the EditResult to send back:
+APPLIED with the new version, STALE with the current text, or FAILED with the reason. Editor integrations
+that keep their own text (Neovim, VS Code) follow the same rules; this class is what the CLI and tests use
+and what a Python plugin bridge can reuse as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pushkin.proto.textedit import EditError, apply_edits, map_selection, validate_edits
+from pushkin.proto.types import EditBatch, EditOutcome, EditResult, OpenDocument, Selection, TextEdit, UpdateDocument
+
+
+@dataclass
+class EditorBuffer:
+    """One document as an editor holds it. Offsets are code points; ``version`` only grows."""
+
+    document_id: str
+    text: str = ""
+    version: int = 1
+    selection: Selection = field(default_factory=lambda: Selection(0, 0))
+    path: str = ""
+    language_id: str = ""
+
+    def open_message(self) -> OpenDocument:
+        return OpenDocument(self.document_id, self.text, self.version, self.selection, self.language_id, self.path)
+
+    def apply_batch(self, batch: EditBatch) -> EditResult:
+        """Apply ``batch`` if the buffer is at its base version; the answer to send either way."""
+        if batch.document_id != self.document_id:
+            return EditResult(batch.batch_id, batch.document_id, EditOutcome.FAILED, self.version,
+                              error=f"this buffer is {self.document_id!r}, not {batch.document_id!r}")
+        if batch.base_version != self.version:
+            return EditResult(batch.batch_id, self.document_id, EditOutcome.STALE, self.version, self.text,
+                              self.selection)
+        try:
+            ordered = validate_edits(len(self.text), batch.edits)
+            new_text = apply_edits(self.text, ordered)
+            selection = batch.selection_after if batch.selection_after is not None \
+                else map_selection(self.selection, ordered)
+            if selection.anchor > len(new_text) or selection.active > len(new_text):
+                raise EditError(f"selection_after ({selection.anchor}, {selection.active}) is past the end of the "
+                                f"new text ({len(new_text)} code points)")
+        except EditError as error:
+            return EditResult(batch.batch_id, self.document_id, EditOutcome.FAILED, self.version,
+                              selection=self.selection, error=str(error))
+        self.text, self.selection = new_text, selection
+        self.version += 1
+        return EditResult(batch.batch_id, self.document_id, EditOutcome.APPLIED, self.version, selection=selection)
+
+    def type_edits(self, edits: tuple[TextEdit, ...] | list[TextEdit],
+                   selection: Selection | None = None) -> UpdateDocument:
+        """The user changed the text by ``edits``; returns the UpdateDocument to send."""
+        ordered = validate_edits(len(self.text), edits)
+        self.text = apply_edits(self.text, ordered)
+        self.selection = selection if selection is not None else map_selection(self.selection, ordered)
+        self.version += 1
+        return UpdateDocument(self.document_id, self.version, changes=tuple(ordered), selection=self.selection)
+
+    def replace_all(self, text: str, selection: Selection | None = None) -> UpdateDocument:
+        """The text was replaced wholesale (reloaded from disk, say); returns the UpdateDocument to send."""
+        self.text = text
+        self.selection = selection if selection is not None else Selection.cursor(len(text))
+        self.version += 1
+        return UpdateDocument(self.document_id, self.version, text=text, selection=self.selection)
+
+    def move_selection(self, selection: Selection) -> UpdateDocument:
+        if selection.anchor > len(self.text) or selection.active > len(self.text):
+            raise EditError(f"selection ({selection.anchor}, {selection.active}) is past the end of the text")
+        self.selection = selection
+        return UpdateDocument(self.document_id, self.version, selection=selection)

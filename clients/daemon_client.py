@@ -1,0 +1,102 @@
+"""The daemon's unary calls and StreamAudio, for the CLI, scripts and tests.
+
+    async with DaemonClient() as daemon:           # the default address, like the daemon's
+        result = await daemon.say("Hello there")   # an UtteranceResult: intent, batches, final text
+        status = await daemon.status()             # a DaemonStatus
+
+Every call raises :class:`DaemonUnavailable` with a clear message when the daemon cannot be reached, and
+:class:`DaemonCallError` (carrying the gRPC status) when the daemon refused the call.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterable, AsyncIterator
+
+import grpc
+
+from pushkin.proto import convert
+from pushkin.proto.endpoint import Address
+from pushkin.proto.types import AudioStart, DaemonStatus, IntentMode, ListenMode, ListenState, RecognitionUpdate, UtteranceResult
+from pushkin.proto.v1 import pushkin_pb2 as pb
+from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
+
+from .connection import DaemonUnavailable, open_channel, resolve_address, resolve_token, token_metadata, unavailable_message
+
+
+class DaemonCallError(RuntimeError):
+    def __init__(self, code: grpc.StatusCode, details: str):
+        super().__init__(f"{code.name}: {details}")
+        self.code = code
+        self.details = details
+
+
+class DaemonClient:
+    def __init__(self, address: Address | str | None = None, *, token: str | None = None, token_file: str | None = None):
+        self.address = resolve_address(address)
+        self.token = resolve_token(self.address, token, token_file)
+        self._channel = open_channel(self.address)
+        self._stub = pb_grpc.PushkinStub(self._channel)
+        self._metadata = token_metadata(self.token) or None
+
+    async def __aenter__(self) -> "DaemonClient":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    def _failed(self, error: grpc.aio.AioRpcError) -> Exception:
+        if error.code() == grpc.StatusCode.UNAVAILABLE:
+            return DaemonUnavailable(unavailable_message(self.address, error.details()))
+        return DaemonCallError(error.code(), error.details())
+
+    async def say(self, text: str, *, document_id: str = "", language: str = "", timeout_s: float = 0.0,
+                  pause_before_s: float = 0.0, pause_after_s: float = 0.0) -> UtteranceResult:
+        request = pb.SendUtteranceRequest(text=text, document_id=document_id, language=language, timeout_s=timeout_s,
+                                          pause_before_s=pause_before_s, pause_after_s=pause_after_s)
+        try:
+            response = await self._stub.SendUtterance(request, metadata=self._metadata)
+        except grpc.aio.AioRpcError as error:
+            raise self._failed(error) from None
+        return convert.utterance_result_from_pb(response)
+
+    async def status(self, *, timeout_s: float = 5.0) -> DaemonStatus:
+        try:
+            response = await self._stub.GetStatus(pb.GetStatusRequest(), metadata=self._metadata, timeout=timeout_s)
+        except grpc.aio.AioRpcError as error:
+            raise self._failed(error) from None
+        return convert.status_from_pb(response)
+
+    async def set_listening(self, *, state: ListenState | None = None, mode: ListenMode | None = None,
+                            key_pressed: bool | None = None, intent_mode: IntentMode | None = None) -> DaemonStatus:
+        request = pb.SetListeningRequest()
+        if state is not None:
+            request.state = convert.listen_state_to_pb(state)
+        if mode is not None:
+            request.mode = convert.listen_mode_to_pb(mode)
+        if intent_mode is not None:
+            request.intent_mode = convert.intent_mode_to_pb(intent_mode)
+        if key_pressed is not None:
+            request.key = pb.SetListeningRequest.PRESS if key_pressed else pb.SetListeningRequest.RELEASE
+        try:
+            response = await self._stub.SetListening(request, metadata=self._metadata)
+        except grpc.aio.AioRpcError as error:
+            raise self._failed(error) from None
+        return convert.status_from_pb(response)
+
+    async def stream_audio(self, pcm: AsyncIterable[bytes], start: AudioStart = AudioStart()) -> AsyncIterator[RecognitionUpdate]:
+        """Send ``start`` then the PCM chunks; yields what the daemon recognized and decided."""
+
+        async def requests():
+            yield convert.audio_start_to_pb(start)
+            async for chunk in pcm:
+                yield pb.AudioChunk(pcm=chunk)
+
+        call = self._stub.StreamAudio(requests(), metadata=self._metadata)
+        try:
+            async for message in call:
+                yield convert.recognition_from_pb(message)
+        except grpc.aio.AioRpcError as error:
+            raise self._failed(error) from None

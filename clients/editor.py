@@ -1,0 +1,282 @@
+"""An editor's connection to the daemon: the Connect stream, its documents, and reconnecting.
+
+    client = EditorClient(editor_name="my-editor")
+    await client.start()                       # connects (raises DaemonUnavailable if it cannot)
+    buffer = EditorBuffer("notes.md", text="Hello", version=1)
+    await client.open(buffer)                  # OpenDocument, then Focus
+    ...                                        # pushed batches are applied to `buffer` and answered
+    await client.update(buffer.type_edits([TextEdit(5, 5, "!")]))   # the user typed
+    await client.close()
+
+Batches the daemon pushes are applied by ``apply`` (default :meth:`EditorBuffer.apply_batch`; the CLI
+passes one that also writes the file) and answered with its EditResult. Every other message (notices,
+errors, transcripts) and every handled batch is passed to ``on_event``. When the stream breaks, the
+client reconnects with exponential backoff (:class:`ReconnectPolicy`) and re-opens its documents with
+their current text and versions, then restores the focus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import grpc
+
+from pushkin.proto import convert
+from pushkin.proto.endpoint import Address
+from pushkin.proto.types import (
+    CloseDocument, DaemonEvent, EditBatch, EditOutcome, EditResult, EditorEvent, Focus, Hello, ProtocolError, UpdateDocument, Welcome,
+)
+from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
+
+from .buffer import EditorBuffer
+from .connection import DaemonUnavailable, open_channel, resolve_address, resolve_token, token_metadata, unavailable_message
+
+log = logging.getLogger(__name__)
+
+
+class ClientState(enum.Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """Exponential backoff with jitter: first_delay_s, doubling up to max_delay_s; max_attempts 0 = forever."""
+
+    first_delay_s: float = 0.1
+    max_delay_s: float = 5.0
+    max_attempts: int = 0
+    enabled: bool = True
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.max_delay_s, self.first_delay_s * (2 ** attempt))
+        return base * random.uniform(0.8, 1.2)
+
+
+@dataclass(frozen=True)
+class BatchHandled:
+    """An edit batch the client received and how it answered (passed to ``on_event``)."""
+
+    batch: EditBatch
+    result: EditResult
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """The stream ended (passed to ``on_event``); ``reason`` says why."""
+
+    reason: str
+
+
+ApplyFn = Callable[[EditorBuffer, EditBatch], "EditResult | Awaitable[EditResult]"]
+EventFn = Callable[[Any], "None | Awaitable[None]"]
+
+
+class EditorClient:
+    """One editor's Connect stream. See the module docstring for the life cycle."""
+
+    def __init__(self, address: Address | str | None = None, *, token: str | None = None, token_file: str | None = None,
+                 editor_name: str = "python", editor_version: str = "", capabilities: tuple[str, ...] = (),
+                 apply: ApplyFn | None = None, on_event: EventFn | None = None,
+                 reconnect: ReconnectPolicy = ReconnectPolicy(), connect_timeout_s: float = 5.0):
+        self.address = resolve_address(address)
+        self.token = resolve_token(self.address, token, token_file)
+        self.hello = Hello(editor_name, editor_version, 1, tuple(capabilities))
+        self.buffers: dict[str, EditorBuffer] = {}
+        self.focused_document_id = ""
+        self.welcome: Welcome | None = None
+        self.state = ClientState.IDLE
+        self._apply = apply or (lambda buffer, batch: buffer.apply_batch(batch))
+        self._on_event = on_event
+        self._reconnect = reconnect
+        self._connect_timeout_s = connect_timeout_s
+        self._channel: grpc.aio.Channel | None = None
+        self._call = None
+        self._write_lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._connected = asyncio.Event()
+
+    # ---- life cycle -----------------------------------------------------------------------------
+
+    async def start(self) -> Welcome:
+        """Connect and start receiving (a named task, ``editor-client``); raises DaemonUnavailable."""
+        welcome = await self._connect()
+        self._task = asyncio.create_task(self._receive_loop(), name=f"editor-client:{self.hello.editor_name}")
+        return welcome
+
+    async def close(self) -> None:
+        """Half-close the stream, stop receiving and close the channel."""
+        if self.state is ClientState.CLOSED:
+            return
+        self.state = ClientState.CLOSED
+        if self._call is not None:
+            try:
+                async with self._write_lock:
+                    await self._call.done_writing()
+            except Exception:  # already gone
+                pass
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), 1.0)
+            except (asyncio.TimeoutError, Exception):
+                self._task.cancel()
+        await self._close_channel()
+
+    async def wait_connected(self, timeout_s: float = 10.0) -> None:
+        await asyncio.wait_for(self._connected.wait(), timeout_s)
+
+    async def _close_channel(self) -> None:
+        if self._call is not None:
+            self._call.cancel()
+            self._call = None
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    async def _connect(self) -> Welcome:
+        self.state = ClientState.CONNECTING if self.state is ClientState.IDLE else self.state
+        self._channel = open_channel(self.address)
+        stub = pb_grpc.PushkinStub(self._channel)
+        self._call = stub.Connect(metadata=token_metadata(self.token) or None)
+        try:
+            await self._write(self.hello)
+            first = await asyncio.wait_for(self._call.read(), self._connect_timeout_s)
+        except (grpc.aio.AioRpcError, asyncio.TimeoutError) as error:
+            await self._close_channel()
+            detail = error.details() if isinstance(error, grpc.aio.AioRpcError) else "timed out"
+            raise DaemonUnavailable(unavailable_message(self.address, detail)) from None
+        if first is grpc.aio.EOF:
+            await self._close_channel()
+            raise DaemonUnavailable(unavailable_message(self.address, "the stream ended before Welcome"))
+        event = convert.daemon_event_from_pb(first)
+        if isinstance(event, ProtocolError):
+            await self._close_channel()
+            raise DaemonUnavailable(f"the daemon at {self.address.uri} refused the connection: {event.message}")
+        if not isinstance(event, Welcome):
+            await self._close_channel()
+            raise DaemonUnavailable(f"the daemon at {self.address.uri} answered {type(event).__name__}, not Welcome")
+        self.welcome = event
+        # Re-open what this editor had open (after a reconnect), then restore the focus.
+        for buffer in self.buffers.values():
+            await self._write(buffer.open_message())
+        if self.focused_document_id:
+            await self._write(Focus(self.focused_document_id, True))
+        self.state = ClientState.CONNECTED
+        self._connected.set()
+        return event
+
+    async def _receive_loop(self) -> None:
+        attempt = 0
+        while self.state is not ClientState.CLOSED:
+            reason = await self._receive()
+            if self.state is ClientState.CLOSED:
+                break
+            self._connected.clear()
+            await self._emit(Disconnected(reason))
+            await self._close_channel()
+            if not self._reconnect.enabled:
+                self.state = ClientState.CLOSED
+                break
+            self.state = ClientState.RECONNECTING
+            while self.state is ClientState.RECONNECTING:
+                if self._reconnect.max_attempts and attempt >= self._reconnect.max_attempts:
+                    self.state = ClientState.CLOSED
+                    break
+                await asyncio.sleep(self._reconnect.delay(attempt))
+                attempt += 1
+                try:
+                    await self._connect()
+                    attempt = 0
+                    log.info("reconnected to %s", self.address.uri)
+                except DaemonUnavailable as error:
+                    log.info("reconnect attempt %d failed: %s", attempt, error)
+
+    async def _receive(self) -> str:
+        """Handle messages until the stream ends; returns why it ended."""
+        try:
+            while True:
+                message = await self._call.read()
+                if message is grpc.aio.EOF:
+                    return "the daemon closed the stream"
+                try:
+                    event = convert.daemon_event_from_pb(message)
+                except convert.ConversionError as error:
+                    log.warning("ignoring a message from the daemon: %s", error)
+                    continue
+                if isinstance(event, EditBatch):
+                    await self._handle_batch(event)
+                else:
+                    await self._emit(event)
+        except grpc.aio.AioRpcError as error:
+            return f"{error.code().name}: {error.details()}"
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a failing hook must not kill the connection silently
+            log.exception("the editor client failed")
+            return f"client error: {error}"
+
+    async def _handle_batch(self, batch: EditBatch) -> None:
+        buffer = self.buffers.get(batch.document_id)
+        if buffer is None:
+            result = EditResult(batch.batch_id, batch.document_id, EditOutcome.FAILED, 0,
+                                error=f"document {batch.document_id!r} is not open in this editor")
+        else:
+            result = self._apply(buffer, batch)
+            if inspect.isawaitable(result):
+                result = await result
+        await self._write(result)
+        await self._emit(BatchHandled(batch, result))
+
+    async def _emit(self, event: DaemonEvent | BatchHandled | Disconnected) -> None:
+        if self._on_event is not None:
+            outcome = self._on_event(event)
+            if inspect.isawaitable(outcome):
+                await outcome
+
+    async def _write(self, event: EditorEvent) -> None:
+        async with self._write_lock:
+            if self._call is None:
+                raise DaemonUnavailable(unavailable_message(self.address, "not connected"))
+            await self._call.write(convert.editor_event_to_pb(event))
+
+    async def send(self, event: EditorEvent) -> bool:
+        """Send a message; False (and nothing raised) when the stream is down: a reconnect re-opens documents
+        with their current text, so nothing the user typed is lost."""
+        try:
+            await self._write(event)
+            return True
+        except (grpc.aio.AioRpcError, DaemonUnavailable, asyncio.InvalidStateError) as error:
+            log.info("not sent (%s): %s", type(event).__name__, error)
+            return False
+
+    # ---- documents ------------------------------------------------------------------------------
+
+    async def open(self, buffer: EditorBuffer, *, focus: bool = True) -> None:
+        """Start tracking ``buffer``: OpenDocument, and Focus unless ``focus`` is false."""
+        self.buffers[buffer.document_id] = buffer
+        await self.send(buffer.open_message())
+        if focus:
+            await self.focus(buffer.document_id)
+
+    async def update(self, update: UpdateDocument) -> None:
+        """Report a change the user made (from :meth:`EditorBuffer.type_edits` or ``replace_all``)."""
+        await self.send(update)
+
+    async def focus(self, document_id: str, focused: bool = True) -> None:
+        self.focused_document_id = document_id if focused else ""
+        await self.send(Focus(document_id, focused))
+
+    async def close_document(self, document_id: str) -> None:
+        self.buffers.pop(document_id, None)
+        if self.focused_document_id == document_id:
+            self.focused_document_id = ""
+        await self.send(CloseDocument(document_id))

@@ -1,0 +1,270 @@
+"""The daemon's state and its edit dispatcher, free of any transport.
+
+:class:`DaemonCore` holds the connected editors (:class:`EditorSession`), which document has the focus,
+the listening modes, and the planner. :meth:`DaemonCore.handle_utterance` is the edit dispatcher: it
+plans against a snapshot, sends the batch, waits for the editor's answer, and on a STALE answer re-plans
+against the editor's current text (which the session has already taken into its copy), a bounded number
+of times, before giving up with a notice. A batch is never applied blindly: the editor checks the
+version, and the daemon's copy follows only what the editor reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import time
+from dataclasses import replace
+
+from pushkin.proto.types import (
+    Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, Hello, Intent, IntentKind, IntentMode, ListenMode,
+    ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
+)
+
+from .planning import EditPlan, EditPlanner, Modes, Utterance
+from .sessions import EditorSession, SessionState
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+DAEMON_VERSION = "0.1.0"
+PROTOCOL_VERSION = 1
+
+
+class TooManyEditors(RuntimeError):
+    pass
+
+
+class DaemonCore:
+    def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = ()):
+        self.settings = settings
+        self.planner = planner
+        self.sessions: dict[str, EditorSession] = {}
+        self.focus: tuple[str, str] | None = None  # (session id, document id) that receives dictation
+        self.modes = Modes()
+        self.listen_mode = ListenMode.ALWAYS_ON
+        self.components = list(components)
+        self.recent_transcripts: collections.deque[Transcript] = collections.deque(
+            maxlen=settings.limits.recent_transcripts)
+        self.utterances = 0
+        self.listen_address = ""
+        self.started = time.monotonic()
+        self._session_ids = itertools.count(1)
+        self._batch_ids = itertools.count(1)
+        self._utterance_ids = itertools.count(1)
+        # Utterances are decided one at a time, in the order they came: each plans against the text the
+        # previous one left.
+        self._utterance_lock = asyncio.Lock()
+
+    @property
+    def listen_state(self) -> ListenState:
+        return self.modes.listen_state
+
+    # ---- sessions and focus -----------------------------------------------------------------------
+
+    def open_session(self, hello: Hello) -> EditorSession:
+        if len(self.sessions) >= self.settings.limits.max_editors:
+            raise TooManyEditors(f"{len(self.sessions)} editors are connected; the limit is "
+                                 f"{self.settings.limits.max_editors} ([limits] max_editors)")
+        session = EditorSession(self, f"s{next(self._session_ids)}", hello)
+        self.sessions[session.session_id] = session
+        log.info("editor %s connected (%s %s)", session.name, hello.editor_name, hello.editor_version)
+        return session
+
+    def close_session(self, session: EditorSession) -> None:
+        session.close()
+        session.state = SessionState.CLOSED
+        session.abandon_pending()
+        for document_id in list(session.documents):
+            session.documents.pop(document_id)
+            self.document_gone(session, document_id)
+        self.sessions.pop(session.session_id, None)
+        log.info("editor %s disconnected", session.name)
+
+    def document_gone(self, session: EditorSession, document_id: str) -> None:
+        if self.focus == (session.session_id, document_id):
+            self.focus = None
+        if session.focused_document_id == document_id:
+            session.focused_document_id = ""
+        self.planner_call("document_closed", document_id)
+
+    def focus_changed(self, session: EditorSession, document_id: str, focused: bool) -> None:
+        if focused:
+            session.focused_document_id = document_id
+            self.focus = (session.session_id, document_id)
+        elif self.focus is not None and self.focus[0] == session.session_id:
+            # The editor lost focus altogether: dictation goes nowhere rather than into a hidden window.
+            self.focus = None
+
+    def focused_document_id(self) -> str:
+        return self.focus[1] if self.focus else ""
+
+    def _target(self, document_id: str) -> tuple[EditorSession | None, str]:
+        """The session and document that an utterance goes to ('' document: the focused one)."""
+        if not document_id:
+            if self.focus is None:
+                return None, ""
+            session = self.sessions.get(self.focus[0])
+            return session, self.focus[1]
+        if self.focus is not None and self.focus[1] == document_id and self.focus[0] in self.sessions:
+            return self.sessions[self.focus[0]], document_id
+        for session in reversed(list(self.sessions.values())):
+            if document_id in session.documents:
+                return session, document_id
+        return None, document_id
+
+    def planner_call(self, method: str, *args) -> None:
+        """Tell the planner something; its failure is logged, never raised into the transport."""
+        try:
+            getattr(self.planner, method)(*args)
+        except Exception:
+            log.exception("the planner failed in %s", method)
+
+    # ---- modes ----------------------------------------------------------------------------------
+
+    def set_listening(self, state: ListenState | None = None, mode: ListenMode | None = None,
+                      key_pressed: bool | None = None, intent_mode: IntentMode | None = None) -> None:
+        """Change modes and tell every editor. A key press/release acts per the listen mode: push-to-talk
+        listens while pressed (muted otherwise); toggle switches between listening and muted."""
+        before = (self.modes, self.listen_mode)
+        if mode is not None:
+            self.listen_mode = mode
+            if mode is ListenMode.PUSH_TO_TALK and state is None and key_pressed is None:
+                state = ListenState.MUTED
+        if key_pressed is not None:
+            if self.listen_mode is ListenMode.PUSH_TO_TALK:
+                state = ListenState.LISTENING if key_pressed else ListenState.MUTED
+            elif self.listen_mode is ListenMode.TOGGLE and key_pressed:
+                state = ListenState.MUTED if self.listen_state is ListenState.LISTENING else ListenState.LISTENING
+        modes = self.modes
+        if state is not None:
+            modes = replace(modes, listen_state=state)
+        if intent_mode is not None:
+            modes = replace(modes, intent_mode=intent_mode)
+        self.modes = modes
+        if (self.modes, self.listen_mode) != before:
+            self.broadcast_notice(NoticeLevel.INFO, "listen-state",
+                                  f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
+
+    def broadcast_notice(self, level: NoticeLevel, code: str, message: str, document_id: str = "") -> None:
+        for session in list(self.sessions.values()):
+            session.send(StatusNotice(level, code, message, self.listen_state, document_id))
+
+    def broadcast_transcript(self, transcript: Transcript) -> None:
+        for session in list(self.sessions.values()):
+            if session.wants("interim") or transcript.final:
+                session.send(transcript)
+
+    # ---- status ---------------------------------------------------------------------------------
+
+    def status(self) -> DaemonStatus:
+        return DaemonStatus(
+            daemon_version=DAEMON_VERSION,
+            state=self.listen_state,
+            listen_mode=self.listen_mode,
+            intent_mode=self.modes.intent_mode,
+            editors=tuple(EditorInfo(s.session_id, s.hello.editor_name, tuple(s.documents), s.focused_document_id)
+                          for s in self.sessions.values()),
+            focused_document_id=self.focused_document_id(),
+            components=tuple(self.components),
+            recent_transcripts=tuple(self.recent_transcripts),
+            utterances=self.utterances,
+            listen_address=self.listen_address,
+            uptime_s=time.monotonic() - self.started,
+        )
+
+    def next_utterance_id(self) -> str:
+        return f"u{next(self._utterance_ids)}"
+
+    # ---- the edit dispatcher --------------------------------------------------------------------
+
+    async def handle_utterance(self, utterance: Utterance, document_id: str = "", *, act: bool = True,
+                               timeout_s: float | None = None, utterance_id: str = "") -> UtteranceResult:
+        """Decide what ``utterance`` does and (``act``) carry it out at the target editor."""
+        limit = self.settings.limits.max_utterance_chars
+        if len(utterance.text) > limit:
+            return UtteranceResult(Intent(IntentKind.IGNORED, text=utterance.text[:80], source="daemon"),
+                                   message=f"The utterance has {len(utterance.text)} characters; the limit is {limit}.")
+        timeout_s = timeout_s if timeout_s and timeout_s > 0 else self.settings.edits.timeout_s
+        async with self._utterance_lock:
+            self.utterances += 1
+            if not utterance_id:
+                utterance_id = self.next_utterance_id()
+            if utterance.source == "typed":
+                self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
+            return await self._dispatch(utterance, document_id, act, timeout_s)
+
+    def _plan(self, utterance: Utterance, snapshot) -> EditPlan | None:
+        try:
+            return self.planner.plan(utterance, snapshot, self.modes)
+        except Exception:
+            log.exception("the planner failed on %r", utterance.text[:80])
+            return None
+
+    async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float) -> UtteranceResult:
+        session, document_id = self._target(document_id)
+        document = session.documents.get(document_id) if session is not None else None
+        failed = Intent(IntentKind.IGNORED, text=utterance.text, source="daemon")
+        if document is not None and not document.in_sync:
+            return UtteranceResult(failed, message=f"Document {document_id!r} is out of sync ({document.sync_problem}); "
+                                   "nothing was changed.", document_id=document_id, final_text=document.text,
+                                   final_selection=document.selection)
+        snapshot = document.snapshot() if document is not None else None
+        plan = self._plan(utterance, snapshot)
+        if plan is None:
+            return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
+        if plan.modes is not None and act:
+            self.set_listening(state=plan.modes.listen_state, intent_mode=plan.modes.intent_mode)
+        sent: list[SentBatch] = []
+
+        def result(applied: bool, message: str) -> UtteranceResult:
+            return UtteranceResult(plan.intent, tuple(sent), message, document_id, applied,
+                                   document.text if document is not None else "",
+                                   document.selection if document is not None else None)
+
+        if document is None or not _changes_editor(plan, snapshot):
+            if snapshot is not None and act:
+                self.planner_call("applied", snapshot, plan, snapshot.version)
+            if document is None and document_id and plan.edits:
+                return result(False, f"Document {document_id!r} is not open in any editor.")
+            return result(not plan.edits, plan.message)
+        if not act:
+            return result(False, plan.message or "Decided; not acted on.")
+        for attempt in range(self.settings.edits.max_replans + 1):
+            batch = EditBatch(next(self._batch_ids), document_id, snapshot.version, plan.edits, plan.selection_after,
+                              plan.undo_group, plan.description)
+            answer = await session.send_batch(batch, snapshot, plan, timeout_s)
+            sent.append(SentBatch(batch, answer.outcome, session.name))
+            if answer.outcome is EditOutcome.APPLIED:
+                if not document.in_sync:
+                    return result(False, f"The editor applied the edit but the daemon's copy is out of sync "
+                                  f"({document.sync_problem}).")
+                return result(True, plan.message)
+            if answer.outcome is not EditOutcome.STALE:
+                why = answer.error or answer.outcome.value
+                if session.state is not SessionState.ACTIVE:
+                    why = "the editor disconnected"
+                return result(False, f"The edit was not applied: {why}.")
+            if session.documents.get(document_id) is not document or not document.in_sync:
+                return result(False, "The document changed in a way the daemon could not follow; nothing was applied.")
+            # The session already took the editor's current text into the copy and told the planner.
+            snapshot = document.snapshot()
+            replanned = self._plan(utterance, snapshot)
+            if replanned is None:
+                return result(False, "The planner failed while re-planning; see the daemon's log.")
+            plan = replanned
+            if not _changes_editor(plan, snapshot):
+                self.planner_call("applied", snapshot, plan, snapshot.version)
+                return result(True, plan.message)
+        message = (f"The document kept changing; the edit was dropped after {len(sent)} attempts "
+                   f"(\"{utterance.text[:60]}\" is kept in the daemon's recent transcripts).")
+        session.notice(NoticeLevel.WARNING, "edit-dropped", message, document_id)
+        return result(False, message)
+
+
+def _changes_editor(plan: EditPlan, snapshot) -> bool:
+    """Whether the plan needs a batch: edits, or only a new selection ("go to end", "select that")."""
+    if plan.edits:
+        return True
+    return snapshot is not None and plan.selection_after is not None and plan.selection_after != snapshot.selection

@@ -1,0 +1,263 @@
+"""Dictation formatting: spoken punctuation, spacing and capitals, decided against the text around the cursor.
+
+Only the few code points around the insertion point are read, so formatting costs the same on a 1 MB
+document as on an empty one. The rules:
+
+* spoken punctuation is converted wherever it is said ("Hello comma world" → "Hello, world"), as Dragon
+  and macOS do; the punctuation Whisper put around a spoken mark is dropped so it is not doubled;
+* "dash"/"тире" gives a spaced em dash " — ", "hyphen"/"дефис" a bare "-"; quotes are straight ``"`` in
+  English and «ёлочки» in Russian;
+* a space between words where needed and none before , . ? ! : ; ) or a closing quote;
+* a capital at the start of the document, after . ? ! … and after a new line or paragraph; otherwise what
+  Whisper capitalized is kept, except that a speech utterance inserted mid-sentence loses the capital
+  Whisper gives every segment's first word (not "I", not all-caps words), and the period it ends every
+  segment with when the sentence goes on after the cursor;
+* Whisper's leading space is trimmed; a selection is replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .grammar import normalize_word
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A spoken punctuation mark and how it spaces."""
+
+    text: str
+    space_before: bool
+    space_after: bool
+    ends_sentence: bool = False
+    is_break: bool = False  # a new line or paragraph: no spaces, next word capitalized
+
+
+_COMMA = Mark(",", False, True)
+_PERIOD = Mark(".", False, True, ends_sentence=True)
+_QUESTION = Mark("?", False, True, ends_sentence=True)
+_EXCLAMATION = Mark("!", False, True, ends_sentence=True)
+_COLON = Mark(":", False, True)
+_SEMICOLON = Mark(";", False, True)
+_DASH = Mark("—", True, True)
+_HYPHEN = Mark("-", False, False)
+_ELLIPSIS = Mark("…", False, True, ends_sentence=True)
+NEW_LINE = Mark("\n", False, False, is_break=True)
+NEW_PARAGRAPH = Mark("\n\n", False, False, is_break=True)
+
+# Spoken words → mark. Multi-word phrases are matched before their prefixes ("точка с запятой" before
+# "точка"). Keys are normalized words (lowercase, "ё" as "е").
+SPOKEN_MARKS: dict[tuple[str, ...], Mark] = {
+    ("comma",): _COMMA, ("period",): _PERIOD, ("full", "stop"): _PERIOD, ("question", "mark"): _QUESTION,
+    ("exclamation", "mark"): _EXCLAMATION, ("exclamation", "point"): _EXCLAMATION, ("colon",): _COLON,
+    ("semicolon",): _SEMICOLON, ("semi", "colon"): _SEMICOLON, ("dash",): _DASH, ("hyphen",): _HYPHEN,
+    ("ellipsis",): _ELLIPSIS, ("dot", "dot", "dot"): _ELLIPSIS,
+    ("open", "quote"): Mark('"', True, False), ("close", "quote"): Mark('"', False, True),
+    ("open", "paren"): Mark("(", True, False), ("close", "paren"): Mark(")", False, True),
+    ("open", "parenthesis"): Mark("(", True, False), ("close", "parenthesis"): Mark(")", False, True),
+    ("new", "line"): NEW_LINE, ("new", "paragraph"): NEW_PARAGRAPH,
+    ("запятая",): _COMMA, ("точка",): _PERIOD, ("вопросительный", "знак"): _QUESTION,
+    ("восклицательный", "знак"): _EXCLAMATION, ("двоеточие",): _COLON, ("точка", "с", "запятой"): _SEMICOLON,
+    ("тире",): _DASH, ("дефис",): _HYPHEN, ("многоточие",): _ELLIPSIS,
+    ("открыть", "кавычки"): Mark("«", True, False), ("закрыть", "кавычки"): Mark("»", False, True),
+    ("открой", "кавычки"): Mark("«", True, False), ("закрой", "кавычки"): Mark("»", False, True),
+    ("открыть", "скобку"): Mark("(", True, False), ("закрыть", "скобку"): Mark(")", False, True),
+    ("новая", "строка"): NEW_LINE, ("новый", "абзац"): NEW_PARAGRAPH, ("новый", "параграф"): NEW_PARAGRAPH,
+}
+_LONGEST_MARK = max(len(words) for words in SPOKEN_MARKS)
+
+# A mark word followed by one of these is the ordinary noun ("точка зрения": point of view).
+_NOT_A_MARK_BEFORE: dict[str, frozenset[str]] = {
+    "точка": frozenset({"зрения", "отсчета", "опоры", "кипения", "доступа", "роста", "невозврата"}),
+}
+
+_SENTENCE_END = ".!?…"
+_CLOSERS = "\"'»”’)]"
+_OPENERS = "([{«“„"
+_NO_SPACE_BEFORE = ",.!?…:;)]}»”’%"
+_WHISPER_TRAILING = ".,!?;:…"
+
+
+def spoken_mark(utterance: str) -> Mark | None:
+    """The mark an utterance consists of ("Comma." → ","), or None."""
+    words = tuple(w for w in (normalize_word(t) for t in utterance.split()) if w)
+    return SPOKEN_MARKS.get(words)
+
+
+def convert_spoken_punctuation(text: str) -> str:
+    """Replace spoken marks inside ``text`` by their characters, spacing them (no context needed)."""
+    return _convert(text)[0]
+
+
+def _convert(text: str) -> tuple[str, bool]:
+    """The converted text, and whether it begins with a mark that takes no space before it."""
+    tokens = text.split()
+    pieces: list[str | Mark] = []
+    index = 0
+    while index < len(tokens):
+        mark, length = _mark_at(tokens, index)
+        if mark is None:
+            pieces.append(tokens[index])
+            index += 1
+            continue
+        # Whisper often punctuates around a spoken mark ("Hello, comma, world."): drop its punctuation.
+        if pieces and isinstance(pieces[-1], str) and not mark.is_break:
+            trimmed = pieces[-1].rstrip(_WHISPER_TRAILING)
+            pieces[-1] = trimmed if trimmed else pieces[-1]
+        pieces.append(mark)
+        index += length
+    attached = bool(pieces) and isinstance(pieces[0], Mark) and not pieces[0].space_before
+    return _join(pieces), attached
+
+
+def _mark_at(tokens: list[str], index: int) -> tuple[Mark | None, int]:
+    for length in range(min(_LONGEST_MARK, len(tokens) - index), 0, -1):
+        words = tuple(normalize_word(t) for t in tokens[index:index + length])
+        mark = SPOKEN_MARKS.get(words)
+        if mark is None:
+            continue
+        following = normalize_word(tokens[index + length]) if index + length < len(tokens) else ""
+        if following and following in _NOT_A_MARK_BEFORE.get(words[-1], ()):
+            continue
+        return mark, length
+    return None, 0
+
+
+def _join(pieces: list[str | Mark]) -> str:
+    out: list[str] = []
+    capitalize_next = False
+    previous: str | Mark | None = None
+    for piece in pieces:
+        if isinstance(piece, Mark):
+            if out and piece.space_before and previous is not None and not (isinstance(previous, Mark) and (not previous.space_after or previous.is_break)):
+                out.append(" ")
+            out.append(piece.text)
+            if piece.ends_sentence or piece.is_break:
+                capitalize_next = True
+        else:
+            if out and previous is not None and not (isinstance(previous, Mark) and (not previous.space_after or previous.is_break)):
+                out.append(" ")
+            if capitalize_next:
+                piece = capitalize_first(piece)
+                capitalize_next = False
+            out.append(piece)
+        previous = piece
+    return "".join(out)
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first letter, looking past opening quotes and brackets only."""
+    for index, char in enumerate(text):
+        if char.isalpha():
+            word = re.match(r"\w*", text[index:]).group()
+            if any(c.isupper() for c in word[1:]):
+                return text  # "iPhone", "eBay": a spelling, not a sentence start to fix
+            return text[:index] + char.upper() + text[index + 1:]
+        if char not in _OPENERS and char not in "\"'":
+            return text
+    return text
+
+
+def lowercase_first_word(text: str) -> str:
+    """Undo the capital Whisper gives a segment's first word, keeping "I", acronyms and mixed case."""
+    match = re.match(r"([\"'«“(]*)(\w[\w'’]*)", text)
+    if not match:
+        return text
+    word = match.group(2)
+    if len(word) < 2 or not word[0].isupper() or not word[1:].islower():
+        return text
+    if word in ("I'm", "I'll", "I've", "I'd"):
+        return text
+    start = match.start(2)
+    return text[:start] + word[0].lower() + text[start + 1:]
+
+
+@dataclass(frozen=True)
+class FormattedInsertion:
+    """Text to put over [start, end) of the document (start may have moved back over spaces)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def at_sentence_start(document: str, offset: int) -> bool:
+    """Does a sentence begin at ``offset``? Looks back over spaces, closers and at most 64 code points."""
+    position = offset - 1
+    floor = max(0, offset - 64)
+    while position >= floor and document[position] in " \t\u00a0":
+        position -= 1
+    if position < 0:
+        return True
+    if position < floor:
+        return False
+    char = document[position]
+    if char in "\n\r":
+        return True
+    while position >= floor and document[position] in _CLOSERS:
+        position -= 1
+    if position < 0:
+        return True
+    return position >= floor and document[position] in _SENTENCE_END
+
+
+def format_dictation(document: str, start: int, end: int, spoken: str, *, literal: bool = False,
+                     speech: bool = False, lowercase_mid_sentence: bool = True) -> FormattedInsertion:
+    """Format ``spoken`` for insertion over [start, end) of ``document`` (a cursor when start == end)."""
+    body = spoken.strip()
+    mark_attached = False
+    if not literal:
+        body, mark_attached = _convert(body)
+    if not body:
+        return FormattedInsertion(start, end, "")
+    before = document[start - 1] if start > 0 else ""
+    after = document[end] if end < len(document) else ""
+    starts_attached = mark_attached or body[0] in _NO_SPACE_BEFORE or body[0] == "\n"
+
+    # A mark said after a space the user typed ("Hello |" + "comma") pulls back over that space.
+    if starts_attached and before in (" ", "\t") and start == end:
+        floor = max(0, start - 64)
+        while start > floor and document[start - 1] in " \t":
+            start -= 1
+        end = start if end < start else end
+        before = document[start - 1] if start > 0 else ""
+
+    if not literal:
+        if at_sentence_start(document, start) and not starts_attached:
+            body = capitalize_first(body)
+        elif speech and lowercase_mid_sentence and not starts_attached and before not in ("",):
+            body = lowercase_first_word(body)
+        # Whisper ends every segment with a period; inside a sentence that continues, it is wrong.
+        if speech and after and _continues_sentence(document, end) and body[-1] == "." and not body.endswith(".."):
+            body = body[:-1]
+
+    leading = ""
+    if before and not before.isspace() and not starts_attached and not _opens(document, start - 1):
+        leading = " "
+    trailing = ""
+    if after and not after.isspace() and after not in _NO_SPACE_BEFORE and not body[-1].isspace() and body[-1] not in _OPENERS and body[-1] != "-":
+        trailing = " "
+    return FormattedInsertion(start, end, leading + body + trailing)
+
+
+def _opens(document: str, position: int) -> bool:
+    """Is the character at ``position`` an opening bracket or quote (so no space goes after it)?"""
+    char = document[position]
+    if char in _OPENERS:
+        return True
+    if char in "\"'":  # a straight quote opens when it follows a space or starts the text
+        return position == 0 or document[position - 1].isspace() or document[position - 1] in _OPENERS
+    return False
+
+
+def _continues_sentence(document: str, offset: int) -> bool:
+    """Does the text after ``offset`` go on with the same sentence (a lowercase word or a comma)?"""
+    limit = min(len(document), offset + 16)
+    position = offset
+    while position < limit and document[position] in " \t":
+        position += 1
+    if position >= limit:
+        return False
+    char = document[position]
+    return char.islower() or char in ",;:"

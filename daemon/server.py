@@ -1,0 +1,227 @@
+"""The daemon: binds its address, serves the Pushkin, health and reflection services, shuts down cleanly.
+
+    daemon = Daemon(settings, planner=InsertAtCursor(), hearing=None)
+    await daemon.start()          # binds; daemon.address is the real address (TCP port 0 resolved)
+    ...
+    await daemon.stop()
+
+or ``await daemon.run()``, which also stops on SIGTERM/SIGINT (what ``pushkin serve`` does). The planner
+and the hearing are the two seams: the intent engine and the speech front end plug in here without
+touching the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import gc
+import logging
+import os
+import secrets
+import signal
+import socket
+import stat
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from pushkin.proto.endpoint import Address, AddressError, default_address, default_token_path, parse_address, read_token
+from pushkin.proto.types import Component, NoticeLevel
+from pushkin.proto.v1 import pushkin_pb2 as pb
+from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
+
+from .core import DaemonCore
+from .hearing_api import Hearing
+from .planning import EditPlanner, InsertAtCursor
+from .service import PushkinService
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["Pushkin"].full_name
+UNIX_PATH_MAX = 107  # sun_path is 108 bytes with the terminating NUL on Linux
+
+
+class DaemonError(RuntimeError):
+    """The daemon cannot start as configured; the message says why and what to change."""
+
+
+class DaemonState(enum.Enum):
+    CREATED = "created"
+    SERVING = "serving"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class Daemon:
+    """The lil Pushkin daemon. ``planner`` decides what utterances do; ``hearing`` (optional) turns audio into
+    utterances for StreamAudio — without it StreamAudio answers FAILED_PRECONDITION."""
+
+    def __init__(self, settings: Settings | None = None, planner: EditPlanner | None = None,
+                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = ()):
+        self.settings = settings or Settings()
+        self.planner = planner if planner is not None else InsertAtCursor()
+        self.hearing = hearing
+        if not components:
+            components = (Component("recognizer", "ready" if hearing is not None else "missing",
+                                    type(hearing).__name__ if hearing is not None else
+                                    "no recognizer configured: StreamAudio is unavailable"),
+                          Component("planner", "ready", type(self.planner).__name__))
+        self.core = DaemonCore(self.settings, self.planner, components=components)
+        self.state = DaemonState.CREATED
+        self.address: Address | None = None
+        self.token: str | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health: health.aio.HealthServicer | None = None
+        self._stopped = asyncio.Event()
+        self._socket_path: Path | None = None
+
+    # ---- address and token ----------------------------------------------------------------------
+
+    def _resolve_address(self) -> Address:
+        server = self.settings.server
+        try:
+            address = parse_address(server.listen) if server.listen else default_address()
+        except AddressError as error:
+            raise DaemonError(str(error)) from None
+        if address.scheme == "tcp" and not address.is_loopback and not server.allow_remote:
+            raise DaemonError(f"refusing to listen on {address.uri}: it is not a loopback address and anyone who can "
+                              "reach it could edit your documents with the token; pass --allow-remote "
+                              "(or set [server] allow_remote = true) if you mean it")
+        return address
+
+    def _load_or_create_token(self) -> str:
+        path = Path(self.settings.server.token_file).expanduser() if self.settings.server.token_file \
+            else default_token_path()
+        if path.exists():
+            try:
+                return read_token(path)
+            except (PermissionError, ValueError) as error:
+                raise DaemonError(str(error)) from None
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        token = secrets.token_urlsafe(32)
+        # O_EXCL: never follow a link or overwrite a file someone raced in.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token + "\n")
+        log.info("created the token file %s", path)
+        return token
+
+    def _prepare_socket(self, path: Path) -> None:
+        if len(str(path).encode()) > UNIX_PATH_MAX:
+            raise DaemonError(f"the socket path {path} is longer than {UNIX_PATH_MAX} bytes; choose a shorter one")
+        folder = path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = folder.stat()
+        if info.st_uid != os.getuid():
+            raise DaemonError(f"the socket folder {folder} belongs to another user; refusing to use it")
+        if info.st_mode & 0o022:
+            raise DaemonError(f"the socket folder {folder} is writable by others (mode {info.st_mode & 0o777:04o}); "
+                              f"chmod 700 {folder}")
+        if path.exists() or path.is_symlink():
+            if not stat.S_ISSOCK(path.lstat().st_mode):
+                raise DaemonError(f"{path} exists and is not a socket; refusing to replace it")
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(path))
+            except OSError:
+                path.unlink()  # a socket left behind by a daemon that died
+            else:
+                raise DaemonError(f"another daemon is already listening on {path}")
+            finally:
+                probe.close()
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> Address:
+        """Bind and start serving; returns the address (with the real port for TCP port 0)."""
+        if self.state is not DaemonState.CREATED:
+            raise DaemonError(f"the daemon is {self.state.value}; create a new one to start again")
+        address = self._resolve_address()
+        token = self._load_or_create_token() if address.scheme == "tcp" else None
+        if address.scheme == "unix":
+            self._prepare_socket(Path(address.path))
+        limit = self.settings.limits.max_message_bytes
+        server = grpc.aio.server(options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.so_reuseport", 0),
+            # Editors keep streams open for hours: ping idle connections to notice dead peers.
+            ("grpc.keepalive_time_ms", 60_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ])
+        pb_grpc.add_PushkinServicer_to_server(PushkinService(self.core, self.hearing, token), server)
+        self._health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        try:
+            port = server.add_insecure_port(address.grpc_target)
+        except RuntimeError as error:
+            raise DaemonError(f"cannot listen on {address.uri}: {error}") from None
+        if address.scheme == "tcp":
+            address = address.with_port(port)
+        await server.start()
+        if address.scheme == "unix":
+            self._socket_path = Path(address.path)
+            os.chmod(address.path, 0o600)
+        await self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        await self._health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+        self._server, self.address, self.token = server, address, token
+        self.core.listen_address = address.uri
+        self.state = DaemonState.SERVING
+        # Everything built so far (modules, grpc, the planner) lives as long as the daemon: keep it out of
+        # the collector's full passes, which otherwise show up as multi-millisecond pauses in edit latency.
+        gc.freeze()
+        log.info("serving on %s", address.uri)
+        return address
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Tell editors, end their streams, and stop within ``grace_s`` (default: the settings)."""
+        if self.state is not DaemonState.SERVING:
+            return
+        self.state = DaemonState.STOPPING
+        grace_s = self.settings.server.shutdown_grace_s if grace_s is None else grace_s
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
+        self.core.broadcast_notice(NoticeLevel.INFO, "daemon-stopping", "The daemon is shutting down.")
+        for session in list(self.core.sessions.values()):
+            session.close()
+        await self._server.stop(grace_s)
+        if self._socket_path is not None:
+            try:
+                self._socket_path.unlink()
+            except FileNotFoundError:
+                pass
+        self.state = DaemonState.STOPPED
+        self._stopped.set()
+        log.info("stopped")
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    async def run(self) -> None:
+        """Start, serve until SIGTERM or SIGINT, stop gracefully."""
+        await self.start()
+        await self.run_until_signal()
+
+    async def run_until_signal(self) -> None:
+        """Serve (already started) until SIGTERM or SIGINT or :meth:`stop`, then stop gracefully."""
+        loop = asyncio.get_running_loop()
+        stop_requested = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop_requested.set)
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        requested = asyncio.ensure_future(stop_requested.wait())
+        try:
+            await asyncio.wait({stopped, requested}, return_when=asyncio.FIRST_COMPLETED)
+            if requested.done():
+                log.info("stopping on a signal")
+        finally:
+            stopped.cancel()
+            requested.cancel()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            await self.stop()

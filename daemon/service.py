@@ -1,0 +1,275 @@
+"""The gRPC edge: the Pushkin service, converting protobuf to dataclasses and back, and nothing else.
+
+Every RPC checks the token (TCP listeners), turns the wire messages into :mod:`pushkin.proto.types`
+values through :mod:`pushkin.proto.convert`, and hands them to :class:`DaemonCore`. A misbehaving client
+gets an Error message or a gRPC status; its failure never reaches the other clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hmac
+import logging
+from typing import AsyncIterator
+
+import grpc
+
+from pushkin.proto import convert
+from pushkin.proto.endpoint import TOKEN_METADATA_KEY
+from pushkin.proto.types import (
+    AudioStart, ErrorCode, Hello, ListenState, ProtocolError, SpeechBoundary, StatusNotice, UtteranceDecided, Welcome,
+)
+from pushkin.proto.v1 import pushkin_pb2 as pb
+from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
+
+from .core import DAEMON_VERSION, PROTOCOL_VERSION, DaemonCore, TooManyEditors
+from .hearing_api import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, HeardTranscript, Hearing, SpeechEnded, SpeechStarted
+from .planning import Utterance
+from .sessions import CLOSE, EditorSession
+
+log = logging.getLogger(__name__)
+
+MAX_PCM_CHUNK = 64 * 1024
+
+
+class ReaderState(enum.Enum):
+    READING = "reading"
+    ENDED = "ended"  # the client half-closed
+    FAILED = "failed"  # the stream broke or sent something undecodable
+
+
+class PushkinService(pb_grpc.PushkinServicer):
+    def __init__(self, core: DaemonCore, hearing: Hearing | None, token: str | None):
+        self.core = core
+        self.hearing = hearing
+        self.token = token  # None: no token required (Unix socket)
+
+    # ---- auth -----------------------------------------------------------------------------------
+
+    def _token_ok(self, context, offered: str = "") -> bool:
+        if self.token is None:
+            return True
+        for key, value in context.invocation_metadata() or ():
+            if key == TOKEN_METADATA_KEY and isinstance(value, str):
+                offered = offered or value
+                if hmac.compare_digest(value.encode(), self.token.encode()):
+                    return True
+        return bool(offered) and hmac.compare_digest(offered.encode(), self.token.encode())
+
+    async def _require_token(self, context) -> None:
+        if not self._token_ok(context):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                f"a valid token is required: send the contents of the daemon's token file as "
+                                f"the {TOKEN_METADATA_KEY!r} metadata entry")
+
+    # ---- Connect --------------------------------------------------------------------------------
+
+    async def Connect(self, request_iterator, context) -> AsyncIterator[pb.DaemonMessage]:
+        messages = request_iterator.__aiter__()
+        try:
+            first = await asyncio.wait_for(messages.__anext__(), self.core.settings.server.hello_timeout_s)
+        except StopAsyncIteration:
+            return
+        except asyncio.TimeoutError:
+            yield _fatal(ErrorCode.BAD_MESSAGE, "no Hello within "
+                         f"{self.core.settings.server.hello_timeout_s:g} s; the first message must be Hello")
+            return
+        except Exception as error:  # an undecodable first message
+            yield _fatal(ErrorCode.BAD_MESSAGE, f"the first message could not be decoded as an EditorMessage: {error}")
+            return
+        try:
+            hello = convert.editor_event_from_pb(first)
+        except convert.ConversionError as error:
+            yield _fatal(ErrorCode.BAD_MESSAGE, f"{error}; the first message must be Hello")
+            return
+        if not isinstance(hello, Hello):
+            yield _fatal(ErrorCode.BAD_MESSAGE, f"the first message must be Hello, not {type(hello).__name__}")
+            return
+        if hello.protocol_version != PROTOCOL_VERSION:
+            yield _fatal(ErrorCode.UNSUPPORTED_VERSION, f"this daemon speaks protocol version {PROTOCOL_VERSION}; "
+                         f"the editor asked for {hello.protocol_version}")
+            return
+        if not self._token_ok(context, hello.token):
+            yield _fatal(ErrorCode.UNAUTHENTICATED, "wrong or missing token: send the daemon's token file contents "
+                         f"as {TOKEN_METADATA_KEY!r} metadata or Hello.token")
+            return
+        try:
+            session = self.core.open_session(hello)
+        except TooManyEditors as error:
+            yield _fatal(ErrorCode.TOO_LARGE, str(error))
+            return
+        reader = asyncio.create_task(self._read_editor(session, messages), name=f"editor-reader:{session.session_id}")
+        try:
+            yield convert.daemon_event_to_pb(Welcome(DAEMON_VERSION, session.session_id, PROTOCOL_VERSION,
+                                                     (), self.core.status()))
+            while True:
+                event = await session.outbox.get()
+                if event is CLOSE:
+                    break
+                yield convert.daemon_event_to_pb(event)
+        finally:
+            reader.cancel()
+            self.core.close_session(session)
+
+    async def _read_editor(self, session: EditorSession, messages) -> ReaderState:
+        """The editor's messages, in order, into the session; ends the session when the stream ends."""
+        state = ReaderState.READING
+        try:
+            async for message in messages:
+                try:
+                    event = convert.editor_event_from_pb(message)
+                except convert.ConversionError as error:
+                    session.error(ErrorCode.BAD_MESSAGE, str(error))
+                    continue
+                session.handle(event)
+            state = ReaderState.ENDED
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            state = ReaderState.FAILED
+            log.info("%s: the stream broke: %s", session.name, error)
+        session.close()
+        return state
+
+    # ---- unary calls ----------------------------------------------------------------------------
+
+    async def SendUtterance(self, request: pb.SendUtteranceRequest, context) -> pb.SendUtteranceResponse:
+        await self._require_token(context)
+        utterance = Utterance(request.text, request.pause_before_s, request.pause_after_s, request.language, "typed")
+        result = await self.core.handle_utterance(utterance, request.document_id, timeout_s=request.timeout_s)
+        return convert.utterance_result_to_pb(result)
+
+    async def GetStatus(self, request: pb.GetStatusRequest, context) -> pb.Status:
+        await self._require_token(context)
+        return convert.status_to_pb(self.core.status())
+
+    async def SetListening(self, request: pb.SetListeningRequest, context) -> pb.Status:
+        await self._require_token(context)
+        state = convert.listen_state_from_pb(request.state) if request.HasField("state") else None
+        if state is ListenState.NO_AUDIO:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "NO_AUDIO is reported by the daemon, not set; "
+                                "use LISTENING, SLEEPING or MUTED")
+        mode = convert.listen_mode_from_pb(request.mode) if request.HasField("mode") else None
+        intent_mode = convert.intent_mode_from_pb(request.intent_mode) if request.HasField("intent_mode") else None
+        key = {pb.SetListeningRequest.PRESS: True, pb.SetListeningRequest.RELEASE: False}.get(request.key)
+        self.core.set_listening(state, mode, key, intent_mode)
+        return convert.status_to_pb(self.core.status())
+
+    # ---- StreamAudio ----------------------------------------------------------------------------
+
+    async def StreamAudio(self, request_iterator, context) -> AsyncIterator[pb.RecognitionEvent]:
+        await self._require_token(context)
+        messages = request_iterator.__aiter__()
+        try:
+            first = await messages.__anext__()
+        except StopAsyncIteration:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no AudioStart: the first message must be AudioStart")
+        if first.WhichOneof("kind") != "start":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message must be AudioStart")
+        start = convert.audio_start_from_pb(first.start)
+        problem = _check_audio_start(start)
+        if problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        if self.hearing is None:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                "no recognizer is configured in this daemon, so StreamAudio cannot transcribe; "
+                                "start the daemon with a speech front end (see the README's Hearing section), or "
+                                "send text with SendUtterance (`pushkin say`)")
+        feed = AudioFeed(self.core.settings.limits.audio_queue_chunks)
+        feeder = asyncio.create_task(feed.run(messages), name="audio-feeder")
+        try:
+            async for event in self.hearing.stream(feed.chunks(), language=start.language):
+                for update in await self._recognized(event, start):
+                    yield convert.recognition_to_pb(update)
+                if feed.problem:
+                    break
+        finally:
+            feeder.cancel()
+        if feed.problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, feed.problem)
+
+    async def _recognized(self, event, start: AudioStart) -> list:
+        if isinstance(event, SpeechStarted):
+            return [SpeechBoundary(event.utterance_id, True, event.time_s)]
+        if isinstance(event, SpeechEnded):
+            return [SpeechBoundary(event.utterance_id, False, event.time_s)]
+        if isinstance(event, StatusNotice):
+            return [event]
+        if isinstance(event, HeardTranscript):
+            transcript = event.transcript
+            self.core.broadcast_transcript(transcript)
+            updates: list = [transcript]
+            if transcript.final and event.utterance is not None:
+                self.core.recent_transcripts.append(transcript)
+                result = await self.core.handle_utterance(event.utterance, start.document_id, act=start.act,
+                                                          utterance_id=transcript.utterance_id)
+                updates.append(UtteranceDecided(transcript.utterance_id, result))
+            return updates
+        log.warning("the recognizer sent an unknown event %r", type(event).__name__)
+        return []
+
+
+class FeedState(enum.Enum):
+    READING = "reading"
+    ENDED = "ended"
+    REJECTED = "rejected"  # a chunk broke the rules; the call ends with INVALID_ARGUMENT
+
+
+class AudioFeed:
+    """Moves a StreamAudio call's PCM chunks to the recognizer through a bounded queue.
+
+    When the recognizer falls behind, the queue fills, the feeder stops reading, and gRPC's flow control
+    pushes back on the client: memory stays under ``capacity`` × 64 KiB per call.
+    """
+
+    def __init__(self, capacity: int):
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=max(1, capacity))
+        self.state = FeedState.READING
+        self.problem = ""
+
+    async def run(self, messages) -> None:
+        try:
+            async for message in messages:
+                if message.WhichOneof("kind") != "pcm":
+                    self.problem = "AudioStart may be sent only once, as the first message; then pcm chunks"
+                    break
+                pcm = message.pcm
+                if not pcm:
+                    continue
+                if len(pcm) > MAX_PCM_CHUNK:
+                    self.problem = f"a pcm chunk has {len(pcm)} bytes; the limit is {MAX_PCM_CHUNK} (64 KiB)"
+                    break
+                if len(pcm) % SAMPLE_WIDTH:
+                    self.problem = (f"a pcm chunk has {len(pcm)} bytes, not a whole number of "
+                                    f"{SAMPLE_WIDTH}-byte samples")
+                    break
+                await self.queue.put(bytes(pcm))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.problem = f"the audio stream broke: {error}"
+        self.state = FeedState.REJECTED if self.problem else FeedState.ENDED
+        await self.queue.put(None)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while True:
+            chunk = await self.queue.get()
+            if chunk is None:
+                return
+            yield chunk
+
+
+def _check_audio_start(start: AudioStart) -> str:
+    if start.sample_rate != SAMPLE_RATE:
+        return f"sample_rate must be {SAMPLE_RATE} Hz, not {start.sample_rate}; resample before sending"
+    if start.channels != CHANNELS:
+        return f"channels must be {CHANNELS} (mono), not {start.channels}"
+    if start.sample_width != SAMPLE_WIDTH:
+        return f"sample_width must be {SAMPLE_WIDTH} bytes (signed 16-bit), not {start.sample_width}"
+    return ""
+
+
+def _fatal(code: ErrorCode, message: str) -> pb.DaemonMessage:
+    log.info("Connect refused: %s", message)
+    return convert.daemon_event_to_pb(ProtocolError(code, message, fatal=True))

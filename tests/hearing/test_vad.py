@@ -1,0 +1,161 @@
+"""The VAD segmenter on real espeak-ng speech with known silences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pushkin.daemon.hearing.settings import HearingSettings, VadSettings, hearing_settings_from_mapping
+from pushkin.daemon.hearing.vad import Silence, SpeechAudio, UtteranceClosed, UtteranceDiscarded, UtteranceOpened, VadSegmenter
+from pushkin.proto.types import ListenMode
+
+from .speech import RATE, compose
+
+TOLERANCE_S = 0.060
+
+
+def run(segmenter: VadSegmenter, audio: np.ndarray, chunk: int = 1600):
+    events = []
+    data = audio.tobytes()
+    for start in range(0, len(data), chunk * 2):
+        events += segmenter.feed(data[start : start + chunk * 2])
+    return events + segmenter.finish()
+
+
+def closed(events):
+    return [e.utterance for e in events if isinstance(e, UtteranceClosed)]
+
+
+@pytest.mark.parametrize("frame_ms", [10, 20, 30])
+def test_three_utterances_with_onsets_and_offsets_within_60_ms(clips, frame_ms):
+    scene = compose([0.6, clips["fox"], 0.9, clips["ru_delete"], 1.1, clips["scratch"], 0.8])
+    utterances = closed(run(VadSegmenter(VadSettings(frame_ms=frame_ms)), scene.audio))
+    assert len(utterances) == 3
+    for utterance, (start, end) in zip(utterances, scene.spans):
+        assert abs(utterance.speech_start_s - start) <= TOLERANCE_S, (utterance.speech_start_s, start)
+        assert abs(utterance.speech_end_s - end) <= TOLERANCE_S, (utterance.speech_end_s, end)
+
+
+def test_pauses_around_utterances(clips):
+    scene = compose([0.6, clips["scratch"], 0.9, clips["formal"], 0.25])
+    first, second = closed(run(VadSegmenter(VadSettings(hangover_ms=400)), scene.audio))
+    assert first.pause_before_s == pytest.approx(0.6, abs=TOLERANCE_S)
+    assert second.pause_before_s == pytest.approx(0.9, abs=2 * TOLERANCE_S)
+    # At closing time the pause after is what closed it: the hangover.
+    assert first.pause_after_s == pytest.approx(0.4, abs=TOLERANCE_S)
+    # The stream's end (before a hangover's worth of silence) closes the last one with what silence it had.
+    assert second.pause_after_s == pytest.approx(0.25, abs=TOLERANCE_S)
+
+
+def test_no_utterance_in_pure_silence():
+    silence = np.zeros(RATE * 4, dtype=np.int16)
+    assert run(VadSegmenter(), silence) == []
+
+
+@pytest.mark.parametrize("aggressiveness", [0, 2])
+def test_no_utterance_in_steady_noise(aggressiveness):
+    scene = compose([4.0], noise_dbfs=-30)
+    assert closed(run(VadSegmenter(VadSettings(aggressiveness=aggressiveness)), scene.audio)) == []
+
+
+def test_webrtc_alone_is_fooled_by_noise_which_is_why_silero_confirms():
+    scene = compose([4.0], noise_dbfs=-30)
+    assert closed(run(VadSegmenter(VadSettings(aggressiveness=0, silero=False)), scene.audio))
+
+
+def test_inner_silences_become_markers_with_their_durations(clips):
+    scene = compose([0.5, clips["scratch"], 0.3, clips["formal"], 0.2, clips["scratch"], 1.0])
+    settings = VadSettings(hangover_ms=500, min_silence_marker_ms=150)
+    (utterance,) = closed(run(VadSegmenter(settings), scene.audio))
+    silences = [part for part in utterance.parts if isinstance(part, Silence)]
+    assert [round(s.duration_s, 1) for s in silences] == [0.3, 0.2]
+    for silence, truth in zip(silences, (0.3, 0.2)):
+        assert silence.duration_s == pytest.approx(truth, abs=TOLERANCE_S)
+    kinds = [type(part) for part in utterance.parts]
+    assert kinds == [SpeechAudio, Silence, SpeechAudio, Silence, SpeechAudio]
+    # The markers carry no audio; the speech parts and markers together span the utterance.
+    total = sum(part.duration_s for part in utterance.parts)
+    assert total == pytest.approx(utterance.speech_end_s - utterance.audio_start_s, abs=0.01)
+
+
+def test_pre_roll_keeps_the_first_100_ms_of_speech(clips):
+    scene = compose([0.7, clips["fox"], 1.0])
+    (utterance,) = closed(run(VadSegmenter(VadSettings(pre_roll_ms=300)), scene.audio))
+    onset = int(scene.spans[0][0] * RATE)
+    assert utterance.audio_start_s <= scene.spans[0][0] - 0.1
+    offset = onset - int(round(utterance.audio_start_s * RATE))
+    np.testing.assert_array_equal(utterance.audio[offset : offset + RATE // 10], scene.audio[onset : onset + RATE // 10])
+
+
+def test_without_pre_roll_the_audio_starts_at_the_detected_onset(clips):
+    scene = compose([0.7, clips["fox"], 1.0])
+    (utterance,) = closed(run(VadSegmenter(VadSettings(pre_roll_ms=0)), scene.audio))
+    assert utterance.audio_start_s == utterance.speech_start_s
+
+
+def test_maximum_utterance_length_cuts(clips):
+    long_speech = compose([0.3, clips["fox"], 0.05, clips["fox"], 0.05, clips["fox"], 0.5])
+    utterances = closed(run(VadSegmenter(VadSettings(max_utterance_s=2.0)), long_speech.audio))
+    assert len(utterances) >= 2
+    assert utterances[0].cut_at_max_length
+    assert utterances[0].audio.size <= 2.0 * RATE
+
+
+def test_opened_precedes_closed_and_ids_match(clips):
+    scene = compose([0.5, clips["scratch"], 1.0])
+    events = run(VadSegmenter(), scene.audio)
+    assert isinstance(events[0], UtteranceOpened) and isinstance(events[1], UtteranceClosed)
+    assert events[0].index == events[1].utterance.index
+
+
+def test_push_to_talk_spans_the_key_press_and_ignores_hangover(clips):
+    scene = compose([0.3, clips["scratch"], 0.8, clips["formal"], 0.3])
+    segmenter = VadSegmenter(VadSettings(), ListenMode.PUSH_TO_TALK)
+    data = scene.audio.tobytes()
+    half = len(data) // 2 // 960 * 960
+    events = segmenter.feed(data[:9600])  # 0.3 s before pressing
+    assert events == []
+    segmenter.key_down()
+    events += segmenter.feed(data[9600:])
+    assert not closed(events), "the 0.8 s pause must not close a push-to-talk utterance"
+    segmenter.key_up()
+    events += segmenter.feed(b"\x00" * 960)
+    (utterance,) = closed(events)
+    assert utterance.speech_start_s == pytest.approx(0.3, abs=0.031)
+    assert any(isinstance(p, Silence) and p.duration_s > 0.7 for p in utterance.parts)
+    assert half > 0
+
+
+def test_push_to_talk_without_speech_is_discarded():
+    segmenter = VadSegmenter(VadSettings(), ListenMode.PUSH_TO_TALK)
+    segmenter.key_down()
+    events = segmenter.feed(b"\x00" * RATE * 2)
+    segmenter.key_up()
+    events += segmenter.feed(b"\x00" * 960)
+    assert [type(e) for e in events] == [UtteranceOpened, UtteranceDiscarded]
+
+
+def test_toggle_opens_and_closes_on_presses(clips):
+    scene = compose([0.2, clips["scratch"], 1.0])
+    segmenter = VadSegmenter(VadSettings(), ListenMode.TOGGLE)
+    segmenter.key_down()
+    events = segmenter.feed(scene.audio.tobytes())
+    assert not closed(events)
+    segmenter.key_down()
+    events += segmenter.feed(b"\x00" * 960)
+    assert len(closed(events)) == 1
+
+
+def test_settings_from_config_and_bad_values():
+    settings = hearing_settings_from_mapping({"listen_mode": "toggle", "vad": {"hangover_ms": 450}, "recognizer": {"languages": ["ru"]}})
+    assert settings.listen_mode == ListenMode.TOGGLE
+    assert settings.vad.hangover_ms == 450 and settings.recognizer.languages == ("ru",)
+    assert hearing_settings_from_mapping(None) == HearingSettings()
+    with pytest.raises(ValueError, match="frame_ms"):
+        hearing_settings_from_mapping({"vad": {"frame_ms": 25}})
+    with pytest.raises(ValueError, match="unknown setting"):
+        hearing_settings_from_mapping({"vad": {"hangovr_ms": 400}})
+    with pytest.raises(ValueError, match="listen_mode"):
+        hearing_settings_from_mapping({"listen_mode": "always"})
+    with pytest.raises(ValueError, match="languages"):
+        hearing_settings_from_mapping({"recognizer": {"languages": []}})
