@@ -216,7 +216,7 @@ class AudioConfig:
     encoder: str = "openai/whisper-small"  # a CTranslate2 folder or a transformers Whisper id/folder
     model: ModelSettings = field(default_factory=ModelSettings)
     data: AudioDataSettings = field(default_factory=AudioDataSettings)
-    stack_frames: int = 4  # the projector's K
+    stack_factor: int = 4  # the projector's K
     projector_steps: int = 500
     train_lora: bool = True
     projector_lr: float = 1e-3
@@ -226,7 +226,7 @@ class AudioConfig:
     registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def validate(self) -> None:
-        _check(self.stack_frames >= 1, f"stack_frames must be >= 1, got {self.stack_frames}")
+        _check(self.stack_factor >= 1, f"stack_factor must be >= 1, got {self.stack_factor}")
         _check(self.projector_steps >= 0, f"projector_steps must be >= 0, got {self.projector_steps}")
         _check(self.projector_lr > 0, f"projector_lr must be > 0, got {self.projector_lr}")
         _check(self.projector_steps <= self.run.max_steps,

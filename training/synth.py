@@ -18,15 +18,18 @@ from typing import Sequence
 
 from .data import write_jsonl
 
-# (language, spoken phrase, target line). Commands use the output language's `command:` form with the
-# phrase itself; dictation is the sentence as it should be typed.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("en", "scratch that"), ("en", "delete that"), ("en", "undo that"), ("en", "redo that"),
-    ("en", "select all"), ("en", "new line"), ("en", "new paragraph"), ("en", "go to the end"),
-    ("en", "go to the beginning"), ("en", "delete the last sentence"), ("en", "select the previous word"),
-    ("en", "rephrase that"), ("en", "make that more formal"), ("en", "shorten that"),
-    ("en", "fix the grammar"), ("en", "go to sleep"), ("en", "wake up"),
-    ("ru", "удали это"), ("ru", "новая строка"), ("ru", "перефразируй это"),
+# Commands: (language, spoken phrase, the command in the model's output language). Dictation: (language,
+# sentence); its target is the sentence as it should be typed.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("en", "scratch that", "scratch_that"), ("en", "undo that", "undo"), ("en", "redo that", "redo"),
+    ("en", "stop", "stop"), ("en", "accept", "accept"), ("en", "reject", "reject"),
+    ("en", "delete the last sentence", "delete unit=sentence"), ("en", "delete the last word", "delete unit=word"),
+    ("en", "delete the last three words", "delete unit=word count=3"), ("en", "select all", "select unit=all"),
+    ("en", "select the last paragraph", "select unit=paragraph"), ("en", "new line", "new_line"),
+    ("en", "new paragraph", "new_paragraph"), ("en", "go to sleep", "sleep"), ("en", "wake up", "wake"),
+    ("en", "rephrase that", "rewrite task=rephrase"), ("en", "make that more formal", "rewrite task=formal"),
+    ("en", "shorten that", "rewrite task=shorten"),
+    ("ru", "новая строка", "new_line"), ("ru", "перефразируй это", "rewrite task=rephrase"),
 )
 DICTATION: tuple[tuple[str, str], ...] = (
     ("en", "The rain stopped before noon."), ("en", "She opened the window."),
@@ -42,9 +45,6 @@ DICTATION: tuple[tuple[str, str], ...] = (
 )
 
 
-def target_for(kind: str, text: str) -> str:
-    """The line the model must produce: ``command: <phrase>`` or ``dictate: <text>``."""
-    return f"command: {text}" if kind == "command" else f"dictate: {text}"
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,9 @@ def synthesize(text: str, language: str, voice: Voice, cache_dir: str | Path) ->
 
 
 def phrases() -> list[tuple[str, str, str]]:
-    """(kind, language, text) for every phrase of the closed set."""
-    return [("command", lang, text) for lang, text in COMMANDS] + [("dictation", lang, text) for lang, text in DICTATION]
+    """(language, spoken text, target line) for every phrase of the closed set."""
+    return ([(lang, spoken, f"command: {command}") for lang, spoken, command in COMMANDS]
+            + [(lang, text, f"dictate: {text}") for lang, text in DICTATION])
 
 
 def build_closed_set(
@@ -116,7 +117,7 @@ def build_closed_set(
 ) -> tuple[Path, Path]:
     """Synthesize the closed set; write ``train.jsonl`` and ``heldout.jsonl`` manifests; return their paths.
 
-    Each manifest line: {"audio", "transcript" or "command", "source": the voice label, "language"}.
+    Each manifest line: {"audio", "target", "text" (what was spoken), "source": the voice label, "language"}.
     """
     require_tools()
     out_dir = Path(out_dir)
@@ -125,11 +126,10 @@ def build_closed_set(
     for name, voices in (("train", train_voices), ("heldout", heldout_voices)):
         records = []
         for voice in voices:
-            for kind, language, text in phrases():
+            for language, text, target in phrases():
                 path = synthesize(text, language, voice, cache)
-                record = {"audio": str(path), "source": voice.label, "language": language}
-                record["command" if kind == "command" else "transcript"] = text
-                records.append(record)
+                records.append({"audio": str(path), "target": target, "text": text, "source": voice.label,
+                                "language": language})
         manifest = out_dir / f"{name}.jsonl"
         write_jsonl(manifest, records)
         manifests.append(manifest)
