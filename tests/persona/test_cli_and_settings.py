@@ -1,0 +1,135 @@
+"""`pushkin index` and `pushkin persona show`, the [persona] settings, and the package's import boundaries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pushkin.clients.cli import main
+from pushkin.persona.settings import PersonaSettings, SettingsError, load_persona_settings
+
+from persona_samples import AUTHOR_A, write_sample_folder
+
+
+@pytest.mark.slow
+def test_index_then_show(tmp_path, monkeypatch, capsys, minilm):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    folder = tmp_path / "writing"
+    write_sample_folder(folder)
+    (folder / "drafts").mkdir()
+    (folder / "drafts" / "skip.txt").write_text(AUTHOR_A[9], encoding="utf-8")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
+
+    assert main(["index", str(folder), "--exclude", "drafts", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed 5 file(s) (11 paragraphs), 0 unchanged, 0 removed, 1 skipped" in out
+    assert "broken.pdf" in out and "skip.txt" not in out
+    store = tmp_path / "data" / "pushkin" / "persona.sqlite3"
+    assert store.is_file() and str(store) in out
+
+    (folder / "notes.txt").unlink()
+    assert main(["index", str(folder), "--exclude", "drafts", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "4 unchanged, 1 removed" in out and "removed " + str(folder / "notes.txt") in out
+
+    assert main(["persona", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "documents: 4 (1 docx, 1 md, 1 pdf, 1 rtf)" in out
+    assert "paragraphs: 9" in out
+    assert "embedding model: all-MiniLM-L6-v2" in out
+    assert "mean sentence length" in out and "MTLD" in out and "Cyrillic share" in out
+    assert str(folder / "journal.md") in out
+
+
+def test_index_uses_the_config_folders_and_store(tmp_path, capsys, minilm):
+    folder = tmp_path / "writing"
+    folder.mkdir()
+    (folder / "a.md").write_text(AUTHOR_A[0], encoding="utf-8")
+    store = tmp_path / "elsewhere" / "p.sqlite3"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[persona]\nfolders = ["{folder}"]\nstore_path = "{store}"\n', encoding="utf-8")
+    assert main(["index", "--config", str(config), "--no-progress"]) == 0
+    assert "indexed 1 file(s) (1 paragraphs)" in capsys.readouterr().out
+    assert store.is_file()
+    assert main(["persona", "show", "--config", str(config)]) == 0
+    assert "paragraphs: 1" in capsys.readouterr().out
+
+
+def test_clear_errors_without_paths_store_or_valid_config(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert main(["index"]) == 2
+    assert "name a folder" in capsys.readouterr().err
+    assert main(["persona", "show"]) == 1
+    assert "nothing indexed yet" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[persona]\ntop_k = 'many'\n", encoding="utf-8")
+    assert main(["index", "--config", str(bad), str(tmp_path)]) == 2
+    assert "persona.top_k must be an integer" in capsys.readouterr().err
+
+
+def test_settings_from_toml_and_yaml(tmp_path):
+    toml = tmp_path / "config.toml"
+    toml.write_text('[persona]\nfolders = ["~/Documents"]\nexclude = ["drafts"]\ntemperature = 1\ntop_k = 8\n', encoding="utf-8")
+    settings = load_persona_settings(toml)
+    assert settings.folders == ("~/Documents",) and settings.exclude == ("drafts",)
+    assert settings.temperature == 1.0 and isinstance(settings.temperature, float) and settings.top_k == 8
+    assert settings.folder_paths == (Path.home() / "Documents",)
+    yaml = tmp_path / "config.yaml"
+    yaml.write_text("persona:\n  embedding_model: /models/e5\n  min_paragraph_chars: 20\n", encoding="utf-8")
+    assert load_persona_settings(yaml) == PersonaSettings(embedding_model="/models/e5", min_paragraph_chars=20)
+    other = tmp_path / "other.toml"
+    other.write_text("[daemon]\nsocket = 'x'\n", encoding="utf-8")
+    assert load_persona_settings(other) == PersonaSettings()
+
+
+def test_default_store_lives_under_xdg_data_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert PersonaSettings().resolved_store_path == tmp_path / "pushkin" / "persona.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"folder": ["x"]}, "unknown [persona] setting"),
+        ({"folders": "x"}, "list of strings"),
+        ({"top_k": 0}, "top_k must be at least 1"),
+        ({"temperature": 0}, "temperature must be positive"),
+        ({"temperature": "hot"}, "must be a number"),
+        ({"max_paragraph_chars": 10}, "below"),
+        ({"embedding_model": " "}, "empty"),
+    ],
+)
+def test_bad_settings_say_what_is_wrong(section, message):
+    with pytest.raises(SettingsError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        PersonaSettings.from_mapping(section)
+
+
+def test_invalid_config_files(tmp_path):
+    bad = tmp_path / "c.toml"
+    bad.write_text("[persona\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_persona_settings(bad)
+    with pytest.raises(SettingsError, match="cannot read"):
+        load_persona_settings(tmp_path / "missing.toml")
+
+
+def test_the_cli_module_and_the_package_import_nothing_heavy_or_forbidden():
+    # cmd_persona at import: no torch, no sentence-transformers. The persona package (projector included):
+    # never grpc, never the daemon.
+    code = (
+        "import sys, argparse\n"
+        "from pushkin.clients.cli import cmd_persona\n"
+        "cmd_persona.register(argparse.ArgumentParser().add_subparsers())\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'pushkin.persona') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "import pushkin.persona, pushkin.persona.projector, pushkin.persona.metrics\n"
+        "bad = [m for m in sys.modules if m.startswith(('grpc', 'pushkin.daemon'))]\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
