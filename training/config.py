@@ -265,7 +265,7 @@ class RewardConfig:
 
 @dataclass(frozen=True)
 class DpoDataSettings:
-    prompts: str = ""  # JSONL with {"prompt", "source"}; candidates are generated for each prompt
+    prompts: str = ""  # JSONL with {"prompt", "original"?, "source"?}; candidates are generated per prompt
     pairs: str = ""  # or ready pairs: JSONL with {"prompt", "chosen", "rejected"}
     eval_fraction: float = 0.2
 
@@ -278,8 +278,9 @@ class DpoDataSettings:
 class DpoConfig:
     """train_dpo: candidates from the composed model, ranked by the reward, DPO through TRL."""
 
+    task: str = "continue"  # the task the refined adapter serves (its manifest's task)
     model: ModelSettings = field(default_factory=ModelSettings)
-    adapters: tuple[str, ...] = ()  # registry names composed under the trained policy (e.g. persona, a task)
+    adapters: tuple[str, ...] = ()  # registry folders merged under the policy (the composition it refines)
     data: DpoDataSettings = field(default_factory=DpoDataSettings)
     reward: str = "adapters/reward"  # a folder written by train_reward; empty: the rigid metrics alone
     candidates: int = 4

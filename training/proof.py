@@ -66,7 +66,7 @@ def build_proof_gemma(folder: str | Path, seed: int = 0) -> Path:
 
     from pushkin.model.tiny import TinyGemmaOptions, build_tiny_gemma
 
-    build_tiny_gemma(folder, TinyGemmaOptions(seed=seed))
+    build_tiny_gemma(folder, TinyGemmaOptions(sliding_window=1024, seed=seed))
     model = Gemma3ForCausalLM.from_pretrained(folder)
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
