@@ -68,11 +68,11 @@ class Voice:
 # within the range the adapter heard (formant variants, pitch and tempo all differ).
 TRAIN_VOICES: tuple[Voice, ...] = tuple(
     Voice(v, s, p)
-    for v, p in (("m1", 40), ("m3", 55), ("f1", 60), ("f3", 70), ("m7", 45), ("f4", 65))
+    for v, p in (("m1", 40), ("m3", 55), ("m5", 50), ("m7", 45), ("f1", 60), ("f3", 70), ("f4", 65), ("f5", 58))
     for s in (135, 165, 195)
 )
 HELDOUT_VOICES: tuple[Voice, ...] = (Voice("m2", 150, 50), Voice("f2", 180, 62), Voice("m4", 175, 48),
-                                     Voice("f5", 150, 66))
+                                     Voice("m6", 155, 56))
 
 
 def require_tools() -> None:

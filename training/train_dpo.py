@@ -156,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
     args = TrlDpoConfig(
         output_dir=str(out / "trl"), max_steps=config.run.max_steps, per_device_train_batch_size=config.run.batch_size,
         per_device_eval_batch_size=config.run.batch_size, gradient_accumulation_steps=config.run.grad_accum,
-        learning_rate=config.optim.lr, lr_scheduler_type="cosine", warmup_ratio=config.optim.warmup_ratio,
+        learning_rate=config.optim.lr, lr_scheduler_type="cosine",
+        warmup_steps=int(config.optim.warmup_ratio * config.run.max_steps),
         adam_beta1=config.optim.betas[0], adam_beta2=config.optim.betas[1], weight_decay=config.optim.weight_decay,
         max_grad_norm=config.optim.grad_clip, beta=config.beta, max_length=config.model.max_length,
         bf16=precision == "bf16", fp16=precision == "fp16",
@@ -164,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
         logging_steps=1, eval_strategy="steps" if config.run.eval_every else "no",
         eval_steps=config.run.eval_every or None, save_steps=config.run.save_every or config.run.max_steps,
         save_total_limit=config.run.keep_checkpoints, report_to=["tensorboard"] if config.run.tensorboard else [],
-        logging_dir=str(out / "tensorboard"), disable_tqdm=not config.run.progress, seed=config.run.seed,
+        disable_tqdm=not config.run.progress, seed=config.run.seed,
         use_cpu=loaded.device == "cpu" and not _cuda(), dataset_num_proc=None,
     )
     lora = LoraConfig(r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,

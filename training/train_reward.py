@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
         loss.backward()
         mix_optimizer.step()
 
-    reward = WritingReward(classifier, theta.detach(), float(log_tau.exp()), embedder, metrics, config.encoder)
+    reward = WritingReward(classifier, theta.detach(), float(log_tau.detach().exp()), embedder, metrics, config.encoder)
 
     # Report: pairwise accuracy on eval of each part alone and of the combination.
     with torch.no_grad():
