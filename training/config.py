@@ -283,6 +283,7 @@ class DpoConfig:
     adapters: tuple[str, ...] = ()  # registry folders merged under the policy (the composition it refines)
     data: DpoDataSettings = field(default_factory=DpoDataSettings)
     reward: str = "adapters/reward"  # a folder written by train_reward; empty: the rigid metrics alone
+    corpus_folders: tuple[str, ...] = ()  # the author's writing: the rigid metrics' profile when reward is empty
     candidates: int = 4
     max_new_tokens: int = 48
     temperature: float = 1.0

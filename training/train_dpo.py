@@ -124,7 +124,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
         reward = WritingReward.load(config.reward)
         scorer, embed = reward.score_many, lambda texts: np.asarray(reward.embedder.encode(texts), np.float32)
     else:
-        scorer, embed = _rigid_scorer(), _bag_of_words
+        profile = ([p for t in textdata.read_corpus(config.corpus_folders).values() for p in textdata.paragraphs(t)]
+                   if config.corpus_folders else [])
+        scorer, embed = _rigid_scorer(profile), _bag_of_words
 
     # Pairs: from the composed model's own candidates, or given.
     if config.data.pairs:
@@ -209,12 +211,15 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def _rigid_scorer():
-    """Without a trained reward: the persona work's embedding-free style composite against the originals."""
+def _rigid_scorer(profile_texts: Sequence[str]):
+    """Without a trained reward: the mean of the persona work's embedding-free style components, against a
+    profile of the author's corpus (of the originals when no corpus is given)."""
     from .reward import MetricScorer
 
+    fixed = MetricScorer(profile_texts) if profile_texts else None
+
     def score(candidates, originals):
-        metrics = MetricScorer(list(originals))
+        metrics = fixed or MetricScorer(list(originals))
         return [float(metrics(c, o).mean()) for c, o in zip(candidates, originals)]
 
     return score

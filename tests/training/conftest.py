@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import OBJECTS, SUBJECTS, VERBS
+
 CONFIGS = Path(__file__).parent / "configs"
 
 
@@ -49,11 +51,6 @@ def closed_set(session_dir) -> tuple[Path, Path]:
     return build_closed_set(session_dir / "closed")
 
 
-SUBJECTS = ["the writer", "my sister", "the old man", "our teacher", "a young poet", "the captain", "the baker",
-            "his friend"]
-VERBS = ["opened", "closed", "painted", "sold", "found", "lost", "carried", "cleaned"]
-OBJECTS = ["the window", "a red door", "the small boat", "an old letter", "the garden gate", "a blue book",
-           "the heavy box", "a silver key"]
 
 
 @pytest.fixture(scope="session")
@@ -75,20 +72,6 @@ def rephrase_jsonl(session_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def author_corpus(session_dir) -> Path:
-    """An author's folder: English and Russian files with a recognizable manner (short, repeated frames)."""
-    rng = random.Random(1)
-    folder = session_dir / "author"
-    folder.mkdir()
-    english = ["In the morning {s} {v} {o}, and nobody said a word.", "Later {s} {v} {o} again, slowly."]
-    russian = ["Утром {s} открыл окно, и никто не сказал ни слова.", "Потом {s} снова закрыл дверь, медленно."]
-    ru_subjects = ["писатель", "капитан", "пекарь", "учитель"]
-    for f in range(8):
-        paras = []
-        for _ in range(10):
-            if f % 4 == 3:
-                paras.append(" ".join(t.format(s=rng.choice(ru_subjects)) for t in russian))
-            else:
-                paras.append(" ".join(t.format(s=rng.choice(SUBJECTS), v=rng.choice(VERBS), o=rng.choice(OBJECTS))
-                                      for t in english))
-        (folder / f"story{f}.txt").write_text("\n\n".join(paras), encoding="utf-8")
-    return folder
+    from .helpers import write_author_corpus
+
+    return write_author_corpus(session_dir / "author")

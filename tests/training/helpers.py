@@ -38,3 +38,39 @@ def dpo_prompts(path: Path, count: int = 24) -> Path:
 def head(manifest: Path, out: Path, count: int) -> Path:
     out.write_text("".join(manifest.read_text(encoding="utf-8").splitlines(keepends=True)[:count]), encoding="utf-8")
     return out
+
+
+SUBJECTS = ["the writer", "my sister", "the old man", "our teacher", "a young poet", "the captain", "the baker",
+            "his friend"]
+VERBS = ["opened", "closed", "painted", "sold", "found", "lost", "carried", "cleaned"]
+OBJECTS = ["the window", "a red door", "the small boat", "an old letter", "the garden gate", "a blue book",
+           "the heavy box", "a silver key"]
+
+
+def write_author_corpus(folder: Path) -> Path:
+    """An author's folder: English and Russian files with a recognizable manner (short, repeated frames)."""
+    rng = random.Random(1)
+    folder.mkdir(parents=True, exist_ok=True)
+    english = ["In the morning {s} {v} {o}, and nobody said a word.", "Later {s} {v} {o} again, slowly."]
+    russian = ["Утром {s} открыл окно, и никто не сказал ни слова.", "Потом {s} снова закрыл дверь, медленно."]
+    ru_subjects = ["писатель", "капитан", "пекарь", "учитель"]
+    for f in range(8):
+        paras = []
+        for _ in range(10):
+            if f % 4 == 3:
+                paras.append(" ".join(t.format(s=rng.choice(ru_subjects)) for t in russian))
+            else:
+                paras.append(" ".join(t.format(s=rng.choice(SUBJECTS), v=rng.choice(VERBS), o=rng.choice(OBJECTS))
+                                      for t in english))
+        (folder / f"story{f}.txt").write_text("\n\n".join(paras), encoding="utf-8")
+    return folder
+
+
+def author_prompts(path: Path, count: int = 48, seed: int = 2) -> Path:
+    """Openings in the author's manner, for candidates from the persona composition."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            opening = f"In the morning {rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}, and"
+            out.write(json.dumps({"prompt": opening, "source": f"p{i}"}) + "\n")
+    return path

@@ -76,3 +76,18 @@ def test_bad_yaml_is_reported(tmp_path):
     listed.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_config(TaskConfig, [str(listed)])
+
+
+@pytest.mark.parametrize("name, cls", [("persona", PersonaConfig), ("task_rephrase", TaskConfig),
+                                       ("task_continue", TaskConfig), ("audio", AudioConfig),
+                                       ("reward", RewardConfig), ("dpo", DpoConfig)])
+def test_shipped_configs_validate(name, cls):
+    from pathlib import Path
+
+    import pushkin.training
+
+    path = Path(pushkin.training.__file__).parent / "configs" / f"{name}.yaml"
+    extra = ["corpus.folders=[writing]"] if cls is PersonaConfig else []
+    config = load_config(cls, [str(path), *extra])
+    if hasattr(config, "lora"):
+        assert config.lora.r == 64 and config.lora.alpha == 128

@@ -120,3 +120,20 @@ def test_alignment_pieces_cut_at_word_gaps():
     pieces = audio_data.alignment_pieces(samples, timing, min_gap_s=0.15)
     assert [type(p).__name__ for p in pieces] == ["ndarray", "Silence", "ndarray"]
     assert pieces[1].duration_s == pytest.approx(0.5)
+
+
+def test_prepare_cli_writes_prompt_completion_jsonl(author_corpus, tmp_path):
+    from pushkin.training import prepare
+    from pushkin.text_lora.tasks import get_task
+
+    out = tmp_path / "continue.jsonl"
+    assert prepare.main(["continuation", str(author_corpus), "--out", str(out), "--context-chars", "200",
+                         "--completion-chars", "120"]) == 0
+    examples = data.read_examples(out)
+    assert len(examples) > 50 and all(e.source for e in examples)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"original": "Он открыл окно.", "rewritten": "Окно было открыто им."}) + "\n",
+                     encoding="utf-8")
+    assert prepare.main(["pairs", str(pairs), "--task", "rephrase", "--out", str(tmp_path / "r.jsonl")]) == 0
+    (example,) = data.read_examples(tmp_path / "r.jsonl")
+    assert get_task("rephrase").instruction_ru in example.prompt and example.completion == "Окно было открыто им."
