@@ -73,7 +73,8 @@ def main() -> int:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pk-bench-"))
     socket_path = folder / "bench.sock"
-    daemon = subprocess.Popen([sys.executable, "-m", "pushkin.clients.cli", "serve", "--socket", str(socket_path)],
+    daemon = subprocess.Popen([sys.executable, "-m", "pushkin.clients.cli", "serve", "--socket", str(socket_path),
+                               "--no-mic", "--set", "hearing.preload=false"],
                               env={**os.environ, "XDG_CONFIG_HOME": str(folder)})
     try:
         deadline = time.monotonic() + 15

@@ -16,10 +16,11 @@ import itertools
 import logging
 import time
 from dataclasses import replace
+from typing import Protocol
 
 from pushkin.proto.types import (
-    Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, Hello, Intent, IntentKind, IntentMode, ListenMode,
-    ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
+    Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
+    ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
 )
 
 from .planning import EditPlan, EditPlanner, Modes, Utterance
@@ -36,10 +37,27 @@ class TooManyEditors(RuntimeError):
     pass
 
 
+class ListeningControls(Protocol):
+    """What SetListening moves besides the core's own modes: the speech front end and the microphone."""
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        """Always-on VAD, push-to-talk or toggle boundaries."""
+
+    def key(self, pressed: bool) -> None:
+        """The push-to-talk / toggle key went down (True) or up (False)."""
+
+    def set_muted(self, muted: bool) -> None:
+        """Close (True) or reopen (False) the microphone."""
+
+
 class DaemonCore:
-    def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = ()):
+    def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = (),
+                 rewriter=None):
         self.settings = settings
         self.planner = planner
+        # Executes the planner's "rewrite" plans with the language model (pushkin.daemon.rewrite.RewriteExecutor);
+        # None: no model is configured and rewrite plans carry the planner's message only.
+        self.rewriter = rewriter
         self.sessions: dict[str, EditorSession] = {}
         self.focus: tuple[str, str] | None = None  # (session id, document id) that receives dictation
         self.modes = Modes()
@@ -49,6 +67,8 @@ class DaemonCore:
             maxlen=settings.limits.recent_transcripts)
         self.utterances = 0
         self.listen_address = ""
+        self.controls: ListeningControls | None = None  # set by the Listener when the daemon can hear
+        self.audio_problem = ""  # why the microphone cannot deliver audio ("" when it can, or is not used)
         self.started = time.monotonic()
         self._session_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
@@ -59,6 +79,11 @@ class DaemonCore:
 
     @property
     def listen_state(self) -> ListenState:
+        """What editors see: the user's state (``modes``), but NO_AUDIO for LISTENING while the microphone is
+        missing (sleeping and muted are the user's choices and stay visible; the microphone's own line in
+        the status says why it is missing). The planner sees ``modes`` only."""
+        if self.audio_problem and self.modes.listen_state is ListenState.LISTENING:
+            return ListenState.NO_AUDIO
         return self.modes.listen_state
 
     # ---- sessions and focus -----------------------------------------------------------------------
@@ -120,6 +145,27 @@ class DaemonCore:
             getattr(self.planner, method)(*args)
         except Exception:
             log.exception("the planner failed in %s", method)
+        if self.rewriter is not None and method in ("document_changed", "document_closed"):
+            try:  # pending proposals follow the text too
+                getattr(self.rewriter, method)(*args)
+            except Exception:
+                log.exception("the rewriter failed in %s", method)
+
+    def proposal_decided(self, session: EditorSession, decision) -> None:
+        """An editor accepted or rejected a Proposal: decide it like the spoken "accept"/"reject"."""
+        if self.rewriter is None:
+            session.error(ErrorCode.BAD_MESSAGE,
+                          f"no proposal {decision.proposal_id} is open (no language model is configured)")
+            return
+        pending = [p for p in self.rewriter.book.pending() if p.proposal_id == decision.proposal_id]
+        if not pending:
+            session.error(ErrorCode.BAD_MESSAGE, f"no proposal {decision.proposal_id} is open")
+            return
+        word = "accept" if decision.accept else "reject"
+        asyncio.get_running_loop().create_task(
+            self.handle_utterance(Utterance(word, source="editor"), pending[0].document_id,
+                                  proposal_id=decision.proposal_id),
+            name=f"proposal-{decision.proposal_id}")
 
     # ---- modes ----------------------------------------------------------------------------------
 
@@ -127,7 +173,8 @@ class DaemonCore:
                       key_pressed: bool | None = None, intent_mode: IntentMode | None = None) -> None:
         """Change modes and tell every editor. A key press/release acts per the listen mode: push-to-talk
         listens while pressed (muted otherwise); toggle switches between listening and muted."""
-        before = (self.modes, self.listen_mode)
+        before = (self.modes, self.listen_mode, self.listen_state)
+        self._move_controls(state, mode, key_pressed)
         if mode is not None:
             self.listen_mode = mode
             if mode is ListenMode.PUSH_TO_TALK and state is None and key_pressed is None:
@@ -143,13 +190,51 @@ class DaemonCore:
         if intent_mode is not None:
             modes = replace(modes, intent_mode=intent_mode)
         self.modes = modes
-        if (self.modes, self.listen_mode) != before:
+        if (self.modes, self.listen_mode, self.listen_state) != before:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
+    def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
+        """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
+        microphone: push-to-talk and toggle keep it open between presses so the first word is not lost."""
+        if self.controls is None:
+            return
+        try:
+            if mode is not None:
+                self.controls.set_listen_mode(mode)
+            if state is ListenState.MUTED:
+                self.controls.set_muted(True)
+            elif state is not None or key_pressed:
+                self.controls.set_muted(False)
+            if key_pressed is not None:
+                self.controls.key(key_pressed)
+        except Exception:  # the transport must answer even if hearing misbehaves
+            log.exception("the listening controls failed")
+
+    def audio_changed(self, problem: str) -> None:
+        """The microphone became unavailable (``problem`` says why) or available again (``""``)."""
+        self.audio_problem = problem
+
+    def set_component(self, component: Component) -> None:
+        """Add or replace the status line of one component (by name)."""
+        for index, known in enumerate(self.components):
+            if known.name == component.name:
+                self.components[index] = component
+                return
+        self.components.append(component)
+
+    def transcript_heard(self, transcript: Transcript) -> None:
+        """A transcript from speech: interim ones to editors that asked for them, finals to all and to status."""
+        if transcript.final and transcript.text:
+            self.recent_transcripts.append(transcript)
+        self.broadcast_transcript(transcript)
+
     def broadcast_notice(self, level: NoticeLevel, code: str, message: str, document_id: str = "") -> None:
+        self.broadcast(StatusNotice(level, code, message, self.listen_state, document_id))
+
+    def broadcast(self, notice: StatusNotice) -> None:
         for session in list(self.sessions.values()):
-            session.send(StatusNotice(level, code, message, self.listen_state, document_id))
+            session.send(notice)
 
     def broadcast_transcript(self, transcript: Transcript) -> None:
         for session in list(self.sessions.values()):
@@ -180,8 +265,15 @@ class DaemonCore:
     # ---- the edit dispatcher --------------------------------------------------------------------
 
     async def handle_utterance(self, utterance: Utterance, document_id: str = "", *, act: bool = True,
-                               timeout_s: float | None = None, utterance_id: str = "") -> UtteranceResult:
-        """Decide what ``utterance`` does and (``act``) carry it out at the target editor."""
+                               timeout_s: float | None = None, utterance_id: str = "",
+                               proposal_id: int = 0) -> UtteranceResult:
+        """Decide what ``utterance`` does and (``act``) carry it out at the target editor.
+
+        A new utterance cancels a rewrite still generating (the user has moved on). ``proposal_id`` names
+        the proposal an editor's decision ("accept"/"reject") is about.
+        """
+        if self.rewriter is not None and utterance.source != "editor":
+            self.rewriter.cancel()
         limit = self.settings.limits.max_utterance_chars
         if len(utterance.text) > limit:
             return UtteranceResult(Intent(IntentKind.IGNORED, text=utterance.text[:80], source="daemon"),
@@ -193,7 +285,7 @@ class DaemonCore:
                 utterance_id = self.next_utterance_id()
             if utterance.source == "typed":
                 self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
-            return await self._dispatch(utterance, document_id, act, timeout_s)
+            return await self._dispatch(utterance, document_id, act, timeout_s, proposal_id)
 
     def _plan(self, utterance: Utterance, snapshot) -> EditPlan | None:
         try:
@@ -202,7 +294,21 @@ class DaemonCore:
             log.exception("the planner failed on %r", utterance.text[:80])
             return None
 
-    async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float) -> UtteranceResult:
+    async def _plan_with_model(self, utterance: Utterance, snapshot, session, act: bool,
+                               proposal_id: int = 0) -> EditPlan | None:
+        """The planner's plan, with "accept"/"reject" of a pending proposal and rewrites run by the model."""
+        rewriter = self.rewriter
+        if rewriter is not None and snapshot is not None:
+            decision = rewriter.decision_for(utterance.text, snapshot.document_id)
+            if decision is not None:
+                return rewriter.decide(snapshot, decision, proposal_id or None)
+        plan = self._plan(utterance, snapshot)
+        if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
+            plan = await rewriter.execute(plan, snapshot, session)
+        return plan
+
+    async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float,
+                        proposal_id: int = 0) -> UtteranceResult:
         session, document_id = self._target(document_id)
         document = session.documents.get(document_id) if session is not None else None
         failed = Intent(IntentKind.IGNORED, text=utterance.text, source="daemon")
@@ -211,11 +317,13 @@ class DaemonCore:
                                    "nothing was changed.", document_id=document_id, final_text=document.text,
                                    final_selection=document.selection)
         snapshot = document.snapshot() if document is not None else None
-        plan = self._plan(utterance, snapshot)
+        plan = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
         if plan is None:
             return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
         if plan.modes is not None and act:
-            self.set_listening(state=plan.modes.listen_state, intent_mode=plan.modes.intent_mode)
+            # Only a change is passed on: the same state again must not reopen or close the microphone.
+            changed = plan.modes.listen_state if plan.modes.listen_state is not self.modes.listen_state else None
+            self.set_listening(state=changed, intent_mode=plan.modes.intent_mode)
         sent: list[SentBatch] = []
 
         def result(applied: bool, message: str) -> UtteranceResult:
@@ -250,7 +358,7 @@ class DaemonCore:
                 return result(False, "The document changed in a way the daemon could not follow; nothing was applied.")
             # The session already took the editor's current text into the copy and told the planner.
             snapshot = document.snapshot()
-            replanned = self._plan(utterance, snapshot)
+            replanned = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
             if replanned is None:
                 return result(False, "The planner failed while re-planning; see the daemon's log.")
             plan = replanned

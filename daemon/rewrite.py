@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 from pushkin.model.rewrite import RewriteOptions, RewriteRequest, stream_rewrite
 from pushkin.model.worker import ModelWorker, StreamHandle
 from pushkin.proto.textedit import map_offset, validate_edits
-from pushkin.proto.types import Intent, IntentKind, Selection, TextEdit
+from pushkin.proto.types import Intent, IntentKind, Proposal, Selection, TextEdit
 from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
 
 from .planning import DocumentSnapshot, EditPlan
@@ -53,6 +53,17 @@ class RewriteOutcome:
     scores: tuple[float, ...] = ()
 
 
+def task_of(intent: Intent) -> str:
+    """The text_lora task for an intent's args: the intent engine says ``translate`` plus ``lang``."""
+    task = intent.args.get("task", "")
+    if task == "translate":
+        lang = intent.args.get("lang", "")
+        if lang not in ("en", "ru"):
+            raise RewriteError(f"translate needs a target language (en or ru), not {lang!r}")
+        return f"translate_{lang}"
+    return task
+
+
 def rewrite_target(intent: Intent, document: DocumentSnapshot) -> tuple[int, int]:
     """The [start, end) an intent's rewrite applies to, checked against the document."""
     try:
@@ -67,7 +78,7 @@ def rewrite_target(intent: Intent, document: DocumentSnapshot) -> tuple[int, int
 def plan_rewrite(intent: Intent, document: DocumentSnapshot, new_text: str, undo_group: str) -> EditPlan:
     """One edit replacing [start, end) (inserting at start for "continue"), selecting the new text."""
     start, end = rewrite_target(intent, document)
-    task = get_task(intent.args["task"])
+    task = get_task(task_of(intent))
     if task.replaces and document.text[start:end] == new_text:
         return EditPlan(intent, message="The rewrite changed nothing.")
     edit = TextEdit(start, end, new_text)
@@ -103,12 +114,16 @@ class RewriteRunner:
         return self._current is not None
 
     async def run(self, intent: Intent, document: DocumentSnapshot,
-                  on_partial: Callable[[str], None] | None = None) -> RewriteOutcome:
-        """Rewrite what ``intent`` names in ``document``; returns the plan (one edit, one undo group)."""
+                  on_partial: Callable[[str], None] | None = None, *, undo_group: str = "") -> RewriteOutcome:
+        """Rewrite what ``intent`` names in ``document``; returns the plan (one edit, one undo group).
+
+        ``undo_group``: the group of the intent engine's plan (so its history records the rewrite as one
+        undo step); a fresh ``rewrite-N`` when empty.
+        """
         if intent.kind is not IntentKind.COMMAND or intent.name != REWRITE_COMMAND:
             raise RewriteError(f"not a rewrite command: {intent.name or intent.kind.value}")
         try:
-            task = get_task(intent.args.get("task", ""))
+            task = get_task(task_of(intent))
         except UnknownTaskError as exc:
             raise RewriteError(str(exc)) from None
         start, end = rewrite_target(intent, document)
@@ -134,7 +149,7 @@ class RewriteRunner:
         text = candidates[best]
         if not text.strip():
             return RewriteOutcome(EditPlan(intent, message="The model returned no text."), "", candidates=tuple(candidates))
-        plan = plan_rewrite(intent, document, text, f"rewrite-{next(self._groups)}")
+        plan = plan_rewrite(intent, document, text, undo_group or f"rewrite-{next(self._groups)}")
         return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores)
 
     async def _stream_one(self, request: RewriteRequest, options: RewriteOptions,
@@ -148,9 +163,8 @@ class RewriteRunner:
         pieces: list[str] = []
         try:
             while True:
-                try:
-                    piece = await asyncio.to_thread(handle.next_item)
-                except StopIteration:
+                piece = await asyncio.to_thread(handle.next_item)
+                if piece is StreamHandle.END:
                     break
                 pieces.append(piece)
                 if on_partial is not None:
@@ -248,3 +262,113 @@ class ProposalBook:
     def document_closed(self, document_id: str) -> None:
         for proposal in self.pending(document_id):
             self._pending.pop(proposal.proposal_id, None)
+
+
+ACCEPT_WORDS = frozenset({"accept", "accept it", "accept that", "apply it", "прими", "принять", "применить", "применяй"})
+REJECT_WORDS = frozenset({"reject", "reject it", "reject that", "discard it", "отклони", "отклонить", "отмени предложение"})
+
+
+def spoken_decision(text: str) -> bool | None:
+    """True for "accept", False for "reject" (English or Russian), None for anything else."""
+    words = " ".join(text.lower().strip(" .!?,").split())
+    if words in ACCEPT_WORDS:
+        return True
+    if words in REJECT_WORDS:
+        return False
+    return None
+
+
+class RewriteExecutor:
+    """What the daemon core calls: runs rewrite plans, offers proposals, decides them, follows documents.
+
+    ``proposals``: offer a preview to editors with the "proposals" capability (False: always apply).
+    """
+
+    def __init__(self, runner: RewriteRunner, *, proposals: bool = True) -> None:
+        self.runner = runner
+        self.proposals = proposals
+        self.book = ProposalBook()
+        self._last: tuple[str, str, str] | None = None  # (task, source, result): re-plans after STALE reuse it
+
+    @staticmethod
+    def handles(plan: EditPlan) -> bool:
+        intent = plan.intent
+        return intent.kind is IntentKind.COMMAND and intent.name == REWRITE_COMMAND and not plan.edits \
+            and "start" in intent.args
+
+    def cancel(self) -> bool:
+        return self.runner.cancel()
+
+    async def execute(self, plan: EditPlan, document: DocumentSnapshot, session=None) -> EditPlan:
+        """The plan with the rewrite's edit; or, for a proposals-capable ``session``, no edit and a Proposal sent."""
+        intent = plan.intent
+        try:
+            start, end = rewrite_target(intent, document)
+            task = task_of(intent)
+            source = document.text[start:end]
+            if self._last is not None and self._last[:2] == (task, source):
+                edited = plan_rewrite(intent, document, self._last[2], plan.undo_group)
+            else:
+                outcome = await self.runner.run(intent, document, undo_group=plan.undo_group)
+                if not outcome.plan.edits:
+                    return EditPlan(intent, message=outcome.plan.message, description=plan.description)
+                self._last = (task, source, outcome.text)
+                edited = outcome.plan
+        except RewriteError as exc:
+            return EditPlan(intent, message=f"The rewrite failed: {exc}.", description=plan.description)
+        except Exception as exc:  # the model failed to load or to run: the text stays as it was
+            log.exception("rewrite failed")
+            return EditPlan(intent, message=f"The rewrite failed: {exc}", description=plan.description)
+        if self.proposals and session is not None and session.wants(PROPOSALS_CAPABILITY):
+            proposal = self.book.offer(document, edited)
+            session.send(Proposal(proposal.proposal_id, proposal.document_id, proposal.base_version, proposal.edits,
+                                  proposal.description))
+            return EditPlan(intent, message="Proposed a rewrite: say “accept” or “reject”.", description=plan.description)
+        return edited
+
+    def decision_for(self, text: str, document_id: str) -> bool | None:
+        """Whether an utterance decides a pending proposal of ``document_id`` (and how)."""
+        if not self.book.pending(document_id):
+            return None
+        return spoken_decision(text)
+
+    def decide(self, document: DocumentSnapshot, accept: bool, proposal_id: int | None = None) -> EditPlan:
+        intent = Intent(IntentKind.COMMAND, "accept" if accept else "reject", text="accept" if accept else "reject",
+                        source="proposal")
+        try:
+            if accept:
+                plan = self.book.accept(document, proposal_id)
+                return EditPlan(intent, plan.edits, plan.selection_after, plan.description, "", None, plan.undo_group)
+            self.book.reject(document.document_id, proposal_id)
+        except (ProposalError, ValueError) as exc:
+            return EditPlan(intent, message=str(exc).capitalize() + ".")
+        return EditPlan(intent, message="Rejected the proposal.")
+
+    def document_changed(self, document_id: str, old_text: str, edits, new_version: int) -> None:
+        self.book.document_changed(document_id, edits, new_version)
+
+    def document_closed(self, document_id: str) -> None:
+        self.book.document_closed(document_id)
+
+
+def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, *, progress=None) -> RewriteExecutor:
+    """A RewriteExecutor over a ModelWorker that loads ``settings`` (a ModelSettings) on the first rewrite."""
+    from pushkin.model.composed import ComposedModel
+    from pushkin.model.loading import LoadOptions, load_base
+    from pushkin.model.registry import AdapterRegistry
+
+    if settings.best_of > 1 and scorer is None:
+        raise RewriteError("[model] best_of > 1 needs a writing-quality scorer, and none is configured")
+
+    def load(report):
+        options = LoadOptions(model=settings.model, device=settings.device, dtype=settings.dtype,
+                              quantization=settings.quantization or None)
+        loaded = load_base(options, progress=lambda p: report(p.fraction, p.message))
+        return ComposedModel(loaded, AdapterRegistry(settings.adapters or None), persona=settings.persona or None,
+                             merge=settings.merge)
+
+    options = RewriteOptions(best_of=settings.best_of,
+                             min_p=settings.min_p if settings.min_p >= 0 else None,
+                             temperature=settings.temperature if settings.temperature >= 0 else None)
+    worker = ModelWorker(load, name="pushkin-model")
+    return RewriteExecutor(RewriteRunner(worker, options=options, scorer=scorer), proposals=settings.proposals)

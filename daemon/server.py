@@ -7,7 +7,8 @@
 
 or ``await daemon.run()``, which also stops on SIGTERM/SIGINT (what ``pushkin serve`` does). The planner
 and the hearing are the two seams: the intent engine and the speech front end plug in here without
-touching the transport.
+touching the transport. With a hearing, the daemon also runs a :class:`~pushkin.daemon.listener.Listener`:
+the microphone loop (unless ``[hearing.microphone] enabled = false``) and the speech dispatcher.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import signal
 import socket
 import stat
 from pathlib import Path
+from typing import Callable
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -33,7 +35,9 @@ from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
 from .core import DaemonCore
+from .hearing.sources import AudioSource
 from .hearing_api import Hearing
+from .listener import Listener
 from .planning import EditPlanner, InsertAtCursor
 from .service import PushkinService
 from .settings import Settings
@@ -57,10 +61,12 @@ class DaemonState(enum.Enum):
 
 class Daemon:
     """The lil Pushkin daemon. ``planner`` decides what utterances do; ``hearing`` (optional) turns audio into
-    utterances for StreamAudio — without it StreamAudio answers FAILED_PRECONDITION."""
+    utterances for StreamAudio and the microphone — without it StreamAudio answers FAILED_PRECONDITION.
+    ``microphone_source`` replaces the sound card as the microphone's audio (another AudioSource)."""
 
     def __init__(self, settings: Settings | None = None, planner: EditPlanner | None = None,
-                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = ()):
+                 hearing: Hearing | None = None, *, components: tuple[Component, ...] = (), rewriter=None,
+                 microphone_source: Callable[[], AudioSource] | None = None):
         self.settings = settings or Settings()
         self.planner = planner if planner is not None else InsertAtCursor()
         self.hearing = hearing
@@ -69,7 +75,15 @@ class Daemon:
                                     type(hearing).__name__ if hearing is not None else
                                     "no recognizer configured: StreamAudio is unavailable"),
                           Component("planner", "ready", type(self.planner).__name__))
-        self.core = DaemonCore(self.settings, self.planner, components=components)
+            if rewriter is not None:
+                components += (Component("language-model", "ready", f"{self.settings.model.model} "
+                                         "(loads on the first rewrite)"),)
+        self.core = DaemonCore(self.settings, self.planner, components=components, rewriter=rewriter)
+        self.listener: Listener | None = None
+        if hearing is not None:
+            self.listener = Listener(self.core, hearing, self.settings.hearing,
+                                     microphone=self.settings.hearing.microphone.enabled,
+                                     source_factory=microphone_source)
         self.state = DaemonState.CREATED
         self.address: Address | None = None
         self.token: str | None = None
@@ -172,6 +186,8 @@ class Daemon:
         self._server, self.address, self.token = server, address, token
         self.core.listen_address = address.uri
         self.state = DaemonState.SERVING
+        if self.listener is not None:
+            await self.listener.start()
         # Everything built so far (modules, grpc, the planner) lives as long as the daemon: keep it out of
         # the collector's full passes, which otherwise show up as multi-millisecond pauses in edit latency.
         gc.freeze()
@@ -186,6 +202,8 @@ class Daemon:
         grace_s = self.settings.server.shutdown_grace_s if grace_s is None else grace_s
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
+        if self.listener is not None:
+            await self.listener.stop()
         self.core.broadcast_notice(NoticeLevel.INFO, "daemon-stopping", "The daemon is shutting down.")
         for session in list(self.core.sessions.values()):
             session.close()

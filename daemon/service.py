@@ -24,13 +24,12 @@ from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
 from .core import DAEMON_VERSION, PROTOCOL_VERSION, DaemonCore, TooManyEditors
-from .hearing_api import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, HeardTranscript, Hearing, SpeechEnded, SpeechStarted
+from .hearing.sources import BadAudioFormat, check_audio_start, check_pcm_chunk
+from .hearing_api import HeardTranscript, Hearing, SpeechEnded, SpeechStarted
 from .planning import Utterance
 from .sessions import CLOSE, EditorSession
 
 log = logging.getLogger(__name__)
-
-MAX_PCM_CHUNK = 64 * 1024
 
 
 class ReaderState(enum.Enum):
@@ -166,30 +165,40 @@ class PushkinService(pb_grpc.PushkinServicer):
         except StopAsyncIteration:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no AudioStart: the first message must be AudioStart")
         if first.WhichOneof("kind") != "start":
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message must be AudioStart")
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message must be AudioStart, then pcm chunks")
         start = convert.audio_start_from_pb(first.start)
-        problem = _check_audio_start(start)
-        if problem:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        try:
+            check_audio_start(start.sample_rate, start.channels, start.sample_width)
+        except BadAudioFormat as problem:
+            await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, str(problem))
         if self.hearing is None:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
-                                "no recognizer is configured in this daemon, so StreamAudio cannot transcribe; "
-                                "start the daemon with a speech front end (see the README's Hearing section), or "
-                                "send text with SendUtterance (`pushkin say`)")
+            await _refuse(context, messages, grpc.StatusCode.FAILED_PRECONDITION,
+                          "no recognizer is configured in this daemon, so StreamAudio cannot transcribe; "
+                          "start the daemon with a speech front end (see the README's Hearing section), or "
+                          "send text with SendUtterance (`pushkin say`)")
         feed = AudioFeed(self.core.settings.limits.audio_queue_chunks)
         feeder = asyncio.create_task(feed.run(messages), name="audio-feeder")
+        failure = ""
         try:
             async for event in self.hearing.stream(feed.chunks(), language=start.language):
                 for update in await self._recognized(event, start):
                     yield convert.recognition_to_pb(update)
                 if feed.problem:
                     break
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the front end failed: this call ends, the daemon goes on
+            log.exception("StreamAudio: the speech front end failed")
+            failure = f"the speech front end failed: {type(error).__name__}: {error}"
         finally:
             feeder.cancel()
         if feed.problem:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, feed.problem)
+            await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, feed.problem)
+        if failure:
+            await context.abort(grpc.StatusCode.INTERNAL, failure)
 
     async def _recognized(self, event, start: AudioStart) -> list:
+        """One hearing event as what the StreamAudio caller sees; a final utterance is decided (and acted on)."""
         if isinstance(event, SpeechStarted):
             return [SpeechBoundary(event.utterance_id, True, event.time_s)]
         if isinstance(event, SpeechEnded):
@@ -198,10 +207,9 @@ class PushkinService(pb_grpc.PushkinServicer):
             return [event]
         if isinstance(event, HeardTranscript):
             transcript = event.transcript
-            self.core.broadcast_transcript(transcript)
+            self.core.transcript_heard(transcript)
             updates: list = [transcript]
             if transcript.final and event.utterance is not None:
-                self.core.recent_transcripts.append(transcript)
                 result = await self.core.handle_utterance(event.utterance, start.document_id, act=start.act,
                                                           utterance_id=transcript.utterance_id)
                 updates.append(UtteranceDecided(transcript.utterance_id, result))
@@ -219,6 +227,7 @@ class FeedState(enum.Enum):
 class AudioFeed:
     """Moves a StreamAudio call's PCM chunks to the recognizer through a bounded queue.
 
+    Each chunk is checked as it arrives (:func:`check_pcm_chunk`, the hearing's one rule for raw PCM).
     When the recognizer falls behind, the queue fills, the feeder stops reading, and gRPC's flow control
     pushes back on the client: memory stays under ``capacity`` × 64 KiB per call.
     """
@@ -234,19 +243,14 @@ class AudioFeed:
                 if message.WhichOneof("kind") != "pcm":
                     self.problem = "AudioStart may be sent only once, as the first message; then pcm chunks"
                     break
-                pcm = message.pcm
-                if not pcm:
-                    continue
-                if len(pcm) > MAX_PCM_CHUNK:
-                    self.problem = f"a pcm chunk has {len(pcm)} bytes; the limit is {MAX_PCM_CHUNK} (64 KiB)"
-                    break
-                if len(pcm) % SAMPLE_WIDTH:
-                    self.problem = (f"a pcm chunk has {len(pcm)} bytes, not a whole number of "
-                                    f"{SAMPLE_WIDTH}-byte samples")
-                    break
-                await self.queue.put(bytes(pcm))
+                check_pcm_chunk(message.pcm)
+                # Empty chunks go through too: a client may send them as a heartbeat while it has no audio,
+                # and they let the front end hand out what it has ready (an interim transcript).
+                await self.queue.put(bytes(message.pcm))
         except asyncio.CancelledError:
             raise
+        except BadAudioFormat as problem:
+            self.problem = str(problem)
         except Exception as error:
             self.problem = f"the audio stream broke: {error}"
         self.state = FeedState.REJECTED if self.problem else FeedState.ENDED
@@ -260,14 +264,28 @@ class AudioFeed:
             yield chunk
 
 
-def _check_audio_start(start: AudioStart) -> str:
-    if start.sample_rate != SAMPLE_RATE:
-        return f"sample_rate must be {SAMPLE_RATE} Hz, not {start.sample_rate}; resample before sending"
-    if start.channels != CHANNELS:
-        return f"channels must be {CHANNELS} (mono), not {start.channels}"
-    if start.sample_width != SAMPLE_WIDTH:
-        return f"sample_width must be {SAMPLE_WIDTH} bytes (signed 16-bit), not {start.sample_width}"
-    return ""
+REFUSAL_DRAIN_S = 2.0
+
+
+async def _refuse(context, messages, code: grpc.StatusCode, message: str) -> None:
+    """End a StreamAudio call with ``code``, after the client has stopped sending (or 2 s at most).
+
+    An aio client that is still writing when the status arrives reports INTERNAL "Internal error from
+    Core" instead of our message (grpc/grpc#36066), so what the client sent meanwhile is read and
+    dropped first: the wait costs no memory, and the client gets the reason it needs.
+    """
+
+    async def drain() -> None:
+        async for _ in messages:
+            pass
+
+    try:
+        await asyncio.wait_for(drain(), REFUSAL_DRAIN_S)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # a timeout or a broken stream: refuse now either way
+        pass
+    await context.abort(code, message)
 
 
 def _fatal(code: ErrorCode, message: str) -> pb.DaemonMessage:

@@ -146,7 +146,7 @@ class EditorSession:
             elif isinstance(event, CloseDocument):
                 self._close_document(event)
             elif isinstance(event, ProposalDecision):
-                self.error(ErrorCode.BAD_MESSAGE, f"no proposal {event.proposal_id} is open (this daemon sends none)")
+                self.core.proposal_decided(self, event)
             elif isinstance(event, Hello):
                 self.error(ErrorCode.BAD_MESSAGE, "Hello may be sent only once, as the first message")
             else:

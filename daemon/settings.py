@@ -15,11 +15,21 @@ Example::
     [edits]
     timeout_s = 5.0
     max_replans = 3
+
+    [hearing.microphone]
+    enabled = true                      # false (or `pushkin serve --no-mic`): no microphone loop
+    [hearing.recognizer]
+    model = "small"
+
+Nested tables are sections of their section (``[hearing.vad]``); ``--set hearing.vad.hangover_ms=300``
+reaches them the same way. A section class may define ``check()`` (raising ValueError) for rules that
+span several keys; it runs after loading and after every override.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import tomllib
 import types
 import typing
@@ -29,7 +39,9 @@ from typing import Any, Mapping
 
 from pushkin.proto.endpoint import default_config_path
 
+from .hearing.settings import HearingSettings
 from .intent.settings import IntentSettings
+from .model_settings import ModelSettings
 
 
 class SettingsError(ValueError):
@@ -68,6 +80,8 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     edits: EditSettings = field(default_factory=EditSettings)
     intent: IntentSettings = field(default_factory=IntentSettings)
+    hearing: HearingSettings = field(default_factory=HearingSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:
@@ -82,6 +96,21 @@ def _check_value(where: str, expected: Any, value: Any) -> Any:
             except SettingsError:
                 continue
         raise SettingsError(f"{where}: {value!r} is not a {expected}")
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        if isinstance(value, expected):
+            return value
+        try:
+            return expected(value)
+        except ValueError:
+            choices = ", ".join(repr(member.value) for member in expected)
+            raise SettingsError(f"{where}: {value!r} is not one of {choices}") from None
+    if origin is tuple:
+        items = typing.get_args(expected)
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise SettingsError(f"{where}: expected a list such as [\"en\", \"ru\"], got {value!r}")
+        item_type = items[0] if items else Any
+        return tuple(value if item_type is Any else _check_value(f"{where}[{index}]", item_type, item)
+                     for index, item in enumerate(value))
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if expected is bool and not isinstance(value, bool):
@@ -116,7 +145,48 @@ def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
                 values[key] = _build(expected, value, f"{where}.{key}" if where else key)
         else:
             values[key] = _check_value(f"{where}.{key}" if where else key, expected, value)
-    return cls(**values)
+    built = cls(**values)
+    if hasattr(built, "check"):
+        try:
+            built.check()
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+    return built
+
+
+def build_section(cls: type, table: Mapping[str, Any] | None, name: str) -> Any:
+    """One section (a frozen dataclass) from its table, checked like the settings file: SettingsError."""
+    return _build(cls, table or {}, name)
+
+
+def _leaf_type(cls: type, path: list[str]) -> Any:
+    """The declared type at ``path`` inside the dataclass ``cls`` (None when the path names no field)."""
+    for index, name in enumerate(path):
+        hints = typing.get_type_hints(cls)
+        if name not in hints:
+            return None
+        if index == len(path) - 1:
+            return hints[name]
+        cls = hints[name]
+        if not dataclasses.is_dataclass(cls):
+            return None
+    return None
+
+
+def _nested(path: list[str], value: Any) -> dict:
+    for name in reversed(path[1:]):
+        value = {name: value}
+    return {path[0]: value}
+
+
+def _merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _parse_override(text: str) -> Any:
@@ -135,7 +205,8 @@ def apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Setting
             raise SettingsError(f"override {dotted!r}: expected SECTION.KEY with a known section "
                                 f"({', '.join(f.name for f in dataclasses.fields(Settings))})")
         section = getattr(settings, section_name)
-        if isinstance(value, str) and typing.get_type_hints(type(section)).get(key) is not str:
+        path = key.split(".")
+        if isinstance(value, str) and _leaf_type(type(section), path) is not str:
             value = _parse_override(value)
         if hasattr(type(section), "from_table"):
             hints = typing.get_type_hints(type(section))
@@ -144,9 +215,17 @@ def apply_overrides(settings: Settings, overrides: Mapping[str, Any]) -> Setting
                                     "command line; put the rest in the config file")
             updated = dataclasses.replace(section, **{key: _check_value(dotted, hints[key], value)})
         else:
-            updated = _build(type(section), {**dataclasses.asdict(section), key: value}, section_name)
+            if _leaf_type(type(section), path) is None:
+                raise SettingsError(f"override {dotted!r}: [{section_name}] has no key {key!r}")
+            updated = _build(type(section), _merge(_section_table(section), _nested(path, value)), section_name)
         settings = dataclasses.replace(settings, **{section_name: updated})
     return settings
+
+
+def _section_table(section: Any) -> dict:
+    """A section as the table it could have been loaded from (nested sections as nested tables)."""
+    return {f.name: _section_table(getattr(section, f.name)) if dataclasses.is_dataclass(getattr(section, f.name))
+            else getattr(section, f.name) for f in dataclasses.fields(section)}
 
 
 def load_settings(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:

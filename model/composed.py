@@ -195,9 +195,11 @@ class ComposedModel:
         with torch.inference_mode():
             return self.model(input_ids=input_ids, inputs_embeds=inputs_embeds).logits
 
-    def stream(self, prompt: str, options: SamplingOptions = GREEDY,
-               cancel: threading.Event | None = None) -> Iterator[str]:
-        return stream_text(self.model, self.tokenizer, input_ids=self.encode(prompt), options=options, cancel=cancel)
+    def stream(self, prompt: str, options: SamplingOptions = GREEDY, cancel: threading.Event | None = None,
+               stop_ids: tuple[int, ...] | None = None) -> Iterator[str]:
+        """Text pieces (about one per token) for ``prompt``; ``stop_ids`` default to eos and end-of-turn."""
+        return stream_text(self.model, self.tokenizer, input_ids=self.encode(prompt), options=options, cancel=cancel,
+                           stop_ids=stop_ids)
 
     def stream_embeds(self, inputs_embeds, options: SamplingOptions = GREEDY,
                       cancel: threading.Event | None = None) -> Iterator[str]:

@@ -111,13 +111,16 @@ def stream_text(model, tokenizer, *, input_ids=None, inputs_embeds=None, options
         stop_ids = default_stop_ids(tokenizer)
     generated: list[int] = []
     emitted = ""
+    waiting = 0
     longest_stop = max((len(s) for s in options.stop_strings), default=0)
     for token_id in stream_token_ids(model, input_ids=input_ids, inputs_embeds=inputs_embeds, options=options,
                                      stop_ids=stop_ids, cancel=cancel):
         generated.append(token_id)
         text = tokenizer.decode(generated, skip_special_tokens=True)
-        if text.endswith("\ufffd"):
-            continue  # a character split across tokens: wait for the rest of its bytes
+        if text.endswith("\ufffd") and waiting < _MAX_UTF8_CONTINUATION:
+            waiting += 1
+            continue  # a character split across tokens: wait for the rest of its bytes (at most 3 more)
+        waiting = 0
         cut = _first_stop(text, options.stop_strings)
         if cut is not None:
             if cut > len(emitted):
@@ -128,11 +131,16 @@ def stream_text(model, tokenizer, *, input_ids=None, inputs_embeds=None, options
         if safe > len(emitted):
             yield text[len(emitted):safe]
             emitted = text[:safe]
-    text = tokenizer.decode(generated, skip_special_tokens=True).rstrip("\ufffd")
+    text = tokenizer.decode(generated, skip_special_tokens=True)
     cut = _first_stop(text, options.stop_strings)
     final = text if cut is None else text[:cut]
     if len(final) > len(emitted):
         yield final[len(emitted):]
+
+
+# A UTF-8 character has at most 4 bytes: past 3 more tokens, a replacement character is the model's output
+# (bytes that never form a character), not a character still arriving.
+_MAX_UTF8_CONTINUATION = 3
 
 
 def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:

@@ -74,12 +74,17 @@ class StreamHandle(Generic[T]):
                 raise item.error
             yield item
 
+    END = _DONE  # what next_item returns after the last item
+
     def next_item(self, timeout: float | None = None):
-        """One item (blocking up to ``timeout``); StopIteration at the end. For callers that poll."""
+        """One item (blocking up to ``timeout``), or ``StreamHandle.END`` after the last one.
+
+        For callers on another thread or behind ``asyncio.to_thread`` (which cannot carry StopIteration).
+        """
         item = self._items.get(timeout=timeout)
         if item is _DONE:
             self._items.put(_DONE)  # later calls see the end too
-            raise StopIteration
+            return _DONE
         if isinstance(item, _Failure):
             raise item.error
         return item

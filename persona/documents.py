@@ -66,15 +66,17 @@ def read_document(path: Path, *, min_chars: int = 40, max_chars: int = 2000) -> 
 
 def _read_text(path: Path) -> str:
     data = path.read_bytes()
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError("binary data in a text file")
-    for encoding in ("utf-8-sig", "utf-16"):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-                continue
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise DocumentError("broken UTF-16 text") from error
+    if b"\x00" in data[:4096]:
+        raise DocumentError("binary data in a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
     # Older Russian texts are often cp1251; accept it only when it decodes to mostly letters.
     try:
         text = data.decode("cp1251")

@@ -175,10 +175,11 @@ def index_paths(
     bar = tqdm(total=len(candidates), unit="file", desc="indexing", file=sys.stderr, disable=not progress, leave=False)
     try:
         for path in candidates:
-            _consider(path, store, settings, pending, run)
-            if pending:
-                pending_paragraphs = sum(len(p.document.paragraphs) for p in pending)
-            if pending_paragraphs >= flush_at:
+            item = _consider(path, store, settings, run)
+            if item is not None:
+                pending.append(item)
+                pending_paragraphs += len(item.document.paragraphs)
+            if pending_paragraphs >= flush_at or len(pending) >= flush_at:
                 _flush(pending, store, embedder, run)
                 pending_paragraphs = 0
             bar.update(1)
@@ -200,29 +201,31 @@ def _is_under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def _consider(path: Path, store: PersonaStore, settings: PersonaSettings, pending: list[_Pending], run: _Run) -> None:
+def _consider(path: Path, store: PersonaStore, settings: PersonaSettings, run: _Run) -> _Pending | None:
+    """The file read and segmented when it must be (re)indexed; None when it is unchanged or unreadable."""
     key = str(path)
     try:
         stat = path.stat()
         stored = store.document(key)
         if stored is not None and stored.mtime_ns == stat.st_mtime_ns and stored.size == stat.st_size:
             run.unchanged.append(key)
-            return
+            return None
         digest = file_sha256(path)
         if stored is not None and stored.sha256 == digest:
             store.touch_document(key, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
             run.unchanged.append(key)
-            return
+            return None
         document = read_document(path, min_chars=settings.min_paragraph_chars, max_chars=settings.max_paragraph_chars)
     except DocumentError as error:
         _skip(key, str(error), store, run)
-        return
+        return None
     except OSError as error:
         _skip(key, f"cannot read: {error.strerror or error}", store, run)
-        return
+        return None
     if not document.paragraphs:
+        # Stored anyway (with no paragraphs), so that the next run does not read it again.
         run.skipped.append(SkippedFile(key, f"no paragraph of at least {settings.min_paragraph_chars} characters"))
-    pending.append(_Pending(document, stat.st_mtime_ns, stat.st_size, digest))
+    return _Pending(document, stat.st_mtime_ns, stat.st_size, digest)
 
 
 def _skip(key: str, reason: str, store: PersonaStore, run: _Run) -> None:

@@ -1,7 +1,8 @@
 """Persona settings: one frozen dataclass, built once from the ``[persona]`` section of the config.
 
 The daemon's config file may carry a ``[persona]`` table (TOML) or a ``persona:`` mapping (YAML); the
-keys are the field names of :class:`PersonaSettings`. Unknown keys are an error, so a typo never passes
+keys are the field names of :class:`PersonaSettings`. The daemon's ``Settings`` can hold it as a section
+(``persona: PersonaSettings``): :meth:`PersonaSettings.from_table` is the parser it looks for. Unknown keys are an error, so a typo never passes
 silently. Everything stays on this machine: the store lives under ``$XDG_DATA_HOME/pushkin/`` unless
 ``store_path`` says otherwise.
 """
@@ -91,6 +92,11 @@ class PersonaSettings:
     @property
     def folder_paths(self) -> tuple[Path, ...]:
         return tuple(Path(folder).expanduser() for folder in self.folders)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any]) -> "PersonaSettings":
+        """The name the daemon's settings loader calls for a section with its own parser."""
+        return cls.from_mapping(table)
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any]) -> "PersonaSettings":

@@ -23,6 +23,8 @@ def register(subparsers) -> None:
                        "(default: $XDG_CONFIG_HOME/pushkin/token)")
     serve.add_argument("--config", metavar="PATH", help="settings file (default: $XDG_CONFIG_HOME/pushkin/config.toml)")
     serve.add_argument("--allow-remote", action="store_true", help="allow a non-loopback TCP address")
+    serve.add_argument("--no-mic", action="store_true", help="do not open the microphone (same as --set "
+                       "hearing.microphone.enabled=false); `pushkin listen` and typed utterances still work")
     serve.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override one setting, e.g. --set edits.timeout_s=2 (repeatable)")
     serve.add_argument("--log-level", default=argparse.SUPPRESS, help="DEBUG, INFO, WARNING or ERROR")
@@ -111,13 +113,27 @@ def _serve(args) -> int:
         overrides["server.token_file"] = args.token_file
     if args.allow_remote:
         overrides["server.allow_remote"] = True
+    if args.no_mic:
+        overrides["hearing.microphone.enabled"] = False
     try:
         settings = load_settings(args.config, overrides)
     except SettingsError as error:
         return _fail(f"settings: {error}", 2)
     from pushkin.daemon.intent import IntentEngine
 
-    daemon = Daemon(settings, planner=IntentEngine(settings.intent))
+    rewriter = None
+    if settings.model.enabled:
+        import dataclasses
+
+        from pushkin.daemon.rewrite import RewriteError, build_rewriter
+
+        try:
+            rewriter = build_rewriter(settings.model)
+        except RewriteError as error:
+            return _fail(f"settings: {error}", 2)
+        settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
+    front = _speech_front_end(settings)
+    daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter)
 
     async def run() -> None:
         await daemon.start()
@@ -128,7 +144,25 @@ def _serve(args) -> int:
         asyncio.run(run())
     except DaemonError as error:
         return _fail(str(error))
+    finally:
+        if front is not None:
+            front.close()
     return 0
+
+
+def _speech_front_end(settings):
+    """The speech front end from ``[hearing]``, or None (with a warning) when the audio extra is missing."""
+    try:
+        from pushkin.daemon.hearing import SpeechFrontEnd
+        from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
+    except ImportError as error:
+        print(f"pushkin: hearing is off: {error}; install the audio extra (pip install 'lil-pushkin[audio]')",
+              file=sys.stderr)
+        return None
+    # The model loads in the background at start; its progress lines go where `pushkin: serving` went.
+    recognizer = FasterWhisperRecognizer(settings.hearing.recognizer,
+                                         on_progress=lambda line: print(f"pushkin: {line}", file=sys.stderr, flush=True))
+    return SpeechFrontEnd(settings.hearing, recognizer)
 
 
 # ---- edit ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`pushkin listen`, `pushkin transcribe` and `pushkin devices`: hearing from the command line.
+"""Hearing from the command line: `pushkin listen`, `transcribe`, `devices`, and the listening controls
+`pushkin mode`, `ptt`, `sleep`, `wake`, `mute`, `unmute` (SetListening).
 
 Nothing heavy is imported at module level: the recognizer, the VAD and gRPC load inside the handlers.
 """
@@ -6,7 +7,6 @@ Nothing heavy is imported at module level: the recognizer, the VAD and gRPC load
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 ORDER = 30
@@ -19,11 +19,15 @@ def register(subparsers) -> None:
         description="Streams audio to the running daemon over StreamAudio and prints interim and final "
         "transcripts and the intents decided for them.",
     )
-    listen.add_argument("--wav", metavar="FILE", help="stream this audio file instead of the microphone")
-    listen.add_argument("--address", default=None, help="the daemon's address (default: $PUSHKIN_ADDRESS or the user's socket)")
+    listen.add_argument("--wav", metavar="FILE", help="stream this audio file (any format libsndfile reads, "
+                        "paced in real time) instead of the microphone")
+    listen.add_argument("--address", default=None, metavar="URI",
+                        help="unix:///path or tcp://host:port (default: $PUSHKIN_ADDRESS or the daemon's socket)")
+    listen.add_argument("--token-file", default=None, metavar="PATH", help="the daemon's token file (TCP)")
     listen.add_argument("--language", default="", help="language hint: en, ru")
     listen.add_argument("--act", action="store_true", help="apply the decided intents to the focused document")
-    listen.add_argument("--device", default=None, help="microphone name or index (default: the configured or system input)")
+    listen.add_argument("--document-id", default="", help="(--act) the target document (default: the focused one)")
+    listen.add_argument("--device", default=None, help="microphone name or index (default: the system input)")
     listen.set_defaults(handler=run_listen)
 
     transcribe = subparsers.add_parser(
@@ -39,6 +43,64 @@ def register(subparsers) -> None:
 
     devices = subparsers.add_parser("devices", help="list audio input devices")
     devices.set_defaults(handler=run_devices)
+
+    mode = subparsers.add_parser("mode", help="how the daemon decides when you speak: always-on, push-to-talk, toggle",
+                                 description="always-on: the VAD finds utterances by itself; push-to-talk: only while "
+                                 "the key is held (`pushkin ptt press` / `release`); toggle: each press starts or "
+                                 "ends an utterance.")
+    mode.add_argument("mode", choices=("always-on", "push-to-talk", "toggle"))
+    _listening_flags(mode)
+    ptt = subparsers.add_parser("ptt", help="the push-to-talk / toggle key: press or release")
+    ptt.add_argument("key", choices=("press", "release"))
+    _listening_flags(ptt)
+    for name, doing in (("sleep", "ignore speech until a wake phrase (\"wake up\", «проснись»)"),
+                        ("wake", "act on speech again"),
+                        ("mute", "close the microphone"),
+                        ("unmute", "open the microphone again")):
+        command = subparsers.add_parser(name, help=doing)
+        _listening_flags(command)
+
+
+def _listening_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", default=None, metavar="URI",
+                        help="unix:///path or tcp://host:port (default: $PUSHKIN_ADDRESS or the daemon's socket)")
+    parser.add_argument("--token-file", default=None, metavar="PATH", help="the daemon's token file (TCP)")
+    parser.set_defaults(handler=run_set_listening)
+
+
+def run_set_listening(args: argparse.Namespace) -> int:
+    """`pushkin mode|ptt|sleep|wake|mute|unmute`: one SetListening call; prints the state it leaves."""
+    import asyncio
+
+    from pushkin.clients.connection import DaemonUnavailable
+    from pushkin.clients.daemon_client import DaemonCallError, DaemonClient
+    from pushkin.proto.types import ListenMode, ListenState
+
+    change = {
+        "mode": lambda: {"mode": ListenMode(getattr(args, "mode", "always-on"))},
+        "ptt": lambda: {"key_pressed": getattr(args, "key", "") == "press"},
+        "sleep": lambda: {"state": ListenState.SLEEPING},
+        "wake": lambda: {"state": ListenState.LISTENING},
+        "mute": lambda: {"state": ListenState.MUTED},
+        "unmute": lambda: {"state": ListenState.LISTENING},
+    }[args.command]()
+
+    async def call() -> int:
+        try:
+            client = DaemonClient(args.address, token_file=args.token_file)
+        except (ValueError, OSError) as error:
+            print(f"pushkin {args.command}: {error}", file=sys.stderr)
+            return 2
+        async with client:
+            try:
+                status = await client.set_listening(**change)
+            except (DaemonUnavailable, DaemonCallError) as error:
+                print(f"pushkin {args.command}: {error}", file=sys.stderr)
+                return 1
+        print(f"state: {status.state.value}; mode: {status.listen_mode.value}")
+        return 0
+
+    return asyncio.run(call())
 
 
 def run_devices(args: argparse.Namespace) -> int:
@@ -109,71 +171,84 @@ def run_transcribe(args: argparse.Namespace) -> int:
         front.close()
 
 
-def default_address() -> str:
-    if os.environ.get("PUSHKIN_ADDRESS"):
-        return os.environ["PUSHKIN_ADDRESS"]
-    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/pushkin-{os.getuid()}"
-    return f"unix:{os.path.join(runtime, 'pushkin', 'pushkin.sock')}"
-
-
 def run_listen(args: argparse.Namespace) -> int:
     import asyncio
 
-    import grpc
+    return asyncio.run(_listen(args))
 
+
+async def _listen(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pushkin.clients.connection import DaemonUnavailable
+    from pushkin.clients.daemon_client import DaemonCallError, DaemonClient
     from pushkin.daemon.hearing.settings import MicrophoneSettings
-    from pushkin.daemon.hearing.sources import AudioSourceError, FileSource, MicrophoneSource
-    from pushkin.proto.v1 import pushkin_pb2 as pb
-    from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
-
-    address = args.address or default_address()
-    if args.wav:
-        source = FileSource(args.wav, realtime=True)
-    else:
-        source = MicrophoneSource(MicrophoneSettings(device=args.device))
-
-    async def requests():
-        yield pb.AudioChunk(start=pb.AudioStart(sample_rate=16000, channels=1, sample_width=2, language=args.language, act=args.act))
-        async for chunk in source.chunks():
-            for start in range(0, len(chunk), 32 * 1024):
-                yield pb.AudioChunk(pcm=chunk[start : start + 32 * 1024])
-
-    async def main() -> int:
-        async with grpc.aio.insecure_channel(address) as channel:
-            stub = pb_grpc.PushkinStub(channel)
-            call = stub.StreamAudio(requests())
-            async for event in call:
-                print_event(event)
-        return 0
+    from pushkin.daemon.hearing.sources import AudioSourceError, FileSource, MicrophoneSource, read_audio_file, resolve_input_device
+    from pushkin.proto.types import AudioStart
 
     try:
-        return asyncio.run(main())
+        if args.wav:
+            await asyncio.to_thread(read_audio_file, args.wav)  # a bad file fails before anything is sent
+            source = FileSource(args.wav, realtime=True)
+        else:
+            device = int(args.device) if args.device and args.device.isdigit() else args.device
+            resolve_input_device(device)  # no sound card: say so now, not from inside the stream
+            source = MicrophoneSource(MicrophoneSettings(device=device))
     except AudioSourceError as error:
+        hint = "" if args.wav else " To stream a recording instead: pushkin listen --wav FILE."
+        print(f"pushkin listen: {error}{hint}", file=sys.stderr)
+        return 1
+    try:
+        client = DaemonClient(args.address, token_file=args.token_file)
+    except (ValueError, OSError) as error:
         print(f"pushkin listen: {error}", file=sys.stderr)
+        return 2
+    source_failure: list[AudioSourceError] = []
+
+    async def pcm():
+        try:
+            async for chunk in source.chunks():
+                yield chunk
+        except AudioSourceError as error:  # the microphone went away: end the stream, say why below
+            source_failure.append(error)
+
+    start = AudioStart(document_id=args.document_id, language=args.language, act=args.act)
+    async with client:
+        try:
+            async for update in client.stream_audio(pcm(), start):
+                print_update(update)
+        except (DaemonUnavailable, DaemonCallError) as error:
+            print(f"pushkin listen: {error}", file=sys.stderr)
+            return 1
+    if source_failure:
+        print(f"pushkin listen: {source_failure[0]}", file=sys.stderr)
         return 1
-    except grpc.aio.AioRpcError as error:
-        if error.code() == grpc.StatusCode.UNAVAILABLE:
-            print(f"pushkin listen: no daemon at {address} (start it with `pushkin serve`).", file=sys.stderr)
-        else:
-            print(f"pushkin listen: {error.code().name}: {error.details()}", file=sys.stderr)
-        return 1
+    return 0
 
 
-def print_event(event) -> None:
-    """One line per recognition event: boundaries, interim (~) and final (=) text, intents, notices."""
-    kind = event.WhichOneof("kind")
-    if kind == "boundary":
-        what = "speech started" if event.boundary.started else "speech ended"
-        print(f"[{event.boundary.time_s:7.2f}] {what}", flush=True)
-    elif kind == "transcript":
-        t = event.transcript
-        if t.final:
-            print(f"= {t.text}" + (f"  ({t.language})" if t.language else ""), flush=True)
+def print_update(update) -> None:
+    """One line per recognition update: boundaries, interim (~) and final (=) text, intents (→), notices (!)."""
+    from pushkin.proto.types import SpeechBoundary, StatusNotice, Transcript, UtteranceDecided
+
+    from .render import describe_edit
+
+    if isinstance(update, SpeechBoundary):
+        print(f"[{update.time_s:7.2f}] speech {'started' if update.started else 'ended'}", flush=True)
+    elif isinstance(update, Transcript):
+        if not update.final:
+            print(f"~ {update.text}", flush=True)
+        elif update.text:
+            print(f"= {update.text}" + (f"  ({update.language})" if update.language else ""), flush=True)
         else:
-            print(f"~ {t.text}", flush=True)
-    elif kind == "decided":
-        intent = event.decided.intent
-        label = intent.name or "dictation"
-        print(f"→ {label}: {event.decided.message or intent.text}", flush=True)
-    elif kind == "notice":
-        print(f"! {event.notice.message}", flush=True)
+            print("= (nothing recognized)", flush=True)
+    elif isinstance(update, UtteranceDecided):
+        result = update.result
+        intent = result.intent
+        label = intent.kind.value + (f" {intent.name}" if intent.name else "")
+        print(f"→ {label}: {intent.text!r}" + (f" — {result.message}" if result.message else ""), flush=True)
+        for sent in result.batches:
+            print(f"  batch {sent.batch.batch_id} -> {sent.editor or '?'} {result.document_id}: {sent.outcome.value}")
+            for edit in sent.batch.edits:
+                print("    " + describe_edit(edit), flush=True)
+    elif isinstance(update, StatusNotice):
+        print(f"! {update.message}", flush=True)

@@ -124,6 +124,7 @@ def _show(args: argparse.Namespace) -> int:
             documents = store.documents()
             profile = StyleProfile.from_texts(store.iter_texts())
             model = store.model_id or "(none)"
+            typical = _typical_paragraphs(store, count=3)
     except StoreError as error:
         print(f"pushkin persona show: {error}", file=sys.stderr)
         return 1
@@ -150,9 +151,29 @@ def _show(args: argparse.Namespace) -> int:
     for label, count in zip(labels, profile.sentence_length_counts):
         share = count / total if total else 0.0
         print(f"    {label:>6} {share:6.1%} {'#' * round(share * 40)}")
+    if typical:
+        print("most typical paragraphs (closest to the mean persona):")
+        for similarity, text in typical:
+            print(f"  {similarity:.2f}  {text if len(text) <= 100 else text[:99] + '…'}")
     largest = sorted(documents, key=lambda d: -d.paragraph_count)[: max(0, args.limit)]
     if largest:
         print("largest documents:")
         for document in largest:
             print(f"  {document.paragraph_count:6d}  {document.path}")
     return 0
+
+
+def _typical_paragraphs(store, count: int) -> list[tuple[float, str]]:
+    """The paragraphs whose vectors are closest to the context-free persona, with their cosines."""
+    import numpy as np
+
+    from pushkin.persona.vector import PersonaIndex
+
+    matrix = store.paragraph_matrix()
+    if len(matrix) == 0:
+        return []
+    index = PersonaIndex(matrix)
+    similarities = index.vectors @ index.mean_persona()
+    best = np.argsort(-similarities)[:count]
+    texts = store.paragraph_texts(matrix.paragraph_ids[best].tolist())
+    return [(float(similarities[i]), texts[int(matrix.paragraph_ids[i])]) for i in best]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from pushkin.proto.types import ListenMode
@@ -12,6 +12,7 @@ from pushkin.proto.types import ListenMode
 class MicrophoneSettings:
     """Where the microphone audio comes from."""
 
+    enabled: bool = True  # False (`pushkin serve --no-mic`): no microphone loop; StreamAudio still works
     device: str | int | None = None  # None: the system default input; a name (substring) or an index
     block_ms: int = 30  # PortAudio delivers this much audio per callback
     queue_blocks: int = 200  # bounded hand-off to the event loop (6 s at 30 ms); overflows are counted
@@ -68,42 +69,22 @@ class HearingSettings:
     vad: VadSettings = field(default_factory=VadSettings)
     recognizer: RecognizerSettings = field(default_factory=RecognizerSettings)
     listen_mode: ListenMode = ListenMode.ALWAYS_ON
-    enabled: bool = True  # False: no microphone service (typed utterances and StreamAudio still work)
     debug_recording_dir: str | None = None  # set: each utterance's audio is written there as a WAV
+    preload: bool = True  # the daemon loads the recognizer at start (its state shows in `pushkin status`)
 
-
-def _build(cls: type, values: Mapping[str, Any], where: str):
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(f"unknown setting(s) in [{where}]: {', '.join(unknown)}")
-    kwargs: dict[str, Any] = {}
-    for name, value in values.items():
-        default = getattr(cls(), name)
-        if is_dataclass(default):
-            if not isinstance(value, Mapping):
-                raise ValueError(f"[{where}.{name}] must be a table")
-            kwargs[name] = _build(type(default), value, f"{where}.{name}")
-        elif isinstance(default, ListenMode):
-            try:
-                kwargs[name] = ListenMode(value)
-            except ValueError:
-                choices = ", ".join(m.value for m in ListenMode)
-                raise ValueError(f"[{where}] {name} = {value!r}: expected one of {choices}") from None
-        elif isinstance(default, tuple):
-            if isinstance(value, str) or not isinstance(value, (list, tuple)):
-                raise ValueError(f"[{where}] {name} must be a list")
-            kwargs[name] = tuple(value)
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
+    def check(self) -> None:
+        """Rules across keys; the daemon's settings loader calls this after loading and after overrides."""
+        validate(self)
 
 
 def hearing_settings_from_mapping(values: Mapping[str, Any] | None) -> HearingSettings:
-    """Build the settings from the config's ``[hearing]`` table (nested tables for the parts)."""
-    settings = _build(HearingSettings, values or {}, "hearing")
-    validate(settings)
-    return settings
+    """Build the settings from the config's ``[hearing]`` table (nested tables for the parts).
+
+    The daemon's settings loader does the work, so the file, ``--set`` and this give the same errors.
+    """
+    from ..settings import build_section  # the loader imports this module: import it when called
+
+    return build_section(HearingSettings, values, "hearing")
 
 
 def validate(settings: HearingSettings) -> None:

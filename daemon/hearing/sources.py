@@ -121,7 +121,7 @@ def check_audio_start(sample_rate: int, channels: int, sample_width: int) -> Non
     """Raise BadAudioFormat unless the stream is 16 kHz mono 16-bit, the only format the front end takes."""
     problems = []
     if sample_rate != SAMPLE_RATE:
-        problems.append(f"sample_rate {sample_rate} (must be {SAMPLE_RATE})")
+        problems.append(f"sample_rate {sample_rate} (must be {SAMPLE_RATE}; resample before sending)")
     if channels != CHANNELS:
         problems.append(f"channels {channels} (must be {CHANNELS})")
     if sample_width != SAMPLE_WIDTH:
@@ -135,7 +135,8 @@ def check_pcm_chunk(chunk: bytes, max_bytes: int = MAX_PCM_CHUNK_BYTES) -> None:
     if len(chunk) % SAMPLE_WIDTH:
         raise BadAudioFormat(f"PCM chunk of {len(chunk)} bytes is not a whole number of 16-bit samples")
     if len(chunk) > max_bytes:
-        raise BadAudioFormat(f"PCM chunk of {len(chunk)} bytes is above the limit of {max_bytes} bytes")
+        raise BadAudioFormat(f"PCM chunk of {len(chunk)} bytes is above the limit of {max_bytes} bytes "
+                             f"({max_bytes // 1024} KiB); send smaller chunks")
 
 
 @dataclass

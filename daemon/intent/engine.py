@@ -557,7 +557,10 @@ class IntentEngine:
             message = _say(context.language,
                            f"“{context.intent.text}” needs a language model, and none is configured; the text is unchanged.",
                            f"«{context.intent.text}» требует языковой модели, а она не настроена; текст не изменён.")
-        return self._plan(context, description=f"rewrite {task}", message=message, args=plan_args)
+        # With a model, the daemon sends the rewrite under this plan's undo group: parking an action here
+        # makes ``applied`` record it as one undo step, so "undo" takes the whole rewrite back.
+        pending = _Pending("action") if self.settings.language_model else None
+        return self._plan(context, description=f"rewrite {task}", message=message, args=plan_args, pending=pending)
 
 
 def _step(group: str, description: str, edits: Sequence[TextEdit], replaced: Sequence[str],

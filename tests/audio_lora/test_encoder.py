@@ -36,3 +36,23 @@ def test_bad_audio_is_refused(tiny_whisper_encoder):
         tiny_whisper_encoder.encode(np.zeros((2, 100), dtype=np.float32))
     with pytest.raises(ValueError, match="empty"):
         tiny_whisper_encoder.encode(np.zeros(0, dtype=np.float32))
+
+
+@pytest.fixture(scope="module")
+def tiny_ct2_whisper(tmp_path_factory):
+    from pushkin.audio_lora.whisper_tiny import SHAPES, build_whisper
+
+    return build_whisper(tmp_path_factory.mktemp("ct2-whisper"), SHAPES["tiny-test"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seconds", [0.3, 1.0, 2.5])
+def test_ctranslate2_encoder_gives_only_the_clips_frames(tiny_ct2_whisper, seconds):
+    from pushkin.audio_lora.encoder import CTranslate2WhisperEncoder
+
+    encoder = CTranslate2WhisperEncoder(tiny_ct2_whisper, compute_type="float32")
+    audio = (np.random.default_rng(1).standard_normal(int(16000 * seconds)) * 0.1).astype(np.float32)
+    frames = encoder.encode(audio)
+    assert frames.shape == (encoder_frames(audio.size), 64)
+    assert encoder.output_dim == 64
+    assert np.isfinite(frames.numpy()).all() and frames.abs().sum() > 0

@@ -55,7 +55,7 @@ def stop(process):
 def test_serve_edit_say_end_to_end(folder):
     socket_path = folder / "s.sock"
     env = {**os.environ, "PUSHKIN_ADDRESS": f"unix://{socket_path}"}
-    daemon = subprocess.Popen(PUSHKIN + ["serve", "--socket", str(socket_path)], stderr=subprocess.PIPE, text=True,
+    daemon = subprocess.Popen(PUSHKIN + ["serve", "--socket", str(socket_path), "--no-mic"], stderr=subprocess.PIPE, text=True,
                               env=env)
     editors = []
     try:

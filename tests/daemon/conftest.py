@@ -25,7 +25,12 @@ def short_dir():
 
 
 def unix_settings(folder: Path, **sections) -> Settings:
+    """Settings for a test daemon on ``folder``/d.sock. The microphone is off: a test never opens the
+    machine's sound card (a test that wants the microphone loop passes its own audio source)."""
     settings = Settings()
+    settings = dataclasses.replace(settings, hearing=dataclasses.replace(
+        settings.hearing, preload=False,
+        microphone=dataclasses.replace(settings.hearing.microphone, enabled=False)))
     settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, listen=f"unix://{folder}/d.sock"))
     for name, values in sections.items():
         settings = dataclasses.replace(settings, **{name: dataclasses.replace(getattr(settings, name), **values)})
@@ -85,17 +90,15 @@ async def connect_editor(address, name="test", text="", document_id="doc", focus
     return client, buffer, recorder
 
 
-# Tiny Gemma 3 checkpoints and adapters, built once per test process (see pushkin.model.tiny).
-
 @pytest.fixture(scope="session")
 def tiny():
+    """Tiny Gemma 3 checkpoints and adapters, built once per test process (see pushkin.model.tiny)."""
     import torch
 
     from pushkin.model.tiny import cached_tiny_setup
 
     # One thread: the tiny model's ops are too small to split, and the CI machine has two shared cores.
     torch.set_num_threads(1)
-
     return cached_tiny_setup()
 
 

@@ -153,7 +153,7 @@ def test_settings_from_config_and_bad_values():
     assert hearing_settings_from_mapping(None) == HearingSettings()
     with pytest.raises(ValueError, match="frame_ms"):
         hearing_settings_from_mapping({"vad": {"frame_ms": 25}})
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(ValueError, match="unknown key .hangovr_ms."):
         hearing_settings_from_mapping({"vad": {"hangovr_ms": 400}})
     with pytest.raises(ValueError, match="listen_mode"):
         hearing_settings_from_mapping({"listen_mode": "always"})

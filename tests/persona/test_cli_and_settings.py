@@ -43,6 +43,8 @@ def test_index_then_show(tmp_path, monkeypatch, capsys, minilm):
     assert "embedding model: all-MiniLM-L6-v2" in out
     assert "mean sentence length" in out and "MTLD" in out and "Cyrillic share" in out
     assert str(folder / "journal.md") in out
+    typical = out.split("most typical paragraphs (closest to the mean persona):\n")[1].split("largest documents")[0]
+    assert len(typical.strip().splitlines()) == 3
 
 
 def test_index_uses_the_config_folders_and_store(tmp_path, capsys, minilm):
@@ -82,6 +84,7 @@ def test_settings_from_toml_and_yaml(tmp_path):
     yaml = tmp_path / "config.yaml"
     yaml.write_text("persona:\n  embedding_model: /models/e5\n  min_paragraph_chars: 20\n", encoding="utf-8")
     assert load_persona_settings(yaml) == PersonaSettings(embedding_model="/models/e5", min_paragraph_chars=20)
+    assert PersonaSettings.from_table({"top_k": 4}) == PersonaSettings(top_k=4)
     other = tmp_path / "other.toml"
     other.write_text("[daemon]\nsocket = 'x'\n", encoding="utf-8")
     assert load_persona_settings(other) == PersonaSettings()

@@ -42,7 +42,7 @@ class DaemonProcess:
 
     def start(self, timeout_s: float = 15.0) -> None:
         log = open(self.folder / "serve.log", "ab")
-        self.process = subprocess.Popen([*PUSHKIN, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([*PUSHKIN, "serve", "--no-mic", "--set", "hearing.preload=false"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self._channel = grpc.insecure_channel(f"unix:{self.socket}")
         self.stub = pb_grpc.PushkinStub(self._channel)
         deadline = time.monotonic() + timeout_s

@@ -1,0 +1,167 @@
+"""The daemon's ears: the microphone loop's events into the core, and SetListening out to the front end.
+
+:class:`Listener` owns three named tasks, each with a state:
+
+* ``hearing-microphone`` (:class:`~pushkin.daemon.hearing.microphone.MicrophoneService`): the microphone
+  through the speech front end, with its own retry loop when there is no device;
+* ``speech-dispatcher``: final utterances, one at a time and in order, into the edit dispatcher
+  (:meth:`DaemonCore.handle_utterance`), so a slow editor never stalls the microphone;
+* ``hearing-model-load``: loads the recognizer at start so the first utterance is not the one that waits.
+
+What it hears goes where an editor can see it: interim transcripts to editors that asked for the
+``interim`` capability, finals to every editor and to the status's recent transcripts, the microphone's
+notices (no device, listening again, muted) to every editor with the daemon's listening state. It also
+implements :class:`~pushkin.daemon.core.ListeningControls`: SetListening's mode and key reach the front
+end's VAD, an explicit mute closes the microphone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from dataclasses import replace
+from typing import Callable
+
+from pushkin.proto.types import Component, ListenMode, ListenState, NoticeLevel, StatusNotice
+
+from .core import DaemonCore
+from .hearing.microphone import MicrophoneService
+from .hearing.settings import HearingSettings
+from .hearing.sources import AudioSource
+from .hearing_api import HeardTranscript, Hearing, HearingEvent
+from .planning import Utterance
+
+log = logging.getLogger(__name__)
+
+
+class ListenerState(enum.Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class Listener:
+    """Connects ``hearing`` (and, when ``microphone`` is true, the microphone) to ``core``."""
+
+    def __init__(self, core: DaemonCore, hearing: Hearing, settings: HearingSettings, *, microphone: bool = True,
+                 source_factory: Callable[[], AudioSource] | None = None, dispatch_queue: int = 16) -> None:
+        self.core = core
+        self.hearing = hearing
+        self.settings = settings
+        self.state = ListenerState.CREATED
+        self.microphone: MicrophoneService | None = None
+        if microphone:
+            self.microphone = MicrophoneService(hearing, self.heard, settings.microphone, source_factory=source_factory)
+        self.dropped_utterances = 0
+        self._utterances: asyncio.Queue[tuple[Utterance, str]] = asyncio.Queue(maxsize=max(1, dispatch_queue))
+        self._tasks: list[asyncio.Task] = []
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.core.controls = self
+        if self.settings.listen_mode is not self.core.listen_mode:
+            self.core.set_listening(mode=self.settings.listen_mode)
+        self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
+        if self.settings.preload and hasattr(self.hearing, "load"):
+            self._tasks.append(asyncio.create_task(self._load_model(), name="hearing-model-load"))
+        if self.microphone is not None:
+            self._tasks.append(self.microphone.start())
+        self._show_microphone()
+        self.state = ListenerState.RUNNING
+
+    async def stop(self) -> None:
+        if self.state is not ListenerState.RUNNING:
+            return
+        self.state = ListenerState.STOPPED
+        if self.microphone is not None:
+            await self.microphone.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.core.controls is self:
+            self.core.controls = None
+
+    # ---- what the microphone hears ----------------------------------------------------------------
+
+    def heard(self, event: HearingEvent) -> None:
+        """The microphone service's callback (on the event loop; must not block)."""
+        if isinstance(event, HeardTranscript):
+            self.core.transcript_heard(event.transcript)
+            if event.transcript.final and event.utterance is not None:
+                try:
+                    self._utterances.put_nowait((event.utterance, event.transcript.utterance_id))
+                except asyncio.QueueFull:
+                    # Only when editors stall for many utterances in a row; the text stays in status.
+                    self.dropped_utterances += 1
+                    self.core.broadcast_notice(NoticeLevel.WARNING, "speech-dropped",
+                                               f"Too many utterances are waiting for the editor; "
+                                               f"\"{event.transcript.text[:60]}\" was not acted on.")
+        elif isinstance(event, StatusNotice):
+            self._notice(event)
+        # Speech boundaries matter to StreamAudio callers, not to editors.
+
+    def _notice(self, notice: StatusNotice) -> None:
+        if notice.state is ListenState.NO_AUDIO:
+            self.core.audio_changed(notice.message)
+        elif notice.state is ListenState.LISTENING:
+            self.core.audio_changed("")
+        if notice.code == "recognizer-missing":
+            self.core.set_component(Component("recognizer", "missing", notice.message))
+        self._show_microphone()
+        self.core.broadcast(replace(notice, state=self.core.listen_state))
+
+    def _show_microphone(self) -> None:
+        if self.microphone is None:
+            self.core.set_component(Component("microphone", "off", "disabled ([hearing.microphone] enabled = false "
+                                              "or `pushkin serve --no-mic`); StreamAudio still works"))
+            return
+        state = self.microphone.state.value if self.state is ListenerState.RUNNING else "starting"
+        self.core.set_component(Component("microphone", state, self.microphone.detail))
+
+    async def _dispatch(self) -> None:
+        while True:
+            utterance, utterance_id = await self._utterances.get()
+            try:
+                await self.core.handle_utterance(utterance, utterance_id=utterance_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad utterance must not stop the ones after it
+                log.exception("the dispatcher failed on %r", utterance.text[:80])
+
+    async def _load_model(self) -> None:
+        describe = getattr(getattr(self.hearing, "recognizer", None), "describe", None)
+        name = describe() if callable(describe) else type(self.hearing).__name__
+        self.core.set_component(Component("recognizer", "loading", name))
+        try:
+            await self.hearing.load()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            message = str(error) or type(error).__name__
+            log.error("the recognizer could not be loaded: %s", message)
+            self.core.set_component(Component("recognizer", "missing", message))
+            self.core.broadcast_notice(NoticeLevel.ERROR, "recognizer-missing", message)
+            return
+        self.core.set_component(Component("recognizer", "ready", name))
+
+    # ---- ListeningControls --------------------------------------------------------------------------
+
+    def set_listen_mode(self, mode: ListenMode) -> None:
+        if hasattr(self.hearing, "set_listen_mode"):
+            self.hearing.set_listen_mode(mode)
+
+    def key(self, pressed: bool) -> None:
+        method = "key_down" if pressed else "key_up"
+        if hasattr(self.hearing, method):
+            getattr(self.hearing, method)()
+
+    def set_muted(self, muted: bool) -> None:
+        if self.microphone is None:
+            return
+        if muted:
+            self.microphone.mute()
+        else:
+            self.microphone.unmute()

@@ -1,0 +1,141 @@
+"""Rewrite commands in the daemon: the model worker thread, one undo group, cancellation, proposals."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from pushkin.daemon.planning import DocumentSnapshot
+from pushkin.daemon.rewrite import ProposalBook, ProposalError, RewriteError, RewriteRunner, plan_rewrite
+from pushkin.model.rewrite import RewriteOptions
+from pushkin.model.worker import ModelWorker
+from pushkin.proto.textedit import apply_edits, invert_edits
+from pushkin.proto.types import Intent, IntentKind, Selection, TextEdit
+
+TEXT = "First line. the fox jump over dog. Last line."
+THAT = (12, 34)  # "the fox jump over dog."
+
+
+def _intent(task, start, end):
+    return Intent(IntentKind.COMMAND, "rewrite", {"task": task, "start": str(start), "end": str(end)},
+                  text=f"{task} that")
+
+
+def _doc(text=TEXT, version=3):
+    return DocumentSnapshot("doc-1", text, version, Selection.cursor(len(text)))
+
+
+@pytest.fixture
+def worker(composed):
+    worker = ModelWorker(lambda progress: composed, name="test-rewrite-worker")
+    yield worker
+    worker.shutdown()
+
+
+LIVELY = RewriteOptions(temperature=3.0, min_p=0.0, max_new_tokens=12, seed=5)
+
+
+async def test_a_rewrite_is_one_edit_in_one_undo_group(worker):
+    runner = RewriteRunner(worker, options=LIVELY)
+    partials = []
+    outcome = await runner.run(_intent("formal", *THAT), _doc(), on_partial=partials.append)
+    plan = outcome.plan
+    assert outcome.text and not outcome.cancelled and partials and partials[-1].strip() == outcome.text
+    assert len(plan.edits) == 1 and plan.edits[0] == TextEdit(*THAT, outcome.text)
+    assert plan.undo_group.startswith("rewrite-") and plan.description == "rewrite: formal"
+    assert plan.selection_after == Selection.span(12, 12 + len(outcome.text))
+    rewritten = apply_edits(TEXT, plan.edits)
+    assert rewritten.startswith("First line. ") and rewritten.endswith(" Last line.")
+    # "undo" reverts the whole group in one step.
+    assert apply_edits(rewritten, invert_edits(TEXT, plan.edits)) == TEXT
+    second = await runner.run(_intent("casual", *THAT), _doc())
+    assert second.plan.undo_group != plan.undo_group
+
+
+async def test_the_model_runs_on_the_worker_thread_not_the_event_loop(worker, composed):
+    seen = []
+    original = composed.stream
+
+    def spy(*args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    composed.stream = spy
+    try:
+        await RewriteRunner(worker, options=LIVELY).run(_intent("rephrase", *THAT), _doc())
+    finally:
+        del composed.stream
+    assert seen == ["test-rewrite-worker"]
+
+
+async def test_cancel_stops_the_rewrite_and_plans_nothing(worker):
+    runner = RewriteRunner(worker, options=RewriteOptions(temperature=3.0, min_p=0.0, max_new_tokens=400, seed=5))
+    outcome_task = asyncio.create_task(runner.run(_intent("expand", *THAT), _doc(),
+                                                  on_partial=lambda text: runner.cancel()))
+    outcome = await asyncio.wait_for(outcome_task, 30)
+    assert outcome.cancelled and outcome.plan.edits == () and "cancelled" in outcome.plan.message
+    assert not runner.running
+
+
+async def test_continue_inserts_at_the_cursor(worker):
+    runner = RewriteRunner(worker, options=LIVELY)
+    end = len(TEXT)
+    outcome = await runner.run(_intent("continue", end, end), _doc())
+    (edit,) = outcome.plan.edits
+    assert (edit.start, edit.end) == (end, end) and edit.text == outcome.text
+    assert outcome.plan.selection_after == Selection.cursor(end + len(outcome.text))
+
+
+async def test_bad_rewrite_commands_are_clear(worker):
+    runner = RewriteRunner(worker, options=LIVELY)
+    with pytest.raises(RewriteError, match="outside the document"):
+        await runner.run(_intent("formal", 10, 999), _doc())
+    with pytest.raises(RewriteError, match="unknown rewrite task"):
+        await runner.run(_intent("poem", 0, 5), _doc())
+    with pytest.raises(RewriteError, match="not a rewrite command"):
+        await runner.run(Intent(IntentKind.COMMAND, "undo"), _doc())
+    blank = await runner.run(_intent("formal", 0, 0), _doc())
+    assert blank.plan.edits == () and "nothing to rewrite" in blank.plan.message
+
+
+async def test_best_of_n_in_the_daemon(worker):
+    runner = RewriteRunner(worker, options=RewriteOptions(best_of=3, temperature=3.0, min_p=0.0, max_new_tokens=8,
+                                                           seed=2), scorer=lambda source, candidate: -len(candidate))
+    outcome = await runner.run(_intent("shorten", *THAT), _doc())
+    assert len(outcome.candidates) == 3
+    assert outcome.text == min((c for c in outcome.candidates if c.strip()), key=len)
+
+
+def test_proposals_accept_reject_and_follow_typing():
+    document = _doc()
+    plan = plan_rewrite(_intent("formal", *THAT), document, "The fox jumps over the dog.", "rewrite-1")
+    book = ProposalBook()
+    proposal = book.offer(document, plan)
+    assert proposal.edits == plan.edits and proposal.base_version == 3
+    # The user types at the start of the document: the proposal moves with the text.
+    typed = (TextEdit(0, 0, ">> "),)
+    assert book.document_changed("doc-1", typed, 4) == ()
+    moved_text = apply_edits(TEXT, typed)
+    accepted = book.accept(_doc(moved_text, 4))
+    assert accepted.edits == (TextEdit(15, 37, "The fox jumps over the dog."),)
+    assert accepted.undo_group == "rewrite-1"
+    assert apply_edits(moved_text, accepted.edits) == ">> First line. The fox jumps over the dog. Last line."
+    with pytest.raises(ProposalError, match="no proposal"):
+        book.accept(_doc(moved_text, 4))
+
+
+def test_a_proposal_is_dropped_when_its_text_is_edited_and_can_be_rejected():
+    document = _doc()
+    book = ProposalBook()
+    first = book.offer(document, plan_rewrite(_intent("formal", *THAT), document, "A.", "rewrite-1"))
+    assert book.document_changed("doc-1", (TextEdit(20, 23, "cat"),), 4) == (first.proposal_id,)
+    assert book.pending("doc-1") == ()
+    second = book.offer(_doc(version=4), plan_rewrite(_intent("casual", *THAT), _doc(version=4), "B.", "rewrite-2"))
+    assert book.reject("doc-1").proposal_id == second.proposal_id
+    assert book.pending() == ()
+    third = book.offer(_doc(version=4), plan_rewrite(_intent("casual", *THAT), _doc(version=4), "C.", "rewrite-3"))
+    with pytest.raises(ProposalError, match="changes were not reported"):
+        book.accept(_doc(version=9))
+    assert book.pending("doc-1")[0].proposal_id == third.proposal_id
