@@ -245,9 +245,16 @@ def open_encoder(name: str, compute_type: str = "float32"):
     """The frozen Whisper encoder: a CTranslate2 folder (what the runtime loads) or a transformers model."""
     path = Path(name)
     if (path / "model.bin").is_file():
+        import torch
+
         from pushkin.audio_lora.encoder import CTranslate2WhisperEncoder
 
-        return CTranslate2WhisperEncoder(str(path), compute_type=compute_type)
+        # Loading a CTranslate2 model resets the process's OpenMP thread count, which torch shares: keep
+        # torch's (on a busy 2-core machine, one extra spinning thread made training steps ~40x slower).
+        threads = torch.get_num_threads()
+        encoder = CTranslate2WhisperEncoder(str(path), compute_type=compute_type)
+        torch.set_num_threads(threads)
+        return encoder
     from transformers import WhisperFeatureExtractor, WhisperModel
 
     from pushkin.audio_lora.encoder import TransformersWhisperEncoder
