@@ -95,4 +95,3 @@ def test_dpo_raises_the_held_out_reward_margin(tiny_gemma, author_corpus, tmp_pa
     _record(proof_dir, "dpo", report, tmp_path / "run")
     assert abs(report["eval_margin_before"]) < 1e-3  # the policy starts as the reference
     assert report["eval_margin_after"] > 0.1, report
-    assert report["eval_loss_after"] < report["eval_loss_before"], report
