@@ -23,6 +23,7 @@ from pushkin.proto.types import (
     ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
 )
 
+from .open_commands import phrase_for
 from .planning import EditPlan, EditPlanner, Modes, Utterance
 from .sessions import EditorSession, SessionState
 from .settings import Settings
@@ -303,9 +304,33 @@ class DaemonCore:
             if decision is not None:
                 return rewriter.decide(snapshot, decision, proposal_id or None)
         plan = self._plan(utterance, snapshot)
+        if plan is not None and rewriter is not None and act and plan.intent.kind is IntentKind.DICTATION \
+                and utterance.source != "editor":
+            plan = await self._open_command(utterance, snapshot, plan)
         if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
             plan = await rewriter.execute(plan, snapshot, session)
         return plan
+
+    async def _open_command(self, utterance: Utterance, snapshot, dictation: EditPlan) -> EditPlan:
+        """An utterance the grammar took for dictation, as the model's command when it is one (see
+        :mod:`pushkin.daemon.open_commands`); the dictation plan when the model says dictation, answers
+        outside the output language, names a phrase the grammar does not take, or fails."""
+        try:
+            command = await self.rewriter.classify(utterance.text)
+        except Exception:
+            log.exception("open-ended command classification failed on %r", utterance.text[:80])
+            return dictation
+        if command is None:
+            return dictation
+        phrase = phrase_for(command)
+        if phrase is None:
+            return dictation
+        plan = self._plan(replace(utterance, text=phrase, language="en"), snapshot)
+        if plan is None or plan.intent.kind is not IntentKind.COMMAND:
+            return dictation
+        intent = replace(plan.intent, text=utterance.text, source="model")
+        note = f"Heard “{utterance.text[:60]}” as the command “{phrase}” (say “undo” to take it back)."
+        return replace(plan, intent=intent, message=f"{plan.message} {note}".strip())
 
     async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float,
                         proposal_id: int = 0) -> UtteranceResult:

@@ -110,6 +110,8 @@ class Listener:
             self.core.audio_changed("")
         if notice.code == "recognizer-missing":
             self.core.set_component(Component("recognizer", "missing", notice.message))
+        elif notice.code == "speech-llm-unavailable":
+            self.core.set_component(Component("speech-front-end", "cascade", notice.message))
         self._show_microphone()
         self.core.broadcast(replace(notice, state=self.core.listen_state))
 

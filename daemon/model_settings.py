@@ -18,7 +18,12 @@ class ModelSettings:
     each composition (cat) for speed. ``proposals``: preview rewrites in editors that can show them.
     ``best_of``: candidates per rewrite, scored by a writing-quality scorer (1 = off; more needs a scorer
     passed to :func:`pushkin.daemon.rewrite.build_rewriter`). ``min_p``/``temperature``: override every task's own setting
-    when not negative. ``persona``: the persona adapter's name ("" = the first).
+    when not negative. ``persona``: the persona adapter's name ("" = the first). ``best_of`` > 1 without a
+    scorer scores with the persona composite (:func:`pushkin.daemon.rewrite.style_scorer`).
+    ``open_commands``: once the model is loaded, short imperative-looking utterances the grammar does not
+    match are classified by the model (:mod:`pushkin.daemon.open_commands`). ``front_end``: "cascade"
+    (faster-whisper text → the grammar) or "speech-llm" (Whisper encoder → projector → composed Gemma →
+    the output language; needs a trained audio adapter, else the daemon says so and uses the cascade).
     """
 
     enabled: bool = False
@@ -33,3 +38,10 @@ class ModelSettings:
     min_p: float = -1.0
     temperature: float = -1.0
     persona: str = ""
+    open_commands: bool = True
+    front_end: str = "cascade"
+
+    def check(self) -> None:
+        """Called by the settings loader (its errors become SettingsError)."""
+        if self.front_end not in ("cascade", "speech-llm"):
+            raise ValueError(f"[model] front_end must be 'cascade' or 'speech-llm', not {self.front_end!r}")

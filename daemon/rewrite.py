@@ -21,21 +21,26 @@ import asyncio
 import itertools
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from pushkin.model.rewrite import RewriteOptions, RewriteRequest, stream_rewrite
-from pushkin.model.worker import ModelWorker, StreamHandle
+from pushkin.model.output_language import CommandOutput
+from pushkin.model.rewrite import Classification, RewriteOptions, RewriteRequest, classify_utterance, stream_rewrite
+from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState
 from pushkin.proto.textedit import map_offset, validate_edits
-from pushkin.proto.types import Intent, IntentKind, Proposal, Selection, TextEdit
+from pushkin.proto.types import Intent, IntentKind, NoticeLevel, Proposal, Selection, TextEdit
 from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
 
+from .open_commands import looks_like_command
 from .planning import DocumentSnapshot, EditPlan
 
 log = logging.getLogger(__name__)
 
 PROPOSALS_CAPABILITY = "proposals"
 REWRITE_COMMAND = "rewrite"
+PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
+PROGRESS_INTERVAL_S = 0.1  # at most ten progress notices a second (the editor's queue is bounded)
 
 
 class RewriteError(ValueError):
@@ -284,11 +289,29 @@ class RewriteExecutor:
     ``proposals``: offer a preview to editors with the "proposals" capability (False: always apply).
     """
 
-    def __init__(self, runner: RewriteRunner, *, proposals: bool = True) -> None:
+    def __init__(self, runner: RewriteRunner, *, proposals: bool = True, open_commands: bool = True) -> None:
         self.runner = runner
         self.proposals = proposals
+        self.open_commands = open_commands
         self.book = ProposalBook()
+        self.last_classification: Classification | None = None
         self._last: tuple[str, str, str] | None = None  # (task, source, result): re-plans after STALE reuse it
+
+    async def classify(self, text: str) -> CommandOutput | None:
+        """The command the model hears in an utterance the grammar took for dictation, or None.
+
+        Only for utterances that :func:`looks_like_command` and only once the model is loaded, so normal
+        dictation never waits for the model; the call runs on the model worker thread.
+        """
+        if not self.open_commands or not looks_like_command(text):
+            return None
+        worker = self.runner.worker
+        if worker.status().state is not WorkerState.READY:
+            return None
+        classification = await asyncio.wrap_future(worker.submit(lambda lm: classify_utterance(lm, text)))
+        self.last_classification = classification
+        output = classification.output
+        return output if isinstance(output, CommandOutput) else None
 
     @staticmethod
     def handles(plan: EditPlan) -> bool:
@@ -309,7 +332,8 @@ class RewriteExecutor:
             if self._last is not None and self._last[:2] == (task, source):
                 edited = plan_rewrite(intent, document, self._last[2], plan.undo_group)
             else:
-                outcome = await self.runner.run(intent, document, undo_group=plan.undo_group)
+                outcome = await self.runner.run(intent, document, _progress_to(session, document.document_id),
+                                                undo_group=plan.undo_group)
                 if not outcome.plan.edits:
                     return EditPlan(intent, message=outcome.plan.message, description=plan.description)
                 self._last = (task, source, outcome.text)
@@ -351,14 +375,85 @@ class RewriteExecutor:
         self.book.document_closed(document_id)
 
 
-def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, *, progress=None) -> RewriteExecutor:
-    """A RewriteExecutor over a ModelWorker that loads ``settings`` (a ModelSettings) on the first rewrite."""
+def _progress_to(session, document_id: str) -> Callable[[str], None] | None:
+    """Partial rewrite text as StatusNotices (code "rewrite-progress") to the editor that asked, throttled."""
+    if session is None:
+        return None
+    last = [0.0]
+
+    def send(text: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0] = now
+            session.notice(NoticeLevel.INFO, PROGRESS_CODE, text, document_id)
+
+    return send
+
+
+# Best-of-n without embeddings (alignment and continuity need the sentence-embedding model, which a rewrite
+# should not load): the composite's other parts, renormalized.
+CORPUS_WEIGHTS = dict(alignment=0.0, ngram_match=0.15 / 0.7, ttr=0.10 / 0.7, mtld=0.10 / 0.7, sentence_lengths=0.10 / 0.7,
+                      generic=0.10 / 0.7, novelty=0.10 / 0.7, compression=0.05 / 0.7, continuity=0.0)
+# Without an indexed corpus: fewer stock phrases, and the source's own lexical variety.
+GENERIC_WEIGHTS = dict(alignment=0.0, ngram_match=0.0, ttr=0.25, mtld=0.25, sentence_lengths=0.0, generic=0.5,
+                       novelty=0.0, compression=0.0, continuity=0.0)
+
+
+def style_scorer(profile=None) -> Callable[[str, str], float]:
+    """The best-of-n scorer: the persona composite (:func:`pushkin.persona.metrics.score_style`).
+
+    With ``profile`` (a StyleProfile of the user's indexed corpus): n-gram match, TTR, MTLD, sentence
+    lengths, generic phrases, novelty against the source and compression, against that profile
+    (:data:`CORPUS_WEIGHTS`). Without one: the generic-phrase penalty (half) and TTR/MTLD consistency with
+    the source text itself (:data:`GENERIC_WEIGHTS`).
+    """
+    from pushkin.persona.metrics import StyleProfile, StyleWeights, score_style
+
+    weights = StyleWeights(**(CORPUS_WEIGHTS if profile is not None else GENERIC_WEIGHTS))
+
+    def score(source: str, candidate: str) -> float:
+        if not candidate.strip():
+            return 0.0
+        against = profile if profile is not None else StyleProfile.from_texts([source])
+        return score_style(candidate, against, reference=source if profile is not None else "",
+                           weights=weights).composite
+
+    return score
+
+
+def load_style_profile(store_path) -> object | None:
+    """A StyleProfile of the user's indexed corpus (``pushkin persona index``), or None when there is none."""
+    from pathlib import Path
+
+    path = Path(store_path).expanduser()
+    if not path.is_file():
+        return None
+    from pushkin.persona.metrics import StyleProfile
+    from pushkin.persona.store import PersonaStore
+
+    try:
+        with PersonaStore(path) as store:
+            if store.paragraph_count() == 0:
+                return None
+            return StyleProfile.from_texts(store.iter_texts())
+    except Exception:  # a broken store must not stop the daemon; best-of-n falls back to the generic parts
+        log.warning("could not read the persona store %s; best-of-n scores without it", path, exc_info=True)
+        return None
+
+
+def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, *, progress=None,
+                   style_profile=None) -> RewriteExecutor:
+    """A RewriteExecutor over a ModelWorker that loads ``settings`` (a ModelSettings) on the first rewrite.
+
+    With ``best_of`` > 1 and no ``scorer``, candidates are scored by :func:`style_scorer` (``style_profile``:
+    the user's corpus, when indexed).
+    """
     from pushkin.model.composed import ComposedModel
     from pushkin.model.loading import LoadOptions, load_base
     from pushkin.model.registry import AdapterRegistry
 
     if settings.best_of > 1 and scorer is None:
-        raise RewriteError("[model] best_of > 1 needs a writing-quality scorer, and none is configured")
+        scorer = style_scorer(style_profile)
 
     def load(report):
         options = LoadOptions(model=settings.model, device=settings.device, dtype=settings.dtype,
@@ -371,4 +466,5 @@ def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, 
                              min_p=settings.min_p if settings.min_p >= 0 else None,
                              temperature=settings.temperature if settings.temperature >= 0 else None)
     worker = ModelWorker(load, name="pushkin-model")
-    return RewriteExecutor(RewriteRunner(worker, options=options, scorer=scorer), proposals=settings.proposals)
+    return RewriteExecutor(RewriteRunner(worker, options=options, scorer=scorer), proposals=settings.proposals,
+                           open_commands=settings.open_commands)

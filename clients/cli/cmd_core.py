@@ -128,12 +128,21 @@ def _serve(args) -> int:
         from pushkin.daemon.rewrite import RewriteError, build_rewriter
 
         try:
-            rewriter = build_rewriter(settings.model)
+            rewriter = build_rewriter(settings.model, style_profile=_style_profile(settings))
         except RewriteError as error:
             return _fail(f"settings: {error}", 2)
         settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
-    front = _speech_front_end(settings)
+    front = _speech_front_end(settings, rewriter)
     daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter)
+    if front is not None and settings.model.front_end == "speech-llm":
+        from pushkin.daemon.speech_llm import COMPONENT, front_end_component
+        from pushkin.proto.types import Component
+
+        component = front_end_component("speech-llm", settings.model.adapters) if rewriter is not None else \
+            Component(COMPONENT, "cascade", "front_end = \"speech-llm\" needs [model] enabled = true; hearing with the cascade")
+        daemon.core.set_component(component)
+        if component.state == "cascade":
+            print(f"pushkin: {component.detail}", file=sys.stderr, flush=True)
 
     async def run() -> None:
         await daemon.start()
@@ -150,8 +159,23 @@ def _serve(args) -> int:
     return 0
 
 
-def _speech_front_end(settings):
-    """The speech front end from ``[hearing]``, or None (with a warning) when the audio extra is missing."""
+def _style_profile(settings):
+    """The user's indexed corpus as a StyleProfile for best-of-n (only read when best_of > 1)."""
+    if settings.model.best_of <= 1:
+        return None
+    from pushkin.daemon.rewrite import load_style_profile
+
+    persona = getattr(settings, "persona", None)
+    if persona is None:
+        from pushkin.persona.settings import PersonaSettings
+
+        persona = PersonaSettings()
+    return load_style_profile(persona.resolved_store_path)
+
+
+def _speech_front_end(settings, rewriter=None):
+    """The speech front end from ``[hearing]`` (and ``[model] front_end``), or None (with a warning) when
+    the audio extra is missing."""
     try:
         from pushkin.daemon.hearing import SpeechFrontEnd
         from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
@@ -162,6 +186,18 @@ def _speech_front_end(settings):
     # The model loads in the background at start; its progress lines go where `pushkin: serving` went.
     recognizer = FasterWhisperRecognizer(settings.hearing.recognizer,
                                          on_progress=lambda line: print(f"pushkin: {line}", file=sys.stderr, flush=True))
+    if settings.model.front_end == "speech-llm" and rewriter is not None:
+        from pushkin.daemon.speech_llm import front_end_component
+
+        if front_end_component("speech-llm", settings.model.adapters).state == "speech-llm":
+            from pushkin.audio_lora.encoder import CTranslate2WhisperEncoder
+            from pushkin.daemon.speech_llm import SpeechLLMFrontEnd
+
+            def encoder():
+                recognizer.load()
+                return CTranslate2WhisperEncoder(recognizer._model)  # the cascade's own Whisper: no second copy
+
+            return SpeechLLMFrontEnd(settings.hearing, recognizer, rewriter.runner.worker, encoder)
     return SpeechFrontEnd(settings.hearing, recognizer)
 
 

@@ -100,15 +100,18 @@ class SpeechFrontEnd:
         async def final_for(utterance: SegmentedUtterance) -> list[HearingEvent]:
             nonlocal recognizer_failed
             self._record(utterance, uid(utterance.index))
+            notices, heard = await self._hear_otherwise(uid(utterance.index), utterance, language)
+            if heard is not None:
+                return [*notices, heard]
             if recognizer_failed:
-                return []
+                return list(notices)
             try:
                 recognition = await self.worker.transcribe(_float_audio(utterance.audio), language=language, final=True)
             except ModelMissing as error:
                 recognizer_failed = True
                 self.model_error = str(error)
-                return [StatusNotice(NoticeLevel.ERROR, "recognizer-missing", str(error))]
-            return [self._final_event(uid(utterance.index), utterance, recognition)]
+                return [*notices, StatusNotice(NoticeLevel.ERROR, "recognizer-missing", str(error))]
+            return [*notices, self._final_event(uid(utterance.index), utterance, recognition)]
 
         try:
             async for chunk in pcm:
@@ -169,6 +172,12 @@ class SpeechFrontEnd:
             self._segmenters.discard(segmenter)
             for task in pending + ([partial] if partial else []):
                 task.cancel()
+
+    async def _hear_otherwise(self, utterance_id: str, utterance: SegmentedUtterance,
+                              language: str) -> tuple[list[StatusNotice], HeardTranscript | None]:
+        """Another way to hear a closed utterance before the recognizer's (the speech-LLM front end):
+        notices to pass on, and the final transcript, or None to let the recognizer decode it."""
+        return [], None
 
     async def _interim(self, audio: np.ndarray, language: str) -> Recognition | None:
         try:

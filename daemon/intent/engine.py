@@ -46,7 +46,7 @@ COMMANDS: Mapping[str, str] = {
     "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",
     "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
     "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
-    "rewrite": "task, lang", "dictate": "text",
+    "rewrite": "task, lang", "dictate": "text", "stop": "",
 }
 
 _REWRITE_INSTRUCTIONS = {
@@ -109,7 +109,7 @@ class IntentEngine:
             "go_to": self._go_to, "go_to_unit": self._go_to_unit, "move_words": self._move_words,
             "insert_at": self._insert_at, "format_that": self._format_that, "new_line": self._structure,
             "new_paragraph": self._structure, "punctuation": self._structure, "literal": self._literal,
-            "rewrite": self._rewrite, "dictate": self._dictate_command,
+            "rewrite": self._rewrite, "dictate": self._dictate_command, "stop": self._stop,
         }
 
     # ---- EditPlanner ------------------------------------------------------------------------------
@@ -266,6 +266,10 @@ class IntentEngine:
 
     def _dictate_command(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         return self._insert(context, args["text"], literal=False, description="dictation")
+
+    def _stop(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        # The daemon has already cancelled a running rewrite when this utterance arrived; nothing to edit.
+        return EditPlan(context.intent, message=_say(context.language, "Stopped.", "Остановлено."))
 
     def _literal(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         return self._insert(context, args["text"], literal=True, description="literal")

@@ -98,6 +98,8 @@ BUILTIN_RULES: tuple[GrammarRule, ...] = tuple(GrammarRule(p, c, a) for p, c, a 
     ("(wake up|start listening)", "wake", {}),
     ("dictation mode", "dictation_mode", {}),
     ("command mode", "command_mode", {}),
+    # Stop what the language model is writing (the daemon cancels a running rewrite on any new utterance)
+    ("(stop|stop it|stop that|стоп|хватит|остановись)", "stop", {}),
     ("(спи|усни|засыпай|перестань слушать|режим сна)", "sleep", {}),
     ("(проснись|просыпайся|начни слушать|слушай)", "wake", {}),
     ("режим диктовки", "dictation_mode", {}),

@@ -103,7 +103,7 @@ def test_worker_loads_lazily_once_and_streams_with_cancellation(composed):
         for token in handle:
             received.append(token)
             handle.cancel()
-        assert 1 <= len(received) < 200
+        assert 0 < len(received) < 200
         worker.submit(lambda lm: None).result(timeout=30)
         assert calls == ["test-model-worker"]  # loaded once
     finally:
