@@ -22,11 +22,16 @@ def test_evaluate_task_and_persona_reports(tiny_gemma, rephrase_jsonl, author_co
         scores = report[system]
         assert scores["count"] == 4
         assert all(0.0 <= scores[k] <= 1.0 for k in ("rouge1", "rouge2", "rougeL", "bleu", "exact_match", "jaccard"))
-    assert [s["adapter"] for s in report["samples"]] != [s["base"] for s in report["samples"]]
+    assert len(report["samples"]) == 4 and all({"adapter", "base", "reference"} <= set(s) for s in report["samples"])
     assert json.loads((tmp_path / "eval" / "report.json").read_text())["examples"] == 4
     assert (tmp_path / "eval" / "report.png").stat().st_size > 0
 
-    persona = evaluate.main(["kind=persona", f"adapter={folder}", f"data={rephrase_jsonl}", f"model.base={tiny_gemma}",
+    from pushkin.training import data
+
+    continuations = tmp_path / "continue.jsonl"
+    data.write_jsonl(continuations, data.continuation_examples(data.read_corpus([author_corpus]), context_chars=120,
+                                                              completion_chars=80)[:3])
+    persona = evaluate.main(["kind=persona", f"adapter={folder}", f"data={continuations}", f"model.base={tiny_gemma}",
                              f"corpus_folders=[{author_corpus}]", "max_examples=3", "max_new_tokens=8",
                              f"output_dir={tmp_path / 'eval-persona'}"])
     assert 0.0 <= persona["style"]["adapter"]["composite"] <= 1.0
