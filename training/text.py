@@ -1,0 +1,117 @@
+"""Text-side training pieces: the base with a fresh LoRA, tokenized prompt/completion batches, eval loss.
+
+The loss covers the completion only: prompt tokens are labelled -100. A rewrite task's completion ends
+with ``<end_of_turn>`` (where generation stops, see pushkin.text_lora.tasks); a continuation has no end
+marker, because "continue" writes a fixed budget of tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from pushkin.model.registry import AdapterKind, AdapterManifest, save_adapter
+
+from .config import LoraSettings, ModelSettings, RunSettings
+from .data import TextExample
+from .loop import base_dtype, wants_gradient_checkpointing
+
+
+@dataclass(frozen=True)
+class EncodedExample:
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+
+
+def load_for_training(model: ModelSettings, run: RunSettings):
+    """The frozen base (``LoadedModel``) on the CPU; accelerate moves it to the device."""
+    from pushkin.model.loading import LoadOptions, load_base
+
+    loaded = load_base(LoadOptions(model=model.base, device="cpu", dtype=base_dtype(run)))
+    for param in loaded.model.parameters():
+        param.requires_grad_(False)
+    if wants_gradient_checkpointing(run):
+        loaded.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        loaded.model.enable_input_require_grads()
+    return loaded
+
+
+def attach_lora(model, lora: LoraSettings, adapter_name: str):
+    """Wrap ``model`` in a PeftModel with one new trainable LoRA adapter named ``adapter_name``."""
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                        target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
+    peft = get_peft_model(model, config, adapter_name=adapter_name)
+    return peft
+
+
+def encode_example(tokenizer, example: TextExample, max_length: int, end_text: str = "") -> EncodedExample:
+    """``<bos> prompt completion end_text`` as ids, labels -100 on the prompt; cut from the left of the prompt."""
+    prompt = tokenizer(example.prompt, add_special_tokens=True).input_ids
+    completion = tokenizer(example.completion + end_text, add_special_tokens=False).input_ids
+    if not completion:
+        raise ValueError(f"example from {example.source!r} has an empty completion")
+    completion = completion[: max_length - 2]
+    room = max_length - len(completion)
+    if len(prompt) > room:
+        # Keep <bos> and the end of the prompt (the text nearest the completion).
+        prompt = prompt[:1] + prompt[len(prompt) - room + 1:]
+    return EncodedExample(tuple(prompt + completion), tuple([-100] * len(prompt) + completion))
+
+
+def collate(examples: Sequence[EncodedExample], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded ``input_ids``/``attention_mask``/``labels``, each ``(B, L)``."""
+    length = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(examples), length), dtype=torch.long)
+    labels = torch.full((len(examples), length), -100, dtype=torch.long)
+    for row, e in enumerate(examples):
+        n = len(e.input_ids)
+        ids[row, :n] = torch.tensor(e.input_ids)
+        mask[row, :n] = 1
+        labels[row, :n] = torch.tensor(e.labels)
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def token_loss(model, batch: dict[str, torch.Tensor], device) -> tuple[torch.Tensor, int]:
+    """Summed next-token cross-entropy over labelled tokens, and their count."""
+    batch = {k: v.to(device) for k, v in batch.items()}
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labels = batch["labels"][:, 1:]
+    logits = logits[:, :-1].float()
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                             ignore_index=-100, reduction="sum")
+    return loss, int((labels != -100).sum())
+
+
+def mean_loss(model, encoded: Sequence[EncodedExample], pad_id: int, device, batch_size: int = 16,
+              max_batches: int = 0) -> float:
+    """Mean token loss over ``encoded`` (no gradients)."""
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for i, start in enumerate(range(0, len(encoded), batch_size)):
+            if max_batches and i >= max_batches:
+                break
+            loss, n = token_loss(model, collate(encoded[start:start + batch_size], pad_id), device)
+            total += float(loss)
+            count += n
+    return total / max(count, 1)
+
+
+def adapter_folder(root: str | Path, kind: AdapterKind, name: str) -> Path:
+    """Where the runtime's registry expects an adapter: ``<root>/<kind>-<name>``."""
+    return Path(root) / f"{kind.value}-{name}"
+
+
+def save_to_registry(accelerator, peft_model, adapter_name: str, root: str | Path, manifest: AdapterManifest,
+                     extra: dict[str, dict] | None = None) -> Path:
+    """Save the trained adapter in the registry format (main process only); returns its folder."""
+    folder = adapter_folder(root, manifest.kind, manifest.name)
+    if accelerator.is_main_process:
+        save_adapter(accelerator.unwrap_model(peft_model), adapter_name, folder, manifest, extra)
+    accelerator.wait_for_everyone()
+    return folder

@@ -1,0 +1,225 @@
+"""Recipe: the audio adapter — frozen Whisper encoder → projector (+ silence tokens) → Gemma (+ LoRA).
+
+    python -m pushkin.training.train_audio --config training/configs/audio.yaml
+    accelerate launch --config_file training/accelerate/fsdp.yaml -m pushkin.training.train_audio --config ...
+
+Reads top to bottom:
+
+1. config, manifests (checked), the frozen encoder;
+2. each utterance → VAD pieces (the daemon's segmenter) → encoder frames, cached (the encoder is frozen);
+3. the base with a LoRA, a projector and silence vectors; prompts built exactly as the runtime's
+   speech-LLM path builds them (:class:`pushkin.model.speech.SpeechLLM`), the target line after them;
+4. train: the first ``projector_steps`` steps move only the projector and silence vectors (the LoRA is
+   frozen), then the LoRA joins (when ``train_lora``); the loss covers only the target line;
+5. save into the registry as ``audio-<name>`` with ``projector.safetensors`` and ``silence.safetensors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from pushkin.audio_lora.projector import AudioProjector, ProjectorConfig, SilenceEmbedding
+from pushkin.audio_lora.splice import AudioSpan, Silence, build_prompt_ids, splice_embeddings
+from pushkin.model import tokens
+from pushkin.model.loading import embed_scale
+from pushkin.model.registry import AdapterKind, AdapterManifest
+from pushkin.model.speech import SPEECH_INSTRUCTION, AudioParts
+
+from . import audio_data, loop, text
+from .config import AudioConfig, load_config
+from .plots import plot_history
+
+log = logging.getLogger(__name__)
+
+PROMPT_HEAD = f"{tokens.START_OF_TURN}user\n{SPEECH_INSTRUCTION}"
+PROMPT_TAIL = f"{tokens.END_OF_TURN}\n{tokens.START_OF_TURN}model\n"
+
+
+@dataclass(frozen=True)
+class AudioExample:
+    """One utterance ready for the model: prompt+target ids, labels, and its audio pieces' frames."""
+
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+    frames: tuple[torch.Tensor, ...]  # one (T_i, C) per speech piece, in prompt order
+
+
+def prepare_example(utterance: audio_data.EncodedUtterance, tokenizer, ids: tokens.SpecialTokenIds,
+                    silence: SilenceEmbedding, stack_factor: int) -> AudioExample:
+    """Token ids of ``<bos> head [audio…|silence]… tail target <end_of_turn>``; labels only on the target."""
+    from pushkin.audio_lora.projector import projected_length
+
+    prompt: list = [PROMPT_HEAD]
+    frames = []
+    for piece in utterance.pieces:
+        if isinstance(piece, Silence):
+            prompt.append(piece)
+        else:
+            frames.append(piece)
+            prompt.append(AudioSpan(projected_length(piece.shape[0], stack_factor)))
+    prompt.append(PROMPT_TAIL)
+    prompt_ids = build_prompt_ids(tokenizer, prompt, audio_token_id=ids.audio, silence_token_ids=ids.silence,
+                                  bucket_of=silence.bucket, bos_token_id=ids.bos)
+    target_ids = tokenizer(utterance.target, add_special_tokens=False).input_ids + [ids.end_of_turn]
+    return AudioExample(tuple(prompt_ids + target_ids), tuple([-100] * len(prompt_ids) + target_ids), tuple(frames))
+
+
+def audio_batch_embeds(batch: Sequence[AudioExample], model, projector: AudioProjector, silence: SilenceEmbedding,
+                       ids: tokens.SpecialTokenIds, pad_id: int, device):
+    """Spliced ``inputs_embeds (B, L, D)``, ``attention_mask (B, L)`` and ``labels (B, L)`` for a batch.
+
+    Every speech piece of every row goes through the projector as its own row (zero-padded, which the
+    projector's own last-group padding matches), then each row's pieces are joined in order.
+    """
+    k = projector.config.stack_factor
+    pieces = [f for e in batch for f in e.frames]
+    longest = max(p.shape[0] for p in pieces)
+    stacked = torch.zeros(len(pieces), longest, pieces[0].shape[1], device=device)
+    for i, p in enumerate(pieces):
+        stacked[i, : p.shape[0]] = p.to(device)
+    projected = projector(stacked.to(projector.linear_in.weight.dtype))  # (P, ceil(longest/K), D)
+    per_row, cursor = [], 0
+    for e in batch:
+        rows = []
+        for f in e.frames:
+            rows.append(projected[cursor, : -(-f.shape[0] // k)])
+            cursor += 1
+        per_row.append(torch.cat(rows, dim=0))
+    lengths = [r.shape[0] for r in per_row]
+    audio = torch.zeros(len(batch), max(lengths), projected.shape[-1], device=device, dtype=projected.dtype)
+    for i, r in enumerate(per_row):
+        audio[i, : r.shape[0]] = r
+
+    length = max(len(e.input_ids) for e in batch)
+    input_ids = torch.full((len(batch), length), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros((len(batch), length), dtype=torch.long, device=device)
+    labels = torch.full((len(batch), length), -100, dtype=torch.long, device=device)
+    for i, e in enumerate(batch):
+        n = len(e.input_ids)
+        input_ids[i, :n] = torch.tensor(e.input_ids, device=device)
+        mask[i, :n] = 1
+        labels[i, :n] = torch.tensor(e.labels, device=device)
+    embedding = model.get_input_embeddings()
+    embeds = splice_embeddings(input_ids, embedding(input_ids), audio_token_id=ids.audio, audio_embeds=audio,
+                               audio_lengths=lengths, silence_token_ids=ids.silence,
+                               silence_table=silence.table.weight, scale=embed_scale(model))
+    return embeds, mask, labels
+
+
+def target_loss(model, embeds, mask, labels) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy over the target tokens only, and their count."""
+    logits = model(inputs_embeds=embeds, attention_mask=mask).logits[:, :-1].float()
+    shifted = labels[:, 1:]
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), shifted.reshape(-1),
+                                             ignore_index=-100, reduction="sum")
+    return loss, int((shifted != -100).sum())
+
+
+class AudioModules(torch.nn.Module):
+    """The projector and silence vectors as one module, so accelerate/FSDP wrap and save them together."""
+
+    def __init__(self, projector: AudioProjector, silence: SilenceEmbedding) -> None:
+        super().__init__()
+        self.projector = projector
+        self.silence = silence
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    config = load_config(AudioConfig, argv)
+    loop.default_threads()
+    accelerator = loop.make_accelerator(config.run)
+    out = Path(config.run.output_dir)
+
+    # Data: manifests → VAD pieces → frozen encoder frames (cached).
+    train_records = audio_data.read_manifest(config.data.train)
+    eval_records = audio_data.read_manifest(config.data.eval)
+    encoder = audio_data.open_encoder(config.encoder)
+    cache = config.data.cache_dir or str(out / "features")
+    encoded_train = audio_data.encode_records(train_records, encoder, cache, config.encoder)
+    encoded_eval = audio_data.encode_records(eval_records, encoder, cache, config.encoder)
+
+    # Model: the frozen base with a LoRA, the projector and the silence vectors.
+    loaded = text.load_for_training(config.model, config.run)
+    tokenizer = loaded.tokenizer
+    ids = tokens.special_token_ids(tokenizer)
+    hidden = loaded.hidden_size
+    name = config.registry.name or "speech"
+    manifest = AdapterManifest(name=name, kind=AdapterKind.AUDIO, base_model=config.model.base, rank=config.lora.r,
+                               description=f"audio adapter: {len(encoded_train)} utterances, encoder {config.encoder}")
+    peft = text.attach_lora(loaded.model, config.lora, manifest.peft_name)
+    torch.manual_seed(config.run.seed)
+    parts = AudioModules(AudioProjector(ProjectorConfig(input_dim=encoder.output_dim, output_dim=hidden,
+                                                        stack_factor=config.stack_factor)),
+                         SilenceEmbedding(tokens.SILENCE_BUCKETS_S, hidden))
+    with torch.no_grad():
+        # Silence vectors start on the scale of the (unscaled) embedding rows they sit among.
+        parts.silence.table.weight.normal_(0.0, float(loaded.model.get_input_embeddings().weight.std()))
+    train_set = [prepare_example(u, tokenizer, ids, parts.silence, config.stack_factor) for u in encoded_train]
+    eval_set = [prepare_example(u, tokenizer, ids, parts.silence, config.stack_factor) for u in encoded_eval]
+    lora_params = [p for p in peft.parameters() if p.requires_grad]
+    optimizer = loop.make_optimizer([{"params": list(parts.parameters()), "lr": config.projector_lr},
+                                     {"params": lora_params, "lr": config.optim.lr}], config.optim)
+    scheduler = loop.make_scheduler(optimizer, config.optim, config.run.max_steps)
+    peft, parts, optimizer = accelerator.prepare(peft, parts, optimizer)
+    device = accelerator.device
+    pad_id = tokenizer.pad_token_id
+
+    def batches(start: int):
+        rng = random.Random(config.run.seed * 7919 + start)
+        while True:
+            yield rng.sample(train_set, min(config.run.batch_size, len(train_set)))
+
+    def set_stage(step: int) -> None:
+        # Stage 1 (projector first): the LoRA stays frozen; stage 2: it trains too (when asked).
+        lora_on = config.train_lora and step >= config.projector_steps
+        for p in lora_params:
+            p.requires_grad_(lora_on)
+
+    def loss_fn(batch):
+        audio = accelerator.unwrap_model(parts)
+        embeds, mask, labels = audio_batch_embeds(batch, accelerator.unwrap_model(peft), audio.projector,
+                                                  audio.silence, ids, pad_id, device)
+        loss, count = target_loss(peft, embeds, mask, labels)
+        return loss / max(count, 1)
+
+    def eval_fn() -> float:
+        audio = accelerator.unwrap_model(parts)
+        total, count = 0.0, 0
+        for start in range(0, len(eval_set), config.run.batch_size):
+            embeds, mask, labels = audio_batch_embeds(eval_set[start:start + config.run.batch_size],
+                                                      accelerator.unwrap_model(peft), audio.projector,
+                                                      audio.silence, ids, pad_id, device)
+            loss, n = target_loss(peft, embeds, mask, labels)
+            total, count = total + float(loss), count + n
+        return total / max(count, 1)
+
+    # Train.
+    history = loop.train(accelerator=accelerator, run=config.run, modules={"model": peft, "audio": parts},
+                         optimizer=optimizer, scheduler=scheduler, batches=batches, loss_fn=loss_fn,
+                         eval_fn=eval_fn, grad_clip=config.optim.grad_clip, on_step=set_stage, tag=f"audio-{name}")
+
+    # Save: the LoRA in the registry format, the projector and silence vectors beside it.
+    for p in lora_params:
+        p.requires_grad_(True)
+    folder = text.save_to_registry(accelerator, peft, manifest.peft_name, config.registry.root, manifest)
+    if accelerator.is_main_process:
+        from pushkin.model.speech import save_audio_parts
+
+        audio = accelerator.unwrap_model(parts)
+        save_audio_parts(folder, AudioParts(audio.projector, audio.silence))
+        history.save(out / "history.json")
+        plot_history(history, out / "curves.png", title="audio adapter")
+    accelerator.wait_for_everyone()
+    return folder
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    main(sys.argv[1:])
