@@ -77,22 +77,44 @@ def test_audio_recipe_reaches_90_percent_on_held_out_voices(tiny_gemma, proof_wh
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_dpo_raises_the_held_out_reward_margin(tiny_gemma, author_corpus, tmp_path, proof_dir):
     """DPO over a persona composition: candidates from base + persona LoRA, ranked by the rigid metrics
-    against the author's corpus; the margin is measured on pairs from held-out prompts."""
+    against the author's corpus; the margin is measured on pairs from held-out prompts.
+
+    On a tiny model one run is noisy: sampling turns the smallest numeric difference into other candidates,
+    hence other pairs (single runs measured from -0.4 to +0.76). So the proof trains three runs with
+    different seeds, 8 candidates a prompt (best against worst is a clearer preference than of 4), and
+    checks the mean held-out margin, which no run measured here brought below zero.
+    """
+    import torch
+
     from pushkin.training import train_dpo, train_persona
 
-    persona = train_persona.main([str(CONFIGS / "persona_tiny.yaml"), f"model.base={tiny_gemma}",
-                                  f"corpus.folders=[{author_corpus}]", "run.max_steps=30", "run.save_every=0",
-                                  "lora.r=16", "lora.alpha=32", "optim.lr=3e-3", f"run.output_dir={tmp_path / 'p'}",
-                                  f"registry.root={tmp_path / 'adapters'}"])
-    prompts = author_prompts(tmp_path / "prompts.jsonl", count=48)
-    train_dpo.main([str(CONFIGS / "dpo_tiny.yaml"), f"model.base={tiny_gemma}", f"data.prompts={prompts}",
-                    "reward=", f"corpus_folders=[{author_corpus}]", f"adapters=[{persona}]", "run.max_steps=40",
-                    "run.eval_every=10", "optim.lr=1e-3", "beta=0.1", "lora.r=16", "lora.alpha=32",
-                    "max_new_tokens=16", f"run.output_dir={tmp_path / 'run'}", f"registry.root={tmp_path / 'adapters'}"])
-    report = json.loads((tmp_path / "run" / "report.json").read_text())
-    _record(proof_dir, "dpo", report, tmp_path / "run")
-    assert abs(report["eval_margin_before"]) < 1e-3  # the policy starts as the reference
-    # Small and run-to-run noisy on the tiny model (0.003-0.40 over the runs measured): the check is its sign.
-    assert report["eval_margin_after"] > 0.0, report
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same arithmetic whatever ran before in this process
+    try:
+        persona = train_persona.main([str(CONFIGS / "persona_tiny.yaml"), f"model.base={tiny_gemma}",
+                                      f"corpus.folders=[{author_corpus}]", "run.max_steps=30", "run.save_every=0",
+                                      "lora.r=16", "lora.alpha=32", "optim.lr=3e-3", f"run.output_dir={tmp_path / 'p'}",
+                                      f"registry.root={tmp_path / 'adapters'}"])
+        prompts = author_prompts(tmp_path / "prompts.jsonl", count=96)
+        reports = []
+        for seed in (0, 1, 2):
+            run = tmp_path / f"run{seed}"
+            train_dpo.main([str(CONFIGS / "dpo_tiny.yaml"), f"model.base={tiny_gemma}", f"data.prompts={prompts}",
+                            "reward=", f"corpus_folders=[{author_corpus}]", f"adapters=[{persona}]", "candidates=8",
+                            "run.max_steps=60", "run.eval_every=10", f"run.seed={seed}", "optim.lr=1e-3", "beta=0.1",
+                            "lora.r=16", "lora.alpha=32", "max_new_tokens=16", f"run.output_dir={run}",
+                            f"registry.root={tmp_path / f'adapters{seed}'}"])
+            reports.append(json.loads((run / "report.json").read_text()))
+    finally:
+        torch.set_num_threads(threads)
+    margins = [r["eval_margin_after"] for r in reports]
+    summary = {"seeds": [0, 1, 2], "eval_margin_after": margins, "mean_margin_after": sum(margins) / len(margins),
+               "eval_accuracy_after": [r["eval_accuracy_after"] for r in reports],
+               "train_pairs": [r["train_pairs"] for r in reports], "eval_pairs": [r["eval_pairs"] for r in reports]}
+    _record(proof_dir, "dpo", summary, tmp_path / "run0")
+    for report in reports:
+        assert abs(report["eval_margin_before"]) < 1e-3  # the policy starts as the reference
+    assert summary["mean_margin_after"] > 0.0, summary
