@@ -91,8 +91,12 @@ class PersonaIndex:
             raise EmptyPersonaError("no paragraphs are indexed yet: run `pushkin index PATH...` first")
         return self._mean.copy()
 
-    def persona(self, context: np.ndarray, *, top_k: int = 32, temperature: float = 0.1) -> PersonaVector:
-        """The weighted persona for one context embedding ``(E,)`` (see the module docstring)."""
+    def persona(self, context: np.ndarray, *, top_k: int = 32, temperature: float = 0.1,
+                exclude: int | None = None) -> PersonaVector:
+        """The weighted persona for one context embedding ``(E,)`` (see the module docstring).
+
+        ``exclude``: a row left out of the attention (training asks for a passage's persona from the
+        author's other passages, so the passage never sees itself)."""
         if self._mean is None:
             raise EmptyPersonaError("no paragraphs are indexed yet: run `pushkin index PATH...` first")
         if top_k < 1:
@@ -103,13 +107,26 @@ class PersonaIndex:
         if query.shape[0] != self.dimension:
             raise ValueError(f"a context vector of length {query.shape[0]} for an index of dimension {self.dimension}")
         norm = float(np.linalg.norm(query))
+        if norm == 0.0 and exclude is not None:
+            # An empty context: every other paragraph counts the same.
+            others = np.delete(self._vectors, exclude, axis=0)
+            return PersonaVector(_unit(others.mean(axis=0)), np.empty(0, np.int64), np.empty(0, np.float32), np.empty(0, np.float32))
         if norm == 0.0:
             # An empty context says nothing about relevance: every paragraph counts the same.
             return PersonaVector(self.mean_persona(), np.empty(0, np.int64), np.empty(0, np.float32), np.empty(0, np.float32))
         query = query / norm
         with _one_blas_thread():
             similarities = self._vectors @ query  # (N,)
-        k = min(top_k, len(similarities))
+        candidates = len(similarities)
+        if exclude is not None:
+            if not 0 <= exclude < candidates:
+                raise ValueError(f"exclude={exclude} is not a row of an index of {candidates} paragraphs")
+            if candidates == 1:
+                raise EmptyPersonaError("the only indexed paragraph is excluded: there is no persona left")
+            similarities = similarities.copy()
+            similarities[exclude] = -np.inf  # never in the top k while another row is there
+            candidates -= 1
+        k = min(top_k, candidates)
         if k < len(similarities):
             top = np.argpartition(similarities, -k)[-k:]
         else:

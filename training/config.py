@@ -180,11 +180,33 @@ class PersonaCorpusSettings:
 
 
 @dataclass(frozen=True)
+class PersonaProjectorSettings:
+    """The PersonaPlug projector trained with the persona LoRA: each passage's persona vector (attention of
+    its preceding text over the author's other passages, as at run time) becomes ``tokens`` soft-prompt
+    embeddings in front of the passage."""
+
+    enabled: bool = True
+    tokens: int = 4  # m, soft-prompt tokens
+    top_k: int = 32  # passages the attention keeps (the runtime's persona top_k)
+    temperature: float = 0.1  # the attention's softmax temperature (the runtime's)
+    embedder: str = "all-MiniLM-L6-v2"  # the sentence embedder: the one the daemon indexes with
+    lr: float = 1e-3  # the projector's own learning rate (it starts from scratch; the LoRA uses optim.lr)
+
+    def validate(self, prefix: str) -> None:
+        _check(self.tokens >= 1, f"{prefix}.tokens must be >= 1, got {self.tokens}")
+        _check(self.top_k >= 1, f"{prefix}.top_k must be >= 1, got {self.top_k}")
+        _check(self.temperature > 0, f"{prefix}.temperature must be > 0, got {self.temperature}")
+        _check(bool(self.embedder), f"{prefix}.embedder must name a sentence-transformers model")
+        _check(self.lr > 0, f"{prefix}.lr must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
 class PersonaConfig:
     """train_persona: the persona LoRA on the author's own text (continuation of their paragraphs)."""
 
     model: ModelSettings = field(default_factory=ModelSettings)
     corpus: PersonaCorpusSettings = field(default_factory=PersonaCorpusSettings)
+    projector: PersonaProjectorSettings = field(default_factory=PersonaProjectorSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
     optim: OptimSettings = field(default_factory=OptimSettings)
     run: RunSettings = field(default_factory=RunSettings)

@@ -1,6 +1,8 @@
 """Text-side training pieces: the base with a fresh LoRA, tokenized prompt/completion batches, eval loss.
 
-The loss covers the completion only: prompt tokens are labelled -100. A rewrite task's completion ends
+The loss covers the completion only: prompt tokens are labelled -100. An example may carry a persona
+vector; with a PersonaPlug projector the loss then runs on ``[projector(persona) ; embed(tokens)]``
+(the runtime's persona soft prompt, labels -100 over the soft positions). A rewrite task's completion ends
 with ``<end_of_turn>`` (where generation stops, see pushkin.text_lora.tasks); a continuation has no end
 marker, because "continue" writes a fixed budget of tokens.
 """
@@ -24,6 +26,7 @@ from .loop import base_dtype, wants_gradient_checkpointing
 class EncodedExample:
     input_ids: tuple[int, ...]
     labels: tuple[int, ...]
+    persona: tuple[float, ...] | None = None  # (E,) the passage's persona vector, for the projector
 
 
 def load_for_training(model: ModelSettings, run: RunSettings):
@@ -64,7 +67,8 @@ def encode_example(tokenizer, example: TextExample, max_length: int, end_text: s
 
 
 def collate(examples: Sequence[EncodedExample], pad_id: int) -> dict[str, torch.Tensor]:
-    """Right-padded ``input_ids``/``attention_mask``/``labels``, each ``(B, L)``."""
+    """Right-padded ``input_ids``/``attention_mask``/``labels``, each ``(B, L)``; plus ``persona`` ``(B, E)``
+    when every example carries one."""
     length = max(len(e.input_ids) for e in examples)
     ids = torch.full((len(examples), length), pad_id, dtype=torch.long)
     mask = torch.zeros((len(examples), length), dtype=torch.long)
@@ -74,14 +78,32 @@ def collate(examples: Sequence[EncodedExample], pad_id: int) -> dict[str, torch.
         ids[row, :n] = torch.tensor(e.input_ids)
         mask[row, :n] = 1
         labels[row, :n] = torch.tensor(e.labels)
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    if all(e.persona is not None for e in examples):
+        batch["persona"] = torch.tensor([e.persona for e in examples], dtype=torch.float32)
+    return batch
 
 
-def token_loss(model, batch: dict[str, torch.Tensor], device) -> tuple[torch.Tensor, int]:
-    """Summed next-token cross-entropy over labelled tokens, and their count."""
+def token_loss(model, batch: dict[str, torch.Tensor], device, projector=None) -> tuple[torch.Tensor, int]:
+    """Summed next-token cross-entropy over labelled tokens, and their count.
+
+    With ``projector`` (a PersonaPlugProjector, ``(B, E) -> (B, m, D)``) the batch's ``persona`` ``(B, E)``
+    becomes m soft tokens in front of the token embeddings ``(B, L, D)``; the model sees ``(B, m+L, D)``.
+    """
+    from pushkin.persona.projector import prepend_soft_prompt
+
     batch = {k: v.to(device) for k, v in batch.items()}
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    labels = batch["labels"][:, 1:]
+    if projector is None:
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        labels = batch["labels"]
+    else:
+        if "persona" not in batch:
+            raise ValueError("a projector was given but the batch carries no persona vectors")
+        embeds = model.get_input_embeddings()(batch["input_ids"])  # (B, L, D)
+        embeds, mask, labels = prepend_soft_prompt(embeds, projector(batch["persona"]), batch["attention_mask"],
+                                                   batch["labels"])
+        logits = model(inputs_embeds=embeds, attention_mask=mask).logits
+    labels = labels[:, 1:]
     logits = logits[:, :-1].float()
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                              ignore_index=-100, reduction="sum")
@@ -89,14 +111,14 @@ def token_loss(model, batch: dict[str, torch.Tensor], device) -> tuple[torch.Ten
 
 
 def mean_loss(model, encoded: Sequence[EncodedExample], pad_id: int, device, batch_size: int = 16,
-              max_batches: int = 0) -> float:
-    """Mean token loss over ``encoded`` (no gradients)."""
+              max_batches: int = 0, projector=None) -> float:
+    """Mean token loss over ``encoded`` (no gradients), with the persona soft prompt when ``projector``."""
     total, count = 0.0, 0
     with torch.no_grad():
         for i, start in enumerate(range(0, len(encoded), batch_size)):
             if max_batches and i >= max_batches:
                 break
-            loss, n = token_loss(model, collate(encoded[start:start + batch_size], pad_id), device)
+            loss, n = token_loss(model, collate(encoded[start:start + batch_size], pad_id), device, projector)
             total += float(loss)
             count += n
     return total / max(count, 1)

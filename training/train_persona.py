@@ -7,6 +7,11 @@ Reads top to bottom: config → the author's corpus (plain-text folders, English
 continuation pairs (preceding text → next paragraph), split by source with no near-duplicates across the
 split → base + LoRA (r=64, alpha=128 by default) → train (loss on the paragraph) → save into the
 registry as ``persona-<name>`` (kind persona).
+
+With ``projector.enabled`` (the default) the PersonaPlug projector trains jointly with the LoRA: each
+passage's persona vector (its preceding text's embedding attending over the author's other passages, as
+the runtime does) becomes ``projector.tokens`` soft tokens in front of the passage, and the projector is
+saved beside the LoRA (``persona_projector.safetensors``), where ComposedModel picks it up.
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from pushkin.persona.embedding import Embedder, SentenceTransformerEmbedder
+from pushkin.persona.projector import PROJECTOR_CONFIG, PROJECTOR_WEIGHTS, save_projector
 from pushkin.model.registry import AdapterKind, AdapterManifest
 
 from . import data as textdata
-from . import loop, text
+from . import loop, persona_plug, text
 from .config import PersonaConfig, load_config
 from .plots import plot_history
 
 log = logging.getLogger(__name__)
 
 
-def main(argv: Sequence[str] | None = None) -> Path:
+def main(argv: Sequence[str] | None = None, embedder: Embedder | None = None) -> Path:
+    """Train and save; ``embedder`` replaces the configured ``projector.embedder`` (tests pass a loaded one)."""
     config = load_config(PersonaConfig, argv)
     loop.default_threads()
     accelerator = loop.make_accelerator(config.run)
@@ -58,9 +66,27 @@ def main(argv: Sequence[str] | None = None) -> Path:
     encoded_eval = [text.encode_example(tokenizer, e, config.model.max_length) for e in split.eval]
     pad_id = tokenizer.pad_token_id
 
-    optimizer = loop.make_optimizer([{"params": list(peft.parameters())}], config.optim)
+    # The PersonaPlug projector: per passage, the persona from the author's other passages.
+    projector = None
+    if config.projector.enabled:
+        embedder = embedder or SentenceTransformerEmbedder(config.projector.embedder)
+        train_personas, eval_personas = persona_plug.passage_personas(
+            split.train, split.eval, embedder, top_k=config.projector.top_k, temperature=config.projector.temperature)
+        encoded_train = persona_plug.with_personas(encoded_train, train_personas)
+        encoded_eval = persona_plug.with_personas(encoded_eval, eval_personas)
+        projector = persona_plug.new_projector(
+            config.projector, persona_dim=train_personas.shape[1], hidden_size=loaded.model.config.hidden_size,
+            embed_scale=persona_plug.embedding_scale(peft), embedding_model=embedder.model_id, seed=config.run.seed)
+
+    groups = [{"params": list(peft.parameters())}]
+    if projector is not None:
+        groups.append({"params": list(projector.parameters()), "lr": config.projector.lr})
+    optimizer = loop.make_optimizer(groups, config.optim)
     scheduler = loop.make_scheduler(optimizer, config.optim, config.run.max_steps)
-    peft, optimizer = accelerator.prepare(peft, optimizer)
+    if projector is not None:
+        peft, projector, optimizer = accelerator.prepare(peft, projector, optimizer)
+    else:
+        peft, optimizer = accelerator.prepare(peft, optimizer)
     device = accelerator.device
 
     def batches(start: int):
@@ -71,15 +97,17 @@ def main(argv: Sequence[str] | None = None) -> Path:
             yield text.collate(batch, pad_id)
 
     def loss_fn(batch):
-        loss, count = text.token_loss(peft, batch, device)
+        loss, count = text.token_loss(peft, batch, device, projector)
         return loss / max(count, 1)
 
     def eval_fn() -> float:
-        return text.mean_loss(peft, encoded_eval, pad_id, device, config.run.batch_size, config.run.eval_batches)
+        return text.mean_loss(peft, encoded_eval, pad_id, device, config.run.batch_size, config.run.eval_batches,
+                              projector)
 
     # Train.
     initial_eval = eval_fn()
-    history = loop.train(accelerator=accelerator, run=config.run, modules={"model": peft}, optimizer=optimizer,
+    modules = {"model": peft} if projector is None else {"model": peft, "projector": projector}
+    history = loop.train(accelerator=accelerator, run=config.run, modules=modules, optimizer=optimizer,
                          scheduler=scheduler, batches=batches, loss_fn=loss_fn, eval_fn=eval_fn,
                          grad_clip=config.optim.grad_clip, tag=f"persona-{name}")
     if not history.resumed_from:
@@ -88,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     # Save into the registry, with the eval split beside the run (for `evaluate kind=persona`).
     folder = text.save_to_registry(accelerator, peft, manifest.peft_name, config.registry.root, manifest)
     if accelerator.is_main_process:
+        if projector is not None:
+            save_projector(accelerator.unwrap_model(projector), folder)
+        else:
+            # A projector from an earlier run was trained with another LoRA: it must not pair with this one.
+            for stale in (PROJECTOR_WEIGHTS, PROJECTOR_CONFIG):
+                (folder / stale).unlink(missing_ok=True)
         out = Path(config.run.output_dir)
         textdata.write_jsonl(out / "eval.jsonl", split.eval)
         history.save(out / "history.json")

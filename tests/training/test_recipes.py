@@ -61,18 +61,57 @@ def test_train_task_two_steps_then_resume(tiny_gemma, rephrase_jsonl, tmp_path):
     assert composed.status.active == ("task:rephrase",)
 
 
-@pytest.mark.slow
-def test_train_persona_two_steps(tiny_gemma, author_corpus, tmp_path):
-    from pushkin.training import train_persona
+class _FixedPersona:
+    """A persona source with one unit vector (the daemon's PersonaService plays this part)."""
 
-    folder = train_persona.main([str(CONFIGS / "persona_tiny.yaml"), f"model.base={tiny_gemma}",
-                                 f"corpus.folders=[{author_corpus}]", f"run.output_dir={tmp_path / 'run'}",
-                                 f"registry.root={tmp_path / 'adapters'}"])
+    def __init__(self, dimension: int) -> None:
+        import numpy as np
+
+        self.vector = np.full(dimension, dimension ** -0.5, dtype=np.float32)
+
+    def persona_vector(self, context: str):
+        return self.vector
+
+
+@pytest.mark.slow
+def test_train_persona_two_steps(tiny_gemma, author_corpus, minilm, tmp_path):
+    import torch
+
+    from pushkin.model.composed import ComposedModel
+    from pushkin.model.loading import LoadOptions, load_base
+    from pushkin.persona.projector import has_projector, load_projector
+    from pushkin.training import train_persona
+    from pushkin.training.config import PersonaProjectorSettings
+    from pushkin.training.persona_plug import new_projector
+
+    args = [str(CONFIGS / "persona_tiny.yaml"), f"model.base={tiny_gemma}", f"corpus.folders=[{author_corpus}]",
+            f"run.output_dir={tmp_path / 'run'}", f"registry.root={tmp_path / 'adapters'}"]
+    folder = train_persona.main(args, embedder=minilm)
     assert folder.name == "persona-author"
     assert (tmp_path / "run" / "eval.jsonl").is_file()
     composed = _composed(tiny_gemma, tmp_path / "adapters")
     assert _changes_logits(composed, Mode.DICTATION)
     assert "persona:author" in composed.status.active
+
+    # The projector trained with the LoRA sits beside it, and the runtime turns the soft prompt on.
+    assert has_projector(folder)
+    trained = load_projector(folder)
+    assert trained.config.persona_dim == 384 and trained.config.num_tokens == 2
+    assert trained.config.embedding_model == minilm.model_id
+    initial = new_projector(PersonaProjectorSettings(tokens=2), persona_dim=384, hidden_size=64,
+                            embed_scale=trained.config.embed_scale, embedding_model=minilm.model_id, seed=0)
+    assert any(not torch.allclose(trained.state_dict()[k], v) for k, v in initial.state_dict().items())
+    plugged = ComposedModel(load_base(LoadOptions(model=str(tiny_gemma), device="cpu", dtype="float32")),
+                            AdapterRegistry(tmp_path / "adapters"), persona_source=_FixedPersona(384))
+    assert plugged.persona_prompt_status.available, plugged.persona_prompt_status.message
+    assert "soft prompt on" in plugged.persona_prompt_status.message
+    plugged.compose(Mode.DICTATION)
+    assert plugged.status.soft_prompt
+
+    # The option off: the LoRA alone, and the earlier projector (trained with another LoRA) is gone.
+    train_persona.main(args + [f"run.output_dir={tmp_path / 'run-off'}", "projector.enabled=false"])
+    assert not has_projector(folder)
+    assert not list(folder.glob("persona_projector*"))
 
 
 @pytest.mark.slow
