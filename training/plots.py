@@ -17,24 +17,7 @@ def _pyplot():
 
 def plot_history(history, path: str | Path, *, title: str) -> Path:
     """Train loss (per step) and eval loss (at eval points) of one run."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    if history.train:
-        steps, values = zip(*history.train)
-        ax.plot(steps, values, label="train loss", alpha=0.6)
-    if history.eval:
-        steps, values = zip(*history.eval)
-        ax.plot(steps, values, "o-", label="eval loss")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return plot_series({"train loss": history.train, "eval loss": history.eval}, path, title=title, ylabel="loss")
 
 
 def plot_series(series: Mapping[str, Sequence[tuple[float, float]]], path: str | Path, *, title: str,
