@@ -15,6 +15,18 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, ax, path: str | Path, title: str) -> Path:
+    """Title, legend and layout, then the PNG (its folder created) and the figure closed."""
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_history(history, path: str | Path, *, title: str) -> Path:
     """Train loss (per step) and eval loss (at eval points) of one run."""
     return plot_series({"train loss": history.train, "eval loss": history.eval}, path, title=title, ylabel="loss")
@@ -31,14 +43,7 @@ def plot_series(series: Mapping[str, Sequence[tuple[float, float]]], path: str |
             ax.plot(xs, ys, "o-" if len(points) < 30 else "-", label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path, title)
 
 
 def plot_bars(groups: Mapping[str, Mapping[str, float]], path: str | Path, *, title: str) -> Path:
@@ -53,11 +58,4 @@ def plot_bars(groups: Mapping[str, Mapping[str, float]], path: str | Path, *, ti
         ax.bar(xs, [groups[system].get(m, 0.0) for m in metrics], width, label=system)
     ax.set_xticks([j + width * (len(systems) - 1) / 2 for j in range(len(metrics))])
     ax.set_xticklabels(metrics, rotation=30, ha="right")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, ax, path, title)
