@@ -95,8 +95,12 @@ TEXT_SUFFIXES = (".txt", ".md")
 
 
 def read_corpus(folders: Sequence[str | Path]) -> dict[str, str]:
-    """Plain-text files (.txt, .md) under ``folders``, keyed by path; UTF-8 (Russian included).
+    """Plain-text files (.txt, .md) under ``folders``, UTF-8 (Russian included), keyed by
+    ``<folder name>/<path inside it>``.
 
+    The key is the example's source, and the train/eval split hashes sources: a key that held the absolute
+    path would give another split when the same writing sits elsewhere (another machine, a CI checkout).
+    Two folders with the same name fall back to the full path for the second one's files.
     A file that is not UTF-8 is an error naming it: silently dropping an author's file would skew the
     persona without anyone noticing.
     """
@@ -113,7 +117,8 @@ def read_corpus(folders: Sequence[str | Path]) -> dict[str, str]:
             except UnicodeDecodeError:
                 raise DataError(f"{path}: not UTF-8 text (convert it, or move it out of the corpus)") from None
             if text.strip():
-                texts[str(path)] = text
+                key = f"{folder.resolve().name}/{path.relative_to(folder).as_posix()}"
+                texts[str(path) if key in texts else key] = text
     if not texts:
         raise DataError(f"no .txt or .md files with text under {', '.join(map(str, folders))}")
     return texts

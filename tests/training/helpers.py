@@ -48,7 +48,8 @@ OBJECTS = ["the window", "a red door", "the small boat", "an old letter", "the g
 
 
 def write_author_corpus(folder: Path) -> Path:
-    """An author's folder: English and Russian files with a recognizable manner (short, repeated frames)."""
+    """An author's folder with a recognizable manner (short, repeated frames), every file in English with
+    every fourth paragraph in Russian: whichever files a split holds out, both languages are trained on."""
     rng = random.Random(1)
     folder.mkdir(parents=True, exist_ok=True)
     english = ["In the morning {s} {v} {o}, and nobody said a word.", "Later {s} {v} {o} again, slowly."]
@@ -56,8 +57,8 @@ def write_author_corpus(folder: Path) -> Path:
     ru_subjects = ["писатель", "капитан", "пекарь", "учитель"]
     for f in range(8):
         paras = []
-        for _ in range(10):
-            if f % 4 == 3:
+        for p in range(10):
+            if p % 4 == 3:
                 paras.append(" ".join(t.format(s=rng.choice(ru_subjects)) for t in russian))
             else:
                 paras.append(" ".join(t.format(s=rng.choice(SUBJECTS), v=rng.choice(VERBS), o=rng.choice(OBJECTS))

@@ -137,3 +137,21 @@ def test_prepare_cli_writes_prompt_completion_jsonl(author_corpus, tmp_path):
     assert prepare.main(["pairs", str(pairs), "--task", "rephrase", "--out", str(tmp_path / "r.jsonl")]) == 0
     (example,) = data.read_examples(tmp_path / "r.jsonl")
     assert get_task("rephrase").instruction_ru in example.prompt and example.completion == "Окно было открыто им."
+
+
+def test_split_is_the_same_wherever_the_corpus_sits(tmp_path):
+    # The sources are the split's hash keys: an absolute path in them gave CI another split than this machine.
+    from .helpers import write_author_corpus
+
+    here = write_author_corpus(tmp_path / "a" / "writing")
+    there = write_author_corpus(tmp_path / "b" / "deeper" / "writing")
+    splits = []
+    for folder in (here, there):
+        texts = data.read_corpus([folder])
+        assert sorted(texts) == [f"writing/story{i}.txt" for i in range(8)]
+        examples = data.continuation_examples(texts, context_chars=200, completion_chars=160)
+        splits.append(data.split_by_source(examples, eval_fraction=0.25))
+    assert splits[0] == splits[1]
+    # Two folders with one name keep both sets of files apart.
+    both = data.read_corpus([here, there])
+    assert len(both) == 16 and len(set(both.values())) == 8
