@@ -186,11 +186,17 @@ def read_pairs(path: str | Path) -> list[tuple[str, str, str]]:
 
 
 def load_hf_text(name: str, *, split: str = "train", text_field: str = "text", limit: int = 0) -> dict[str, str]:
-    """Texts from a Hugging Face ``datasets`` name (needs a network or a local cache), keyed by row.
+    """Texts from a Hugging Face ``datasets`` name or a local dataset folder, keyed ``<name>/<split>/<row>``.
 
-    Offline (HF_DATASETS_OFFLINE=1, as in the tests) with nothing cached this raises DataError.
+    A hub name needs a network or a local cache: offline (HF_DATASETS_OFFLINE=1, as in the tests) with
+    nothing cached this raises DataError. A local folder is keyed by its own name, not its path, so the
+    train/eval split (which hashes the keys) does not depend on where the folder sits.
     """
     import datasets  # heavy; only here
+
+    if limit < 0:
+        raise DataError(f"limit must be 0 (all rows) or positive, got {limit}")
+    label = Path(name).resolve().name if Path(name).is_dir() else name
 
     try:
         rows = datasets.load_dataset(name, split=split)
@@ -203,7 +209,7 @@ def load_hf_text(name: str, *, split: str = "train", text_field: str = "text", l
         if limit and i >= limit:
             break
         if isinstance(row[text_field], str) and row[text_field].strip():
-            texts[f"{name}/{split}/{i}"] = row[text_field]
+            texts[f"{label}/{split}/{i}"] = row[text_field]
     return texts
 
 

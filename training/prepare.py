@@ -1,6 +1,7 @@
 """prepare: build the recipes' data files.
 
-    python -m pushkin.training.prepare continuation FOLDER... --out runs/data/continue.jsonl [--hf NAME]
+    python -m pushkin.training.prepare continuation FOLDER... --out runs/data/continue.jsonl \
+        [--hf NAME --hf-split train --hf-field text --hf-limit N]
     python -m pushkin.training.prepare pairs --task rephrase PAIRS.jsonl --out runs/data/rephrase.jsonl
     python -m pushkin.training.prepare persona FOLDER... --out runs/data/persona.jsonl
     python -m pushkin.training.prepare check-audio MANIFEST.jsonl
@@ -8,7 +9,8 @@
 
 ``pairs`` reads JSONL of {"original", "rewritten", "source"?} and renders the task's real prompt
 (pushkin.text_lora.tasks). ``continuation`` and ``persona`` read folders of .txt/.md (English and
-Russian); ``--hf`` adds a Hugging Face dataset's text column (needs a network or a local cache). Each
+Russian); ``--hf`` adds a Hugging Face dataset's text column (a hub name needs a network or a
+local cache; a local dataset folder, e.g. of JSONL files, works offline). Each
 writes prompt/completion JSONL with a ``source`` per example, which the recipes split on.
 """
 
@@ -26,7 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("folders", nargs="*")
         p.add_argument("--out", required=True)
-        p.add_argument("--hf", default="", help="a Hugging Face dataset name (text column 'text')")
+        p.add_argument("--hf", default="", help="a Hugging Face dataset name, or a local dataset folder")
+        p.add_argument("--hf-split", default="train", help="the dataset's split (default: train)")
+        p.add_argument("--hf-field", default="text", help="the column holding the text (default: text)")
+        p.add_argument("--hf-limit", type=int, default=0, help="read at most this many rows (0: all)")
         p.add_argument("--context-chars", type=int, default=1500)
         p.add_argument("--completion-chars", type=int, default=800)
     p = sub.add_parser("pairs")
@@ -44,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.what in ("continuation", "persona"):
         texts = data.read_corpus(args.folders) if args.folders else {}
         if args.hf:
-            texts.update(data.load_hf_text(args.hf))
+            texts.update(data.load_hf_text(args.hf, split=args.hf_split, text_field=args.hf_field,
+                                            limit=args.hf_limit))
         if not texts:
             parser.error("give folders or --hf")
         examples = data.continuation_examples(texts, context_chars=args.context_chars,

@@ -155,3 +155,50 @@ def test_split_is_the_same_wherever_the_corpus_sits(tmp_path):
     # Two folders with one name keep both sets of files apart.
     both = data.read_corpus([here, there])
     assert len(both) == 16 and len(set(both.values())) == 8
+
+
+def _local_dataset(folder, rows):
+    folder.mkdir(parents=True)
+    with (folder / "train.jsonl").open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return folder
+
+
+def test_hf_datasets_local_folder_loads_offline_with_stable_keys(tmp_path):
+    rows = [{"text": "Утром писатель открыл окно.\n\nПотом он закрыл дверь, медленно.", "id": 1},
+            {"text": "", "id": 2},
+            {"text": "In the morning the baker opened the shop.\n\nLater he sold the bread, slowly.", "id": 3}]
+    here = _local_dataset(tmp_path / "a" / "essays", rows)
+    there = _local_dataset(tmp_path / "b" / "essays", rows)
+    texts = data.load_hf_text(str(here))
+    # The empty row is skipped; the keys name the folder, not where it sits.
+    assert texts == {"essays/train/0": rows[0]["text"], "essays/train/2": rows[2]["text"]}
+    assert data.load_hf_text(str(there)) == texts
+    assert list(data.load_hf_text(str(here), limit=1)) == ["essays/train/0"]
+    with pytest.raises(DataError, match="has no column 'body' \\(columns: .*text"):
+        data.load_hf_text(str(here), text_field="body")
+    with pytest.raises(DataError, match="limit must be 0"):
+        data.load_hf_text(str(here), limit=-1)
+
+
+def test_hf_datasets_hub_name_offline_is_a_clear_error():
+    # The tests run with HF_DATASETS_OFFLINE=1 and an empty cache (see conftest).
+    with pytest.raises(DataError, match="cannot load dataset 'someone/not-cached' \\(train\\)"):
+        data.load_hf_text("someone/not-cached")
+
+
+def test_prepare_cli_adds_a_hf_dataset_column(tmp_path):
+    from pushkin.training import prepare
+
+    paras = [f"Paragraph {i} of the essay, where the writer {'opened' if i % 2 else 'closed'} the window."
+             for i in range(6)]
+    dataset = _local_dataset(tmp_path / "essays", [{"body": "\n\n".join(paras)}, {"body": "Короткий абзац. " * 3}])
+    out = tmp_path / "continue.jsonl"
+    assert prepare.main(["continuation", "--hf", str(dataset), "--hf-field", "body", "--out", str(out),
+                         "--context-chars", "200", "--completion-chars", "120"]) == 0
+    examples = data.read_examples(out)
+    assert {e.source.split("#")[0] for e in examples} == {"essays/train/0", "essays/train/1"}
+    assert any(e.completion.startswith("Paragraph 3") for e in examples)
+    with pytest.raises(DataError, match="no column 'text'"):
+        prepare.main(["continuation", "--hf", str(dataset), "--out", str(out)])
