@@ -50,6 +50,7 @@ class AudioRecord:
     target: str  # the output-language line
     source: str
     alignment: tuple[WordTiming, ...] = ()
+    spoken: str = ""  # the words as said ('transcript', else 'text'): the text path's input, for distillation
 
 
 Piece = Union[np.ndarray, Silence]  # a float32 (samples,) speech clip, or a pause
@@ -64,6 +65,14 @@ def target_line(record: dict) -> str:
     if isinstance(record.get("transcript"), str) and record["transcript"].strip():
         return f"dictate: {' '.join(record['transcript'].split())}"
     raise ValueError("empty transcript: give a non-empty 'transcript', 'command' or 'target'")
+
+
+def spoken_text(record: dict) -> str:
+    """The words as said, from a manifest record's 'transcript' (else 'text'); empty when it has neither."""
+    for key in ("transcript", "text"):
+        if isinstance(record.get(key), str) and record[key].strip():
+            return " ".join(record[key].split())
+    return ""
 
 
 def read_manifest(path: str | Path, *, check_grammar: bool = True) -> list[AudioRecord]:
@@ -129,7 +138,8 @@ def read_manifest(path: str | Path, *, check_grammar: bool = True) -> list[Audio
             if bad or any(b.start_s < a.end_s - 1e-3 for a, b in zip(alignment, alignment[1:])):
                 problems.append(f"{where}: alignment times must be increasing and inside the {duration:.2f} s clip")
                 continue
-        records.append(AudioRecord(audio, target, str(raw.get("source") or audio.parent.name), alignment))
+        records.append(AudioRecord(audio, target, str(raw.get("source") or audio.parent.name), alignment,
+                                   spoken_text(raw)))
     if problems:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise ManifestError(f"{path}: {len(problems)} bad line{'s' if len(problems) > 1 else ''}:\n  " + "\n  ".join(shown))
@@ -204,6 +214,7 @@ class EncodedUtterance:
     pieces: tuple
     target: str
     source: str
+    spoken: str = ""  # the words as said, when the manifest gives them
 
 
 def encode_records(records: Sequence[AudioRecord], encoder, cache_dir: str | Path | None, encoder_id: str,
@@ -237,7 +248,7 @@ def encode_records(records: Sequence[AudioRecord], encoder, cache_dir: str | Pat
                 tensors = {f"p{i}": p.contiguous() for i, p in enumerate(pieces) if not isinstance(p, Silence)}
                 tensors["layout"] = torch.tensor(list(json.dumps(layout).encode()), dtype=torch.uint8)
                 save_file(tensors, str(key))
-        out.append(EncodedUtterance(pieces, record.target, record.source))
+        out.append(EncodedUtterance(pieces, record.target, record.source, record.spoken))
     return out
 
 

@@ -242,12 +242,19 @@ class AudioConfig:
     projector_steps: int = 500
     train_lora: bool = True
     projector_lr: float = 1e-3
+    # Distillation from the text path (as Ultravox trains): the frozen base, reading the spoken words as
+    # text, is the teacher of the target line's next-token distributions; the loss is
+    # (1 - distill_weight) * cross-entropy + distill_weight * KL(teacher || student). 0 turns it off.
+    distill_weight: float = 0.0
+    distill_temperature: float = 1.0
     lora: LoraSettings = field(default_factory=LoraSettings)
     optim: OptimSettings = field(default_factory=OptimSettings)
     run: RunSettings = field(default_factory=RunSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
 
     def validate(self) -> None:
+        _check(0.0 <= self.distill_weight <= 1.0, f"distill_weight must be in [0, 1], got {self.distill_weight}")
+        _check(self.distill_temperature > 0, f"distill_temperature must be > 0, got {self.distill_temperature}")
         _check(self.stack_factor >= 1, f"stack_factor must be >= 1, got {self.stack_factor}")
         _check(self.projector_steps >= 0, f"projector_steps must be >= 0, got {self.projector_steps}")
         _check(self.projector_lr > 0, f"projector_lr must be > 0, got {self.projector_lr}")

@@ -10,7 +10,9 @@ Reads top to bottom:
 3. the base with a LoRA, a projector and silence vectors; prompts built exactly as the runtime's
    speech-LLM path builds them (:class:`pushkin.model.speech.SpeechLLM`), the target line after them;
 4. train: the first ``projector_steps`` steps move only the projector and silence vectors (the LoRA is
-   frozen), then the LoRA joins (when ``train_lora``); the loss covers only the target line;
+   frozen), then the LoRA joins (when ``train_lora``); the loss covers only the target line; with
+   ``distill_weight`` > 0 part of it is the KL to the text path's distributions (the frozen base reading
+   the spoken words as text, the manifest's ``transcript``/``text``), as Ultravox trains;
 5. save into the registry as ``audio-<name>`` with ``projector.safetensors`` and ``silence.safetensors``.
 """
 
@@ -49,11 +51,18 @@ class AudioExample:
     input_ids: tuple[int, ...]
     labels: tuple[int, ...]
     frames: tuple[torch.Tensor, ...]  # one (T_i, C) per speech piece, in prompt order
+    # The text path's view, for distillation: ``<bos> head <spoken words> tail target <end_of_turn>``.
+    teacher_ids: tuple[int, ...] = ()
+    teacher_labels: tuple[int, ...] = ()
 
 
 def prepare_example(utterance: audio_data.EncodedUtterance, tokenizer, ids: tokens.SpecialTokenIds,
-                    silence: SilenceEmbedding, stack_factor: int) -> AudioExample:
-    """Token ids of ``<bos> head [audio…|silence]… tail target <end_of_turn>``; labels only on the target."""
+                    silence: SilenceEmbedding, stack_factor: int, teacher: bool = False) -> AudioExample:
+    """Token ids of ``<bos> head [audio…|silence]… tail target <end_of_turn>``; labels only on the target.
+
+    With ``teacher`` the example also carries the text path's ids, the spoken words in place of the audio
+    (the utterance must have them: ValueError otherwise).
+    """
     from pushkin.audio_lora.projector import projected_length
 
     prompt: list = [PROMPT_HEAD]
@@ -68,7 +77,17 @@ def prepare_example(utterance: audio_data.EncodedUtterance, tokenizer, ids: toke
     prompt_ids = build_prompt_ids(tokenizer, prompt, audio_token_id=ids.audio, silence_token_ids=ids.silence,
                                   bucket_of=silence.bucket, bos_token_id=ids.bos)
     target_ids = tokenizer(utterance.target, add_special_tokens=False).input_ids + [ids.end_of_turn]
-    return AudioExample(tuple(prompt_ids + target_ids), tuple([-100] * len(prompt_ids) + target_ids), tuple(frames))
+    teacher_ids: list[int] = []
+    teacher_labels: list[int] = []
+    if teacher:
+        if not utterance.spoken:
+            raise ValueError(f"utterance from {utterance.source!r} has no spoken words ('transcript' or 'text')")
+        teacher_prompt = build_prompt_ids(tokenizer, [PROMPT_HEAD + utterance.spoken + PROMPT_TAIL],
+                                          audio_token_id=ids.audio, silence_token_ids=ids.silence,
+                                          bucket_of=silence.bucket, bos_token_id=ids.bos)
+        teacher_ids, teacher_labels = teacher_prompt + target_ids, [-100] * len(teacher_prompt) + target_ids
+    return AudioExample(tuple(prompt_ids + target_ids), tuple([-100] * len(prompt_ids) + target_ids), tuple(frames),
+                        tuple(teacher_ids), tuple(teacher_labels))
 
 
 def audio_batch_embeds(batch: Sequence[AudioExample], model, projector: AudioProjector, silence: SilenceEmbedding,
@@ -113,13 +132,44 @@ def audio_batch_embeds(batch: Sequence[AudioExample], model, projector: AudioPro
     return embeds, mask, labels
 
 
+def target_logits(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(N, V)`` float logits that predict the N target tokens (row by row, in order) and those tokens."""
+    shifted = labels[:, 1:]
+    chosen = shifted != -100
+    return logits[:, :-1][chosen].float(), shifted[chosen]
+
+
 def target_loss(model, embeds, mask, labels) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy over the target tokens only, and their count."""
-    logits = model(inputs_embeds=embeds, attention_mask=mask).logits[:, :-1].float()
-    shifted = labels[:, 1:]
-    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), shifted.reshape(-1),
-                                             ignore_index=-100, reduction="sum")
-    return loss, int((shifted != -100).sum())
+    logits, targets = target_logits(model(inputs_embeds=embeds, attention_mask=mask).logits, labels)
+    return torch.nn.functional.cross_entropy(logits, targets, reduction="sum"), int(targets.numel())
+
+
+def distill_loss(student: torch.Tensor, teacher: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Summed KL(teacher || student) over rows of ``(N, V)`` logits, times T² (which keeps the gradients'
+    size the same whatever the temperature); the teacher gets no gradient."""
+    log_student = torch.log_softmax(student.float() / temperature, dim=-1)
+    log_teacher = torch.log_softmax(teacher.detach().float() / temperature, dim=-1)
+    kl = torch.nn.functional.kl_div(log_student, log_teacher, log_target=True, reduction="sum")
+    return kl * temperature ** 2
+
+
+def teacher_target_logits(model, base, batch: Sequence[AudioExample], pad_id: int, device) -> torch.Tensor:
+    """The text path's ``(N, V)`` logits over the batch's target tokens: ``base`` (the unwrapped PeftModel)
+    with its adapters off reads the spoken words as text; the forward goes through ``model`` (the
+    accelerate-prepared one, which may shard the weights)."""
+    length = max(len(e.teacher_ids) for e in batch)
+    input_ids = torch.full((len(batch), length), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros((len(batch), length), dtype=torch.long, device=device)
+    labels = torch.full((len(batch), length), -100, dtype=torch.long, device=device)
+    for i, e in enumerate(batch):
+        n = len(e.teacher_ids)
+        input_ids[i, :n] = torch.tensor(e.teacher_ids, device=device)
+        mask[i, :n] = 1
+        labels[i, :n] = torch.tensor(e.teacher_labels, device=device)
+    with torch.no_grad(), base.disable_adapter():
+        logits = model(input_ids=input_ids, attention_mask=mask).logits
+    return target_logits(logits, labels)[0]
 
 
 class AudioModules(torch.nn.Module):
@@ -161,7 +211,15 @@ def main(argv: Sequence[str] | None = None) -> Path:
     with torch.no_grad():
         # Silence vectors start on the scale of the (unscaled) embedding rows they sit among.
         parts.silence.table.weight.normal_(0.0, float(loaded.model.get_input_embeddings().weight.std()))
-    train_set = [prepare_example(u, tokenizer, ids, parts.silence, config.stack_factor) for u in encoded_train]
+    distill = config.distill_weight > 0
+    if distill:
+        unspoken = sorted({u.source for u in encoded_train if not u.spoken})
+        if unspoken:
+            raise audio_data.ManifestError(
+                f"{config.data.train}: distillation (distill_weight > 0) needs the spoken words of every "
+                f"utterance ('transcript' or 'text'); none in {len(unspoken)} source(s): {', '.join(unspoken[:5])}")
+    train_set = [prepare_example(u, tokenizer, ids, parts.silence, config.stack_factor, teacher=distill)
+                 for u in encoded_train]
     eval_set = [prepare_example(u, tokenizer, ids, parts.silence, config.stack_factor) for u in encoded_eval]
     lora_params = [p for p in peft.parameters() if p.requires_grad]
     optimizer = loop.make_optimizer([{"params": list(parts.parameters()), "lr": config.projector_lr},
@@ -184,10 +242,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
     def loss_fn(batch):
         audio = accelerator.unwrap_model(parts)
-        embeds, mask, labels = audio_batch_embeds(batch, accelerator.unwrap_model(peft), audio.projector,
-                                                  audio.silence, ids, pad_id, device)
-        loss, count = target_loss(peft, embeds, mask, labels)
-        return loss / max(count, 1)
+        base = accelerator.unwrap_model(peft)
+        embeds, mask, labels = audio_batch_embeds(batch, base, audio.projector, audio.silence, ids, pad_id, device)
+        student, targets = target_logits(peft(inputs_embeds=embeds, attention_mask=mask).logits, labels)
+        count = max(int(targets.numel()), 1)
+        loss = torch.nn.functional.cross_entropy(student, targets, reduction="sum") / count
+        if not distill:
+            return loss
+        teacher = teacher_target_logits(peft, base, batch, pad_id, device)
+        kl = distill_loss(student, teacher, config.distill_temperature) / count
+        return (1 - config.distill_weight) * loss + config.distill_weight * kl
 
     def eval_fn() -> float:
         audio = accelerator.unwrap_model(parts)
