@@ -35,6 +35,11 @@ class VadSettings:
     max_utterance_s: float = 30.0  # an utterance is cut here even if the speaker goes on
     tail_floor_db: float = 30.0  # inside an utterance, frames this far below its loudest count as silence
     silero: bool = True  # False: webrtcvad alone (cheaper, fooled by steady noise)
+    # Silero rests after this much silence (webrtcvad silent, nothing open) and wakes, re-reading the last
+    # silero_warmup_ms, at the next frame webrtcvad calls speech: in a quiet room it then costs nearly
+    # nothing. 0 keeps it running on every window.
+    silero_idle_ms: int = 600
+    silero_warmup_ms: int = 300
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ def validate(settings: HearingSettings) -> None:
         raise ValueError(f"[hearing.vad] aggressiveness = {vad.aggressiveness}: expected 0, 1, 2 or 3")
     if not 0.0 < vad.silero_release <= vad.silero_threshold < 1.0:
         raise ValueError("[hearing.vad] expected 0 < silero_release <= silero_threshold < 1")
+    if vad.silero_idle_ms < 0 or vad.silero_warmup_ms < 0:
+        raise ValueError("[hearing.vad] silero_idle_ms and silero_warmup_ms must be >= 0")
     if vad.hangover_ms < vad.frame_ms or vad.pre_roll_ms < 0 or vad.max_utterance_s <= 1.0:
         raise ValueError("[hearing.vad] hangover_ms must be at least one frame, pre_roll_ms >= 0, max_utterance_s > 1")
     if not settings.recognizer.languages:

@@ -213,6 +213,10 @@ class VadSegmenter:
         self._carry = b""
         self._frame_index = 0  # frames seen so far
         self._silero_prob = 0.0
+        self._silero_idle_frames = -(-settings.silero_idle_ms // settings.frame_ms) if settings.silero_idle_ms else 0
+        self._silero_warmup_frames = settings.silero_warmup_ms // settings.frame_ms
+        self._quiet_frames = 0  # webrtcvad-silent frames in a row while nothing is open
+        self._silero_resting = False
         # Idle: recent frames for the pre-roll and the current webrtcvad run.
         self._recent: collections.deque[np.ndarray] = collections.deque(maxlen=self._pre_roll_frames + self._max_frames)
         self._run_start: int | None = None
@@ -297,9 +301,7 @@ class VadSegmenter:
         self._frame_index += 1
         webrtc = self._frame_vad.is_speech(frame_bytes)
         if self._silero is not None:
-            probabilities = self._silero.push(frame)
-            if probabilities:
-                self._silero_prob = max(probabilities)
+            self._pace_silero(frame, webrtc)
             confirmed = webrtc and self._silero_prob >= self.settings.silero_threshold
             kept = webrtc and self._silero_prob >= self.settings.silero_release
         else:
@@ -339,6 +341,27 @@ class VadSegmenter:
         else:
             self._run_start = None
             self._run_confirmed = 0
+
+    def _pace_silero(self, frame: np.ndarray, webrtc: bool) -> None:
+        """Run Silero on this frame, unless it rests through a silence (see VadSettings.silero_idle_ms)."""
+        quiet = not webrtc and not self._open and not self._key_open_requested
+        self._quiet_frames = self._quiet_frames + 1 if quiet else 0
+        if self._silero_resting:
+            if quiet:
+                return
+            # Wake with the frames just before this one, so the recurrent state has context again.
+            self._silero_resting = False
+            self._silero.reset()
+            if self._silero_warmup_frames:
+                warmup = list(self._recent)[-self._silero_warmup_frames:]
+                if warmup:
+                    self._silero.push(np.concatenate(warmup))
+        probabilities = self._silero.push(frame)
+        if probabilities:
+            self._silero_prob = max(probabilities)
+        if self._silero_idle_frames and self._quiet_frames >= self._silero_idle_frames:
+            self._silero_resting = True
+            self._silero_prob = 0.0
 
     def _open_at(self, speech_start: int, now: int, events: list[SegmenterEvent]) -> None:
         floor = max(self._previous_audio_end_frame, now - len(self._recent) + 1)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from pushkin.daemon.hearing.settings import HearingSettings, VadSettings, hearing_settings_from_mapping
-from pushkin.daemon.hearing.vad import Silence, SpeechAudio, UtteranceClosed, UtteranceDiscarded, UtteranceOpened, VadSegmenter
+from pushkin.daemon.hearing.vad import (Silence, SileroStream, SpeechAudio, UtteranceClosed, UtteranceDiscarded,
+                                         UtteranceOpened, VadSegmenter)
 from pushkin.proto.types import ListenMode
 
 from .speech import RATE, compose
@@ -159,3 +160,47 @@ def test_settings_from_config_and_bad_values():
         hearing_settings_from_mapping({"listen_mode": "always"})
     with pytest.raises(ValueError, match="languages"):
         hearing_settings_from_mapping({"recognizer": {"languages": []}})
+
+
+class CountingSilero(SileroStream):
+    """The real streamed Silero, counting the windows it runs."""
+
+    windows = 0
+
+    def push(self, samples):
+        probabilities = super().push(samples)
+        self.windows += len(probabilities)
+        return probabilities
+
+
+@pytest.mark.parametrize("noise_dbfs", [None, -60])
+def test_silero_rests_through_silence_without_moving_any_boundary(clips, noise_dbfs):
+    scene = compose([3.0, clips["fox"], 2.5, clips["ru_delete"], 0.5, clips["scratch"], 3.0], noise_dbfs=noise_dbfs)
+    results = {}
+    for idle_ms in (0, 600):
+        silero = CountingSilero()
+        utterances = closed(run(VadSegmenter(VadSettings(silero_idle_ms=idle_ms), silero=silero), scene.audio))
+        results[idle_ms] = (silero.windows, [(u.speech_start_s, u.speech_end_s, len(u.parts)) for u in utterances])
+    always, resting = results[0], results[600]
+    total_windows = len(scene.audio) // 512
+    assert always[0] == total_windows
+    assert resting[0] < 0.75 * always[0], (resting[0], always[0])  # over 8 s of this scene is silence
+    assert len(resting[1]) == len(always[1]) == 3
+    for (start_a, end_a, parts_a), (start_r, end_r, parts_r) in zip(always[1], resting[1]):
+        assert abs(start_a - start_r) <= 0.03 and abs(end_a - end_r) <= 0.03 and parts_a == parts_r
+
+
+def test_resting_silero_wakes_for_push_to_talk(clips):
+    scene = compose([2.0, clips["scratch"], 1.0])
+    segmenter = VadSegmenter(VadSettings(silero_idle_ms=300), ListenMode.PUSH_TO_TALK, silero=CountingSilero())
+    data = scene.audio.tobytes()
+    half = int(1.9 * RATE) * 2
+    events = segmenter.feed(data[:half])
+    segmenter.key_down()
+    events += segmenter.feed(data[half:])
+    segmenter.key_up()
+    events += segmenter.finish()
+    (utterance,) = closed(events)
+    assert utterance.voiced_s > 0.3
+    with pytest.raises(ValueError, match="silero_idle_ms"):
+        hearing_settings_from_mapping({"vad": {"silero_idle_ms": -1}})
