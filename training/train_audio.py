@@ -90,6 +90,19 @@ def prepare_example(utterance: audio_data.EncodedUtterance, tokenizer, ids: toke
                         tuple(teacher_ids), tuple(teacher_labels))
 
 
+def padded_rows(rows: Sequence[tuple[Sequence[int], Sequence[int]]], pad_id: int, device):
+    """Right-padded ``input_ids``, ``attention_mask`` and ``labels`` ``(B, L)`` from (ids, labels) rows."""
+    length = max(len(ids) for ids, _ in rows)
+    input_ids = torch.full((len(rows), length), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros((len(rows), length), dtype=torch.long, device=device)
+    labels = torch.full((len(rows), length), -100, dtype=torch.long, device=device)
+    for i, (ids, row_labels) in enumerate(rows):
+        input_ids[i, : len(ids)] = torch.tensor(ids, device=device)
+        mask[i, : len(ids)] = 1
+        labels[i, : len(ids)] = torch.tensor(row_labels, device=device)
+    return input_ids, mask, labels
+
+
 def audio_batch_embeds(batch: Sequence[AudioExample], model, projector: AudioProjector, silence: SilenceEmbedding,
                        ids: tokens.SpecialTokenIds, pad_id: int, device):
     """Spliced ``inputs_embeds (B, L, D)``, ``attention_mask (B, L)`` and ``labels (B, L)`` for a batch.
@@ -116,15 +129,7 @@ def audio_batch_embeds(batch: Sequence[AudioExample], model, projector: AudioPro
     for i, r in enumerate(per_row):
         audio[i, : r.shape[0]] = r
 
-    length = max(len(e.input_ids) for e in batch)
-    input_ids = torch.full((len(batch), length), pad_id, dtype=torch.long, device=device)
-    mask = torch.zeros((len(batch), length), dtype=torch.long, device=device)
-    labels = torch.full((len(batch), length), -100, dtype=torch.long, device=device)
-    for i, e in enumerate(batch):
-        n = len(e.input_ids)
-        input_ids[i, :n] = torch.tensor(e.input_ids, device=device)
-        mask[i, :n] = 1
-        labels[i, :n] = torch.tensor(e.labels, device=device)
+    input_ids, mask, labels = padded_rows([(e.input_ids, e.labels) for e in batch], pad_id, device)
     embedding = model.get_input_embeddings()
     embeds = splice_embeddings(input_ids, embedding(input_ids), audio_token_id=ids.audio, audio_embeds=audio,
                                audio_lengths=lengths, silence_token_ids=ids.silence,
@@ -158,15 +163,7 @@ def teacher_target_logits(model, base, batch: Sequence[AudioExample], pad_id: in
     """The text path's ``(N, V)`` logits over the batch's target tokens: ``base`` (the unwrapped PeftModel)
     with its adapters off reads the spoken words as text; the forward goes through ``model`` (the
     accelerate-prepared one, which may shard the weights)."""
-    length = max(len(e.teacher_ids) for e in batch)
-    input_ids = torch.full((len(batch), length), pad_id, dtype=torch.long, device=device)
-    mask = torch.zeros((len(batch), length), dtype=torch.long, device=device)
-    labels = torch.full((len(batch), length), -100, dtype=torch.long, device=device)
-    for i, e in enumerate(batch):
-        n = len(e.teacher_ids)
-        input_ids[i, :n] = torch.tensor(e.teacher_ids, device=device)
-        mask[i, :n] = 1
-        labels[i, :n] = torch.tensor(e.teacher_labels, device=device)
+    input_ids, mask, labels = padded_rows([(e.teacher_ids, e.teacher_labels) for e in batch], pad_id, device)
     with torch.no_grad(), base.disable_adapter():
         logits = model(input_ids=input_ids, attention_mask=mask).logits
     return target_logits(logits, labels)[0]
