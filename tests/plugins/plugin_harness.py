@@ -146,6 +146,12 @@ class Neovim:
         self.lua("vim.wait(20)")
 
     def close(self) -> None:
+        # Quit before closing the session: closing first leaves asyncio a running child whose exit it
+        # then reports against a closed loop ("Loop ... that handles pid N is closed").
+        try:
+            self.nvim.quit()
+        except Exception:
+            pass  # already gone
         try:
             self.nvim.close()
         except Exception:
