@@ -7,6 +7,7 @@ through PUSHKIN_ADDRESS, the variable the daemon and every client honor.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -148,11 +149,6 @@ class Neovim:
     def close(self) -> None:
         # Quit before closing the session: closing first leaves asyncio a running child whose exit it
         # then reports against a closed loop ("Loop ... that handles pid N is closed").
-        try:
-            self.nvim.quit()
-        except Exception:
-            pass  # already gone
-        try:
-            self.nvim.close()
-        except Exception:
-            pass
+        for step in (self.nvim.quit, self.nvim.close):
+            with contextlib.suppress(Exception):  # Neovim may already be gone
+                step()
