@@ -18,7 +18,7 @@ import torch
 from pushkin.model.registry import AdapterKind, AdapterManifest, save_adapter
 
 from .config import LoraSettings, ModelSettings, RunSettings
-from .data import TextExample
+from .data import TextExample, iter_batches
 from .loop import base_dtype, wants_gradient_checkpointing
 
 
@@ -82,6 +82,16 @@ def collate(examples: Sequence[EncodedExample], pad_id: int) -> dict[str, torch.
     if all(e.persona is not None for e in examples):
         batch["persona"] = torch.tensor([e.persona for e in examples], dtype=torch.float32)
     return batch
+
+
+def collated_batches(encoded: Sequence[EncodedExample], run: RunSettings, pad_id: int, start: int = 0):
+    """The training batches, collated, from step ``start`` on: a resumed run continues the order a fresh
+    run would have reached there (``run.grad_accum`` batches a step)."""
+    stream = iter_batches(encoded, run.batch_size, seed=run.seed)
+    for _ in range(start * run.grad_accum):
+        next(stream)
+    for batch in stream:
+        yield collate(batch, pad_id)
 
 
 def token_loss(model, batch: dict[str, torch.Tensor], device, projector=None) -> tuple[torch.Tensor, int]:

@@ -62,11 +62,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     device = accelerator.device
 
     def batches(start: int):
-        stream = textdata.iter_batches(encoded_train, config.run.batch_size, seed=config.run.seed)
-        for _ in range(start * config.run.grad_accum):
-            next(stream)
-        for batch in stream:
-            yield text.collate(batch, pad_id)
+        return text.collated_batches(encoded_train, config.run, pad_id, start)
 
     def loss_fn(batch):
         loss, count = text.token_loss(peft, batch, device)
