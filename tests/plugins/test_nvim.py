@@ -183,3 +183,33 @@ def test_checkhealth_reports_the_connection(nvim):
     report = "\n".join(nvim.nvim.current.buffer[:])
     assert "OK: Neovim 0." in report
     assert "connected (session" in report
+
+
+def stop(editor: Neovim) -> None:
+    # :Pushkin stop mutes first and lets the bridge go once the daemon answered.
+    editor.nvim.command("Pushkin stop")
+    editor.wait_for(lambda: editor.state()["bridge"] == "stopped", what="the bridge to stop")
+
+
+def test_a_bridge_that_cannot_run_or_exits_is_shown_and_retried(daemon):
+    editor = Neovim(daemon)
+    try:
+        editor.wait_connected()
+        stop(editor)
+        # A command that does not exist: shown, retried with a growing delay, never thrown.
+        editor.lua("require('pushkin').config.cmd = { 'no-such-pushkin-bridge' }")
+        editor.nvim.command("Pushkin start")
+        editor.wait_for(lambda: "cannot run no-such-pushkin-bridge" in (editor.state().get("message") or ""),
+                        what="the failed start to be shown")
+        assert editor.state()["bridge"] == "restarting"
+        # A bridge that exits at once: its exit code is shown and it is started again.
+        stop(editor)
+        editor.lua("require('pushkin').config.cmd = { 'sh', '-c', 'exit 3' }")
+        editor.nvim.command("Pushkin start")
+        editor.wait_for(lambda: "the bridge exited (code 3); restarting" in (editor.state().get("message") or ""),
+                        what="the exit to be shown")
+        # Back to the real bridge: the next restart connects.
+        editor.lua("require('pushkin').config.cmd = ...", [*PUSHKIN, "bridge", "--stdio"])
+        editor.wait_connected()
+    finally:
+        editor.close()

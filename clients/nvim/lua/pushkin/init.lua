@@ -554,6 +554,17 @@ M.handle_message = on_message
 
 local start_bridge
 
+-- Start the bridge again after the current delay, doubling it for next time (up to restart_max_s).
+local function schedule_restart()
+  local delay = restart_delay
+  restart_delay = math.min(restart_delay * 2, M.config.restart_max_s)
+  vim.defer_fn(function()
+    if not stopping and job == nil then
+      start_bridge()
+    end
+  end, math.floor(delay * 1000))
+end
+
 local function on_exit(_, code, _)
   job = nil
   stdout_tail = ""
@@ -568,13 +579,7 @@ local function on_exit(_, code, _)
   M.state.bridge = "restarting"
   M.state.message = ("the bridge exited (code %d); restarting in %.1f s"):format(code, restart_delay)
   redraw()
-  local delay = restart_delay
-  restart_delay = math.min(restart_delay * 2, M.config.restart_max_s)
-  vim.defer_fn(function()
-    if not stopping and job == nil then
-      start_bridge()
-    end
-  end, math.floor(delay * 1000))
+  schedule_restart()
 end
 
 start_bridge = function()
@@ -599,13 +604,7 @@ start_bridge = function()
   if not ok or id <= 0 then
     M.state.bridge = "restarting"
     M.state.message = ("cannot run %s: %s"):format(cmd[1], ok and "not executable" or tostring(id))
-    local delay = restart_delay
-    restart_delay = math.min(restart_delay * 2, M.config.restart_max_s)
-    vim.defer_fn(function()
-      if not stopping and job == nil then
-        start_bridge()
-      end
-    end, math.floor(delay * 1000))
+    schedule_restart()
     redraw()
     return false
   end
