@@ -9,6 +9,13 @@ import tempfile
 
 import pytest
 
+# The real-weights tier reads the user's models folder (`pushkin models fetch` fills it). It is found here,
+# before the sandbox below replaces XDG_DATA_HOME, and handed on to subprocesses in PUSHKIN_MODELS_DIR.
+os.environ.setdefault(
+    "PUSHKIN_MODELS_DIR",
+    os.path.join(os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "pushkin", "models"),
+)
+
 # Set before any test module imports huggingface_hub, transformers or onnxruntime.
 _SANDBOX = tempfile.mkdtemp(prefix="pushkin-tests-")
 for _name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
