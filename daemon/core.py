@@ -247,14 +247,17 @@ class DaemonCore:
 
     # ---- status ---------------------------------------------------------------------------------
 
-    def status(self) -> DaemonStatus:
+    def status(self, only: EditorSession | None = None) -> DaemonStatus:
+        """The daemon's state; ``only``: list that one editor (a Welcome, which must not cost more with every
+        editor connected — a thousand connecting editors would otherwise cost a million list entries)."""
+        sessions = (only,) if only is not None else tuple(self.sessions.values())
         return DaemonStatus(
             daemon_version=DAEMON_VERSION,
             state=self.listen_state,
             listen_mode=self.listen_mode,
             intent_mode=self.modes.intent_mode,
             editors=tuple(EditorInfo(s.session_id, s.hello.editor_name, tuple(s.documents), s.focused_document_id)
-                          for s in self.sessions.values()),
+                          for s in sessions),
             focused_document_id=self.focused_document_id(),
             components=tuple(self.components),
             recent_transcripts=tuple(self.recent_transcripts),

@@ -187,7 +187,7 @@ class PushkinService(pb_grpc.PushkinServicer):
         reader = asyncio.create_task(self._read_editor(session, messages), name=f"editor-reader:{session.session_id}")
         try:
             yield convert.daemon_event_to_pb(Welcome(DAEMON_VERSION, session.session_id, PROTOCOL_VERSION,
-                                                     (), self.core.status()))
+                                                     (), self.core.status(only=session)))
             while True:
                 event = await session.outbox.get()
                 if event is CLOSE:
