@@ -80,6 +80,9 @@ class DaemonCore:
         # the text the previous one left. Different documents do not wait for each other, so an editor that
         # stopped answering delays only its own document (see _TargetLocks).
         self._target_locks = _TargetLocks()
+        # The language model runs one job at a time and the rewriter tracks one rewrite in progress: utterances
+        # for different documents still take turns for it (only those that need the model wait).
+        self._model_lock = asyncio.Lock()
 
     @property
     def listen_state(self) -> ListenState:
@@ -326,7 +329,8 @@ class DaemonCore:
                 and utterance.source != "editor":
             plan = await self._open_command(utterance, snapshot, plan)
         if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
-            plan = await rewriter.execute(plan, snapshot, session)
+            async with self._model_lock:
+                plan = await rewriter.execute(plan, snapshot, session)
         return plan
 
     async def _open_command(self, utterance: Utterance, snapshot, dictation: EditPlan) -> EditPlan:
@@ -334,7 +338,8 @@ class DaemonCore:
         :mod:`pushkin.daemon.open_commands`); the dictation plan when the model says dictation, answers
         outside the output language, names a phrase the grammar does not take, or fails."""
         try:
-            command = await self.rewriter.classify(utterance.text)
+            async with self._model_lock:
+                command = await self.rewriter.classify(utterance.text)
         except Exception:
             log.exception("open-ended command classification failed on %r", utterance.text[:80])
             return dictation
