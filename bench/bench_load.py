@@ -5,8 +5,9 @@ The daemon runs as a real subprocess (`pushkin serve`, the placeholder planner, 
 1. 100 editors × 5 documents each are connected; utterances arrive open-loop at 20 per second, each aimed
    at a random one of the 500 documents (SendUtterance with its document_id). Prints the round trip p50/p99
    (the call, the batch at the editor, its answer back), the daemon's CPU (% of one core) and its RSS.
-2. One steady editor gets 20 utterances per second while another process, three times over, connects 1,000
-   editors (25 at a time, each opening a document) and then disconnects them all. Prints the steady editor's p50/p99 during the churn
+2. One steady editor gets 20 utterances per second while another process, three times over, churns 1,000
+   editors: "cycle" (each connects, opens a document and disconnects, 25 at a time), then "burst" (all
+   1,000 connect and stay, then all disconnect at once). Prints the steady editor's p50/p99 during the churn
    (the goal: p99 <= 50 ms).
 
 Prints the machine's load average before and after: on a shared machine the figures move with it.
@@ -109,28 +110,36 @@ async def many_editors(address: str, pid: int, editors: int, documents: int, sec
     await asyncio.gather(*(client.close() for client in clients))
 
 
-async def churn_worker(address: str, total: int, parallel: int, rounds: int) -> None:
-    """``rounds`` times: connect ``total`` editors, ``parallel`` at a time, each opening a document, hold
-    them all, then disconnect them all (run in its own process, so its work is not the steady client's)."""
+class ChurnMode:
+    CYCLE = "cycle"  # each client connects, opens a document and disconnects; 25 clients at a time
+    BURST = "burst"  # all clients connect (25 at a time) and stay, then all disconnect at once
+
+
+async def churn_worker(address: str, total: int, parallel: int, rounds: int, mode: str) -> None:
+    """``rounds`` times, ``total`` editors connect, open a document and disconnect, as ``mode`` says (run in
+    its own process, so that its work is not the steady client's)."""
     began = time.monotonic()
     for _ in range(rounds):
         remaining = iter(range(total))
-        clients: list[EditorClient] = []
+        held: list[EditorClient] = []
 
         async def lane() -> None:
             for index in remaining:
                 client = EditorClient(address, editor_name=f"churn{index}", reconnect=ReconnectPolicy(enabled=False))
                 await client.start()
                 await client.open(EditorBuffer(f"churn{index}", text="x"), focus=False)
-                clients.append(client)
+                if mode == ChurnMode.BURST:
+                    held.append(client)
+                else:
+                    await client.close()
 
         await asyncio.gather(*(lane() for _ in range(parallel)))
-        await asyncio.gather(*(client.close() for client in clients))
-    print(f"churn: {rounds} x {total} editors connected and disconnected in {time.monotonic() - began:.1f} s",
-          flush=True)
+        await asyncio.gather(*(client.close() for client in held))
+    print(f"churn ({mode}): {rounds} x {total} editors connected and disconnected in "
+          f"{time.monotonic() - began:.1f} s", flush=True)
 
 
-async def steady_during_churn(address: str, pid: int, total: int, rounds: int, rate: float) -> None:
+async def steady_during_churn(address: str, pid: int, total: int, rounds: int, rate: float, mode: str) -> None:
     steady = EditorClient(address, editor_name="steady", reconnect=ReconnectPolicy(enabled=False))
     await steady.start()
     await steady.open(EditorBuffer("steady", text="Start. "), focus=True)
@@ -138,7 +147,8 @@ async def steady_during_churn(address: str, pid: int, total: int, rounds: int, r
         await open_loop(daemon, 1.0, rate, lambda i: "steady")  # warm up
         before = sample(pid)
         churn = await asyncio.create_subprocess_exec(sys.executable, __file__, "--churn-worker", address,
-                                                     "--churn", str(total), "--churn-rounds", str(rounds))
+                                                     "--churn", str(total), "--churn-rounds", str(rounds),
+                                                     "--churn-mode", mode)
         latencies: list[float] = []
         failures = 0
         while churn.returncode is None:
@@ -151,7 +161,7 @@ async def steady_during_churn(address: str, pid: int, total: int, rounds: int, r
                 pass
         after = sample(pid)
     cpu = (after.cpu_s - before.cpu_s) / (after.at - before.at) * 100
-    print(f"steady editor at {rate:g} utterances/s while {rounds} x {total} editors connect and disconnect: "
+    print(f"steady editor at {rate:g} utterances/s during the {mode} churn: "
           f"p50 {statistics.median(latencies):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
           f"max {max(latencies):.2f} ms over {len(latencies)} utterances, {failures} not applied; daemon CPU "
           f"{cpu:.1f} % of a core, RSS {after.rss_mib:.1f} MiB (goal: p99 <= 50 ms)", flush=True)
@@ -166,10 +176,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--churn", type=int, default=1000)
     parser.add_argument("--churn-rounds", type=int, default=3)
+    parser.add_argument("--churn-mode", choices=[ChurnMode.CYCLE, ChurnMode.BURST], nargs="+",
+                        default=[ChurnMode.CYCLE, ChurnMode.BURST])
     parser.add_argument("--churn-worker", metavar="ADDRESS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.churn_worker:
-        asyncio.run(churn_worker(args.churn_worker, args.churn, 25, args.churn_rounds))
+        asyncio.run(churn_worker(args.churn_worker, args.churn, 25, args.churn_rounds, args.churn_mode[0]))
         return 0
     folder = Path(tempfile.mkdtemp(prefix="pk-load-"))
     socket_path = folder / "load.sock"
@@ -185,7 +197,8 @@ def main() -> int:
         address = f"unix://{socket_path}"
         print(f"daemon load, Unix socket; {load_line()}", flush=True)
         asyncio.run(many_editors(address, daemon.pid, args.editors, args.documents, args.seconds, args.rate))
-        asyncio.run(steady_during_churn(address, daemon.pid, args.churn, args.churn_rounds, args.rate))
+        for mode in args.churn_mode:
+            asyncio.run(steady_during_churn(address, daemon.pid, args.churn, args.churn_rounds, args.rate, mode))
         print(f"after: {load_line()}", flush=True)
     finally:
         daemon.terminate()
