@@ -387,3 +387,33 @@ async def test_tcp_health_and_reflection_require_the_token(short_dir):
     assert "pushkin.v1.Pushkin" in await list_services(good)
     await channel.close()
     await daemon.stop(0.2)
+
+
+@pytest.mark.parametrize("overrides, words", [
+    ({"edits.timeout_s": "inf"}, "edits.timeout_s must be a positive number"),
+    ({"edits.max_timeout_s": "nan"}, "edits.max_timeout_s must be a positive number"),
+    ({"edits.answer_grace_s": "-1.0"}, "edits.answer_grace_s must be a positive number"),
+    ({"edits.timeout_s": "90.0"}, "above edits.max_timeout_s"),
+])
+def test_edit_timeout_settings_are_checked(overrides, words):
+    from pushkin.daemon.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match=words):
+        load_settings(None, overrides)
+
+
+# ---- load: connecting costs the same however many editors are connected ----------------------------------
+
+
+async def test_a_welcome_lists_only_its_own_editor(daemon):
+    editors = [await connect_editor(daemon.address, name=f"e{i}", document_id=f"d{i}", focus=False)
+               for i in range(3)]
+    raw = RawEditor(daemon.address)
+    await raw.send(Hello("newcomer"))
+    welcome = await raw.receive()
+    assert [e.editor_name for e in welcome.status.editors] == ["newcomer"]
+    async with DaemonClient(daemon.address) as client:
+        assert len((await client.status()).editors) == 4  # GetStatus still lists everyone
+    await raw.close()
+    for editor, _, _ in editors:
+        await editor.close()
