@@ -447,13 +447,10 @@ class _TargetLocks:
             else:
                 self._locks[key] = (lock, users - 1)
 
-    def __len__(self) -> int:
-        return len(self._locks)
-
 
 def _unanswered_message(answer: EditResult, disconnected: bool) -> str:
-    """Why the daemon cannot tell whether a batch landed, and what the user can rely on (item: never say
-    "not applied" of a batch that may still land)."""
+    """Why the daemon cannot tell whether a batch landed, and what the user can rely on: a batch that may
+    still land is never reported as "not applied"."""
     if disconnected:
         return ("The editor disconnected before answering, so whether the edit was applied is unknown; "
                 "check the document before repeating it.")

@@ -114,7 +114,7 @@ class EditorSession:
     async def send_batch(self, batch: EditBatch, snapshot: DocumentSnapshot, plan: EditPlan,
                          timeout_s: float, grace_s: float = 0.0) -> EditResult:
         """Send ``batch`` and wait for the editor's answer: UNANSWERED after ``timeout_s`` + ``grace_s`` or a
-        disconnect, which means the outcome is unknown (see :func:`unanswered_message`).
+        disconnect, which means the outcome is unknown (the core tells the user so).
 
         The batch should carry ``expires_at_unix_ms`` ``timeout_s`` from now: an editor that reads it later
         refuses it (EXPIRED), and ``grace_s`` lets an answer sent just before the deadline still arrive. A late
