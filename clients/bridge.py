@@ -60,7 +60,8 @@ class BridgeError(ValueError):
 # Enum names on the JSON side: lower-case, hyphenated, as the editor writes them.
 # ---------------------------------------------------------------------------------------------------------
 
-_OUTCOMES = {"applied": pb.EditResult.APPLIED, "stale": pb.EditResult.STALE, "failed": pb.EditResult.FAILED}
+_OUTCOMES = {"applied": pb.EditResult.APPLIED, "stale": pb.EditResult.STALE, "failed": pb.EditResult.FAILED,
+             "expired": pb.EditResult.EXPIRED}
 _LISTEN_STATES = {"listening": pb.LISTENING, "sleeping": pb.SLEEPING, "muted": pb.MUTED, "no-audio": pb.NO_AUDIO}
 _LISTEN_MODES = {"always-on": pb.ALWAYS_ON, "push-to-talk": pb.PUSH_TO_TALK, "toggle": pb.TOGGLE}
 _INTENT_MODES = {"dictation": pb.DICTATION, "command-only": pb.COMMAND_ONLY}
@@ -341,7 +342,7 @@ def encode_daemon_message(message: pb.DaemonMessage) -> dict:
         return {"type": "edit_batch", "batch_id": b.batch_id, "document_id": b.document_id,
                 "base_version": b.base_version, "edits": _edits_json(b.edits),
                 "selection_after": _selection_json(b, "selection_after"), "undo_group": b.undo_group,
-                "description": b.description}
+                "description": b.description, "expires_at_unix_ms": b.expires_at_unix_ms}
     if kind == "transcript":
         return _transcript_json(message.transcript)
     if kind == "notice":

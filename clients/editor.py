@@ -22,6 +22,7 @@ import enum
 import inspect
 import logging
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -229,6 +230,10 @@ class EditorClient:
         if buffer is None:
             result = EditResult(batch.batch_id, batch.document_id, EditOutcome.FAILED, 0,
                                 error=f"document {batch.document_id!r} is not open in this editor")
+        elif batch.expired(int(time.time() * 1000)):
+            # The daemon has already told the user the edit timed out: applying it now would surprise them.
+            result = EditResult(batch.batch_id, batch.document_id, EditOutcome.EXPIRED, buffer.version,
+                                selection=buffer.selection, error="the batch expired before the editor could apply it")
         else:
             result = self._apply(buffer, batch)
             if inspect.isawaitable(result):

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
+import math
 import time
 from dataclasses import replace
 from typing import Protocol
 
 from pushkin.proto.types import (
-    Component, DaemonStatus, EditBatch, EditOutcome, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
+    Component, DaemonStatus, EditBatch, EditOutcome, EditResult, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
     ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
 )
 
@@ -74,9 +76,13 @@ class DaemonCore:
         self._session_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
         self._utterance_ids = itertools.count(1)
-        # Utterances are decided one at a time, in the order they came: each plans against the text the
-        # previous one left.
-        self._utterance_lock = asyncio.Lock()
+        # Utterances for one document are decided one at a time, in the order they came: each plans against
+        # the text the previous one left. Different documents do not wait for each other, so an editor that
+        # stopped answering delays only its own document (see _TargetLocks).
+        self._target_locks = _TargetLocks()
+        # The language model runs one job at a time and the rewriter tracks one rewrite in progress: utterances
+        # for different documents still take turns for it (only those that need the model wait).
+        self._model_lock = asyncio.Lock()
 
     @property
     def listen_state(self) -> ListenState:
@@ -244,14 +250,17 @@ class DaemonCore:
 
     # ---- status ---------------------------------------------------------------------------------
 
-    def status(self) -> DaemonStatus:
+    def status(self, only: EditorSession | None = None) -> DaemonStatus:
+        """The daemon's state; ``only``: list that one editor (a Welcome, which must not cost more with every
+        editor connected — a thousand connecting editors would otherwise cost a million list entries)."""
+        sessions = (only,) if only is not None else tuple(self.sessions.values())
         return DaemonStatus(
             daemon_version=DAEMON_VERSION,
             state=self.listen_state,
             listen_mode=self.listen_mode,
             intent_mode=self.modes.intent_mode,
             editors=tuple(EditorInfo(s.session_id, s.hello.editor_name, tuple(s.documents), s.focused_document_id)
-                          for s in self.sessions.values()),
+                          for s in sessions),
             focused_document_id=self.focused_document_id(),
             components=tuple(self.components),
             recent_transcripts=tuple(self.recent_transcripts),
@@ -279,14 +288,26 @@ class DaemonCore:
         if len(utterance.text) > limit:
             return UtteranceResult(Intent(IntentKind.IGNORED, text=utterance.text[:80], source="daemon"),
                                    message=f"The utterance has {len(utterance.text)} characters; the limit is {limit}.")
-        timeout_s = timeout_s if timeout_s and timeout_s > 0 else self.settings.edits.timeout_s
-        async with self._utterance_lock:
+        timeout_s = self.edit_timeout(timeout_s)
+        session, target_id = self._target(document_id)
+        async with self._target_locks.hold((session.session_id if session is not None else "", target_id)):
             self.utterances += 1
             if not utterance_id:
                 utterance_id = self.next_utterance_id()
             if utterance.source == "typed":
                 self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
-            return await self._dispatch(utterance, document_id, act, timeout_s, proposal_id)
+            return await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
+
+    def edit_timeout(self, requested_s: float | None) -> float:
+        """The wait for an editor's answer: ``requested_s`` (None or 0: the default); raises
+        :class:`BadTimeout` for a value that is not finite, negative, or above ``[edits] max_timeout_s``."""
+        edits = self.settings.edits
+        if requested_s is None or requested_s == 0:
+            return edits.timeout_s
+        if not math.isfinite(requested_s) or requested_s < 0 or requested_s > edits.max_timeout_s:
+            raise BadTimeout(f"timeout_s must be a number of seconds above 0 and at most {edits.max_timeout_s:g} "
+                             f"([edits] max_timeout_s), or 0 for the default ({edits.timeout_s:g} s); got {requested_s!r}")
+        return requested_s
 
     def _plan(self, utterance: Utterance, snapshot) -> EditPlan | None:
         try:
@@ -308,7 +329,8 @@ class DaemonCore:
                 and utterance.source != "editor":
             plan = await self._open_command(utterance, snapshot, plan)
         if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
-            plan = await rewriter.execute(plan, snapshot, session)
+            async with self._model_lock:
+                plan = await rewriter.execute(plan, snapshot, session)
         return plan
 
     async def _open_command(self, utterance: Utterance, snapshot, dictation: EditPlan) -> EditPlan:
@@ -316,7 +338,8 @@ class DaemonCore:
         :mod:`pushkin.daemon.open_commands`); the dictation plan when the model says dictation, answers
         outside the output language, names a phrase the grammar does not take, or fails."""
         try:
-            command = await self.rewriter.classify(utterance.text)
+            async with self._model_lock:
+                command = await self.rewriter.classify(utterance.text)
         except Exception:
             log.exception("open-ended command classification failed on %r", utterance.text[:80])
             return dictation
@@ -332,9 +355,9 @@ class DaemonCore:
         note = f"Heard “{utterance.text[:60]}” as the command “{phrase}” (say “undo” to take it back)."
         return replace(plan, intent=intent, message=f"{plan.message} {note}".strip())
 
-    async def _dispatch(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float,
-                        proposal_id: int = 0) -> UtteranceResult:
-        session, document_id = self._target(document_id)
+    async def _dispatch(self, utterance: Utterance, session: EditorSession | None, document_id: str, act: bool,
+                        timeout_s: float, proposal_id: int = 0) -> UtteranceResult:
+        """Carry out ``utterance`` at ``document_id`` of ``session`` (the target when the utterance came)."""
         document = session.documents.get(document_id) if session is not None else None
         failed = Intent(IntentKind.IGNORED, text=utterance.text, source="daemon")
         if document is not None and not document.in_sync:
@@ -365,19 +388,22 @@ class DaemonCore:
         if not act:
             return result(False, plan.message or "Decided; not acted on.")
         for attempt in range(self.settings.edits.max_replans + 1):
+            expires_at_unix_ms = int((time.time() + timeout_s) * 1000)
             batch = EditBatch(next(self._batch_ids), document_id, snapshot.version, plan.edits, plan.selection_after,
-                              plan.undo_group, plan.description)
-            answer = await session.send_batch(batch, snapshot, plan, timeout_s)
+                              plan.undo_group, plan.description, expires_at_unix_ms)
+            answer = await session.send_batch(batch, snapshot, plan, timeout_s, self.settings.edits.answer_grace_s)
             sent.append(SentBatch(batch, answer.outcome, session.name))
             if answer.outcome is EditOutcome.APPLIED:
                 if not document.in_sync:
                     return result(False, f"The editor applied the edit but the daemon's copy is out of sync "
                                   f"({document.sync_problem}).")
                 return result(True, plan.message)
+            if answer.outcome is EditOutcome.UNANSWERED:
+                return result(False, _unanswered_message(answer, session.state is not SessionState.ACTIVE))
             if answer.outcome is not EditOutcome.STALE:
                 why = answer.error or answer.outcome.value
-                if session.state is not SessionState.ACTIVE:
-                    why = "the editor disconnected"
+                if answer.outcome is EditOutcome.EXPIRED:
+                    why = "it reached the editor after it had expired, so the editor refused it"
                 return result(False, f"The edit was not applied: {why}.")
             if session.documents.get(document_id) is not document or not document.in_sync:
                 return result(False, "The document changed in a way the daemon could not follow; nothing was applied.")
@@ -394,6 +420,43 @@ class DaemonCore:
                    f"(\"{utterance.text[:60]}\" is kept in the daemon's recent transcripts).")
         session.notice(NoticeLevel.WARNING, "edit-dropped", message, document_id)
         return result(False, message)
+
+
+class BadTimeout(ValueError):
+    """A caller asked for a wait that is not finite, negative, or above the configured maximum."""
+
+
+class _TargetLocks:
+    """One FIFO lock per utterance target (session id, document id), dropped when nobody holds or waits."""
+
+    def __init__(self):
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: tuple[str, str]):
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def _unanswered_message(answer: EditResult, disconnected: bool) -> str:
+    """Why the daemon cannot tell whether a batch landed, and what the user can rely on: a batch that may
+    still land is never reported as "not applied"."""
+    if disconnected:
+        return ("The editor disconnected before answering, so whether the edit was applied is unknown; "
+                "check the document before repeating it.")
+    return (f"The outcome is unknown: {answer.error or 'the editor did not answer'}. The edit has expired, so an "
+            "editor that reads it from now on refuses it; if the editor was already applying it, it may still "
+            "land, and the editor gets a “late-edit-applied” notice. Check the document before repeating it.")
 
 
 def _changes_editor(plan: EditPlan, snapshot) -> bool:

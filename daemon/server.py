@@ -32,14 +32,13 @@ from grpc_reflection.v1alpha import reflection
 from pushkin.proto.endpoint import Address, AddressError, default_address, default_token_path, parse_address, read_token
 from pushkin.proto.types import Component, NoticeLevel
 from pushkin.proto.v1 import pushkin_pb2 as pb
-from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
 from .core import DaemonCore
 from .hearing.sources import AudioSource
 from .hearing_api import Hearing
 from .listener import Listener
 from .planning import EditPlanner, InsertAtCursor
-from .service import PushkinService
+from .service import PushkinService, TokenGate, add_to_server
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -158,7 +157,9 @@ class Daemon:
         if address.scheme == "unix":
             self._prepare_socket(Path(address.path))
         limit = self.settings.limits.max_message_bytes
-        server = grpc.aio.server(options=[
+        # Over TCP the token guards every service, health and reflection included.
+        interceptors = [TokenGate(token, SERVICE_NAME)] if token is not None else []
+        server = grpc.aio.server(interceptors=interceptors, options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
             ("grpc.so_reuseport", 0),
@@ -167,7 +168,7 @@ class Daemon:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ])
-        pb_grpc.add_PushkinServicer_to_server(PushkinService(self.core, self.hearing, token), server)
+        add_to_server(PushkinService(self.core, self.hearing, token), server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

@@ -11,6 +11,8 @@ import asyncio
 import enum
 import hmac
 import logging
+import math
+from dataclasses import dataclass
 from typing import AsyncIterator
 
 import grpc
@@ -23,7 +25,7 @@ from pushkin.proto.types import (
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
-from .core import DAEMON_VERSION, PROTOCOL_VERSION, DaemonCore, TooManyEditors
+from .core import DAEMON_VERSION, PROTOCOL_VERSION, BadTimeout, DaemonCore, TooManyEditors
 from .hearing.sources import BadAudioFormat, check_audio_start, check_pcm_chunk
 from .hearing_api import HeardTranscript, Hearing, SpeechEnded, SpeechStarted
 from .planning import Utterance
@@ -38,6 +40,91 @@ class ReaderState(enum.Enum):
     FAILED = "failed"  # the stream broke or sent something undecodable
 
 
+@dataclass(frozen=True)
+class Undecodable:
+    """What a call receives instead of a request message whose bytes are not that message (bad protobuf,
+    invalid UTF-8 in a string field). gRPC would otherwise end the call with UNKNOWN (a unary call, plus a
+    traceback in the log) or end a stream silently; the service answers it like any other bad input."""
+
+    message_type: str
+    problem: str
+
+    def describe(self) -> str:
+        return f"the message could not be decoded as a {self.message_type}: {self.problem}"
+
+
+def tolerant_decoder(message_class):
+    """A request deserializer that returns :class:`Undecodable` rather than raising."""
+    name = message_class.DESCRIPTOR.name
+
+    def decode(data: bytes):
+        try:
+            return message_class.FromString(data)
+        except Exception as error:  # DecodeError, or anything else the parser raises on hostile bytes
+            return Undecodable(name, str(error) or type(error).__name__)
+
+    return decode
+
+
+def add_to_server(service: "PushkinService", server) -> None:
+    """Register the Pushkin service with decoders that never raise (see :class:`Undecodable`); the methods,
+    their streaming kinds and message types come from the contract's descriptor."""
+    descriptor = pb.DESCRIPTOR.services_by_name["Pushkin"]
+    handlers = {}
+    for method in descriptor.methods:
+        request_class = getattr(pb, method.input_type.name)
+        response_class = getattr(pb, method.output_type.name)
+        make = {(False, False): grpc.unary_unary_rpc_method_handler,
+                (False, True): grpc.unary_stream_rpc_method_handler,
+                (True, False): grpc.stream_unary_rpc_method_handler,
+                (True, True): grpc.stream_stream_rpc_method_handler}[(method.client_streaming, method.server_streaming)]
+        handlers[method.name] = make(getattr(service, method.name), request_deserializer=tolerant_decoder(request_class),
+                                     response_serializer=response_class.SerializeToString)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(descriptor.full_name, handlers),))
+
+
+def token_matches(token: str | None, metadata, offered: str = "") -> bool:
+    """Whether a call may proceed: no token is required (Unix socket), or the call's metadata (or
+    ``offered``, Hello.token) carries it."""
+    if token is None:
+        return True
+    for key, value in metadata or ():
+        if key == TOKEN_METADATA_KEY and isinstance(value, str):
+            if hmac.compare_digest(value.encode(), token.encode()):
+                return True
+    return bool(offered) and hmac.compare_digest(offered.encode(), token.encode())
+
+
+TOKEN_REQUIRED = (f"a valid token is required: send the contents of the daemon's token file as the "
+                  f"{TOKEN_METADATA_KEY!r} metadata entry")
+
+
+class TokenGate(grpc.aio.ServerInterceptor):
+    """Over TCP, every service but Pushkin (health, reflection) needs the token in its metadata. Pushkin's
+    own methods check it themselves, because Connect also accepts Hello.token."""
+
+    def __init__(self, token: str, own_service: str):
+        self.token = token
+        self.own_prefix = f"/{own_service}/"
+
+    async def intercept_service(self, continuation, details):
+        handler = await continuation(details)
+        if handler is None or details.method.startswith(self.own_prefix) or \
+                token_matches(self.token, details.invocation_metadata):
+            return handler
+        log.info("refused %s without a valid token", details.method)
+
+        async def refuse(request, context):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, TOKEN_REQUIRED)
+
+        make = {(False, False): grpc.unary_unary_rpc_method_handler,
+                (False, True): grpc.unary_stream_rpc_method_handler,
+                (True, False): grpc.stream_unary_rpc_method_handler,
+                (True, True): grpc.stream_stream_rpc_method_handler}[(handler.request_streaming,
+                                                                      handler.response_streaming)]
+        return make(refuse)
+
+
 class PushkinService(pb_grpc.PushkinServicer):
     def __init__(self, core: DaemonCore, hearing: Hearing | None, token: str | None):
         self.core = core
@@ -47,20 +134,16 @@ class PushkinService(pb_grpc.PushkinServicer):
     # ---- auth -----------------------------------------------------------------------------------
 
     def _token_ok(self, context, offered: str = "") -> bool:
-        if self.token is None:
-            return True
-        for key, value in context.invocation_metadata() or ():
-            if key == TOKEN_METADATA_KEY and isinstance(value, str):
-                offered = offered or value
-                if hmac.compare_digest(value.encode(), self.token.encode()):
-                    return True
-        return bool(offered) and hmac.compare_digest(offered.encode(), self.token.encode())
+        return token_matches(self.token, context.invocation_metadata(), offered)
 
     async def _require_token(self, context) -> None:
         if not self._token_ok(context):
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                                f"a valid token is required: send the contents of the daemon's token file as "
-                                f"the {TOKEN_METADATA_KEY!r} metadata entry")
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, TOKEN_REQUIRED)
+
+    async def _require_decoded(self, request, context) -> None:
+        if isinstance(request, Undecodable):
+            log.info("refused an undecodable request: %s", request.problem)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.describe())
 
     # ---- Connect --------------------------------------------------------------------------------
 
@@ -74,8 +157,11 @@ class PushkinService(pb_grpc.PushkinServicer):
             yield _fatal(ErrorCode.BAD_MESSAGE, "no Hello within "
                          f"{self.core.settings.server.hello_timeout_s:g} s; the first message must be Hello")
             return
-        except Exception as error:  # an undecodable first message
-            yield _fatal(ErrorCode.BAD_MESSAGE, f"the first message could not be decoded as an EditorMessage: {error}")
+        except Exception as error:  # the stream broke before its first message
+            yield _fatal(ErrorCode.BAD_MESSAGE, f"the first message could not be read: {error}")
+            return
+        if isinstance(first, Undecodable):
+            yield _fatal(ErrorCode.BAD_MESSAGE, f"{first.describe()}; the first message must be Hello")
             return
         try:
             hello = convert.editor_event_from_pb(first)
@@ -101,7 +187,7 @@ class PushkinService(pb_grpc.PushkinServicer):
         reader = asyncio.create_task(self._read_editor(session, messages), name=f"editor-reader:{session.session_id}")
         try:
             yield convert.daemon_event_to_pb(Welcome(DAEMON_VERSION, session.session_id, PROTOCOL_VERSION,
-                                                     (), self.core.status()))
+                                                     (), self.core.status(only=session)))
             while True:
                 event = await session.outbox.get()
                 if event is CLOSE:
@@ -116,6 +202,9 @@ class PushkinService(pb_grpc.PushkinServicer):
         state = ReaderState.READING
         try:
             async for message in messages:
+                if isinstance(message, Undecodable):  # answered; the stream goes on with the next message
+                    session.error(ErrorCode.BAD_MESSAGE, message.describe())
+                    continue
                 try:
                     event = convert.editor_event_from_pb(message)
                 except convert.ConversionError as error:
@@ -135,24 +224,50 @@ class PushkinService(pb_grpc.PushkinServicer):
 
     async def SendUtterance(self, request: pb.SendUtteranceRequest, context) -> pb.SendUtteranceResponse:
         await self._require_token(context)
+        await self._require_decoded(request, context)
+        for name in ("pause_before_s", "pause_after_s"):
+            value = getattr(request, name)
+            if not math.isfinite(value) or value < 0:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    f"{name} must be a finite number of seconds, 0 or more; got {value!r}")
+        try:
+            timeout_s = self.core.edit_timeout(request.timeout_s)
+        except BadTimeout as problem:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(problem))
         utterance = Utterance(request.text, request.pause_before_s, request.pause_after_s, request.language, "typed")
-        result = await self.core.handle_utterance(utterance, request.document_id, timeout_s=request.timeout_s)
+        result = await self.core.handle_utterance(utterance, request.document_id, timeout_s=timeout_s)
         return convert.utterance_result_to_pb(result)
 
     async def GetStatus(self, request: pb.GetStatusRequest, context) -> pb.Status:
         await self._require_token(context)
+        await self._require_decoded(request, context)
         return convert.status_to_pb(self.core.status())
 
     async def SetListening(self, request: pb.SetListeningRequest, context) -> pb.Status:
         await self._require_token(context)
-        state = convert.listen_state_from_pb(request.state) if request.HasField("state") else None
-        if state is ListenState.NO_AUDIO:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "NO_AUDIO is reported by the daemon, not set; "
-                                "use LISTENING, SLEEPING or MUTED")
-        mode = convert.listen_mode_from_pb(request.mode) if request.HasField("mode") else None
-        intent_mode = convert.intent_mode_from_pb(request.intent_mode) if request.HasField("intent_mode") else None
-        key = {pb.SetListeningRequest.PRESS: True, pb.SetListeningRequest.RELEASE: False}.get(request.key)
-        self.core.set_listening(state, mode, key, intent_mode)
+        await self._require_decoded(request, context)
+        state = mode = intent_mode = None
+        if request.HasField("state"):
+            state = convert.listen_state_from_pb(request.state)
+            if state is None or state is ListenState.NO_AUDIO:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"state {request.state} cannot be set: use "
+                                    "LISTENING, SLEEPING or MUTED (NO_AUDIO is reported by the daemon, not set)")
+        if request.HasField("mode"):
+            mode = convert.listen_mode_from_pb(request.mode)
+            if mode is None:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    f"mode {request.mode} is not a listen mode: use ALWAYS_ON, PUSH_TO_TALK or TOGGLE")
+        if request.HasField("intent_mode"):
+            intent_mode = convert.intent_mode_from_pb(request.intent_mode)
+            if intent_mode is None:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"intent_mode {request.intent_mode} is not an "
+                                    "intent mode: use DICTATION or COMMAND_ONLY")
+        keys = {pb.SetListeningRequest.KEY_UNSPECIFIED: None, pb.SetListeningRequest.PRESS: True,
+                pb.SetListeningRequest.RELEASE: False}
+        if request.key not in keys:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"key {request.key} is not a key action: use "
+                                "PRESS or RELEASE (or leave it unset)")
+        self.core.set_listening(state, mode, keys[request.key], intent_mode)
         return convert.status_to_pb(self.core.status())
 
     # ---- StreamAudio ----------------------------------------------------------------------------
@@ -164,6 +279,8 @@ class PushkinService(pb_grpc.PushkinServicer):
             first = await messages.__anext__()
         except StopAsyncIteration:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "no AudioStart: the first message must be AudioStart")
+        if isinstance(first, Undecodable):
+            await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, first.describe())
         if first.WhichOneof("kind") != "start":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first message must be AudioStart, then pcm chunks")
         start = convert.audio_start_from_pb(first.start)
@@ -240,6 +357,9 @@ class AudioFeed:
     async def run(self, messages) -> None:
         try:
             async for message in messages:
+                if isinstance(message, Undecodable):
+                    self.problem = message.describe()
+                    break
                 if message.WhichOneof("kind") != "pcm":
                     self.problem = "AudioStart may be sent only once, as the first message; then pcm chunks"
                     break

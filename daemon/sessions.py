@@ -46,6 +46,7 @@ class PendingBatch:
     snapshot: DocumentSnapshot
     plan: EditPlan
     answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    given_up: bool = False  # the daemon stopped waiting and told the caller the outcome is unknown
 
 
 class EditorSession:
@@ -111,10 +112,13 @@ class EditorSession:
         self.pending.clear()
 
     async def send_batch(self, batch: EditBatch, snapshot: DocumentSnapshot, plan: EditPlan,
-                         timeout_s: float) -> EditResult:
-        """Send ``batch`` and wait for the editor's answer (UNANSWERED after ``timeout_s`` or a disconnect).
+                         timeout_s: float, grace_s: float = 0.0) -> EditResult:
+        """Send ``batch`` and wait for the editor's answer: UNANSWERED after ``timeout_s`` + ``grace_s`` or a
+        disconnect, which means the outcome is unknown (the core tells the user so).
 
-        A late answer still updates the document copy (see :meth:`_edit_result`): only the wait ends.
+        The batch should carry ``expires_at_unix_ms`` ``timeout_s`` from now: an editor that reads it later
+        refuses it (EXPIRED), and ``grace_s`` lets an answer sent just before the deadline still arrive. A late
+        answer still updates the document copy (see :meth:`_edit_result`): only the wait ends.
         """
         pending = PendingBatch(batch, snapshot, plan)
         self.pending[batch.batch_id] = pending
@@ -123,8 +127,9 @@ class EditorSession:
             return EditResult(batch.batch_id, batch.document_id, EditOutcome.UNANSWERED, 0,
                               error="the editor disconnected")
         try:
-            return await asyncio.wait_for(asyncio.shield(pending.answer), timeout_s)
+            return await asyncio.wait_for(asyncio.shield(pending.answer), timeout_s + grace_s)
         except asyncio.TimeoutError:
+            pending.given_up = True
             return EditResult(batch.batch_id, batch.document_id, EditOutcome.UNANSWERED, 0,
                               error=f"the editor did not answer within {timeout_s:g} s")
 
@@ -210,6 +215,8 @@ class EditorSession:
             self.error(ErrorCode.UNKNOWN_DOCUMENT, f"UpdateDocument: {event.document_id!r} is not open",
                        event.document_id)
             return
+        if not self._version_grows(document, event):
+            return
         if event.text is not None:
             if not self._check_size(event.document_id, event.text):
                 self._forget(event.document_id)
@@ -247,6 +254,23 @@ class EditorSession:
             return
         self.core.planner_call("document_changed", event.document_id, old_text, edits, event.version)
 
+    def _version_grows(self, document: Document, event: UpdateDocument) -> bool:
+        """Versions must grow with every change (the contract's VERSIONS rule): a change at a version the copy
+        has already passed would let a batch planned for one text be applied to another. Such a change is
+        refused and the copy is marked out of sync, so nothing is planned against it until the editor
+        reopens the document (OpenDocument) or sends its full text at a newer version."""
+        changes_text = event.text is not None and event.text != document.text or bool(event.changes)
+        if event.version > document.version or (event.version == document.version and not changes_text):
+            return True
+        problem = (f"UpdateDocument {event.document_id!r}: the version went backwards or did not grow (from "
+                   f"{document.version} to {event.version}); versions must grow with every change")
+        if changes_text:
+            document.mark_out_of_sync(f"a change came at version {event.version}, not after {document.version}")
+            problem += ("; the daemon's copy is out of sync until the editor sends its full text at a newer version "
+                        "or reopens the document")
+        self.error(ErrorCode.BAD_MESSAGE, problem, event.document_id)
+        return False
+
     def _edit_result(self, result: EditResult) -> None:
         pending = self.pending.pop(result.batch_id, None)
         if pending is None or pending.batch.document_id != result.document_id:
@@ -257,6 +281,14 @@ class EditorSession:
             return
         batch = pending.batch
         document = self.documents.get(batch.document_id)
+        if result.outcome in (EditOutcome.APPLIED, EditOutcome.STALE) and result.version <= batch.base_version:
+            if document is not None:
+                document.mark_out_of_sync(f"the editor answered batch {batch.batch_id} at version {result.version}, "
+                                          f"not after its base version {batch.base_version}")
+            self.error(ErrorCode.BAD_MESSAGE, f"EditResult for batch {batch.batch_id}: the version went backwards or "
+                       f"did not grow ({batch.base_version} to {result.version}); send the full text "
+                       "(UpdateDocument.text) at a newer version", batch.document_id)
+            document = None  # nothing of this answer goes into the copy
         if document is not None:
             if result.outcome is EditOutcome.APPLIED:
                 self._batch_applied(document, pending, result)
@@ -269,6 +301,12 @@ class EditorSession:
                     self._stale(document, result)
         if not pending.answer.done():
             pending.answer.set_result(result)
+        if pending.given_up and result.outcome is EditOutcome.APPLIED:
+            # The user was told the outcome was unknown; now it is known: say so where the text changed.
+            log.warning("%s applied batch %d after the daemon stopped waiting", self.name, batch.batch_id)
+            self.notice(NoticeLevel.WARNING, "late-edit-applied",
+                        f"The edit “{batch.description or 'edit'}” (batch {batch.batch_id}) was applied after the "
+                        "daemon stopped waiting for it; it is in the document now.", batch.document_id)
 
     def _batch_applied(self, document: Document, pending: PendingBatch, result: EditResult) -> None:
         batch = pending.batch

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 import tomllib
 import types
 import typing
@@ -71,8 +72,18 @@ class LimitSettings:
 
 @dataclass(frozen=True)
 class EditSettings:
-    timeout_s: float = 5.0  # default wait for an editor's EditResult
+    timeout_s: float = 5.0  # default wait for an editor's EditResult; the batch expires at the same moment
     max_replans: int = 3  # re-plans after STALE answers before the utterance is dropped with a notice
+    max_timeout_s: float = 60.0  # the longest wait a caller may ask for (SendUtterance.timeout_s)
+    answer_grace_s: float = 1.0  # after a batch expires, how long its answer may still take to arrive
+
+    def check(self) -> None:
+        for name in ("timeout_s", "max_timeout_s", "answer_grace_s"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"edits.{name} must be a positive number of seconds, not {value}")
+        if self.timeout_s > self.max_timeout_s:
+            raise ValueError(f"edits.timeout_s ({self.timeout_s:g}) is above edits.max_timeout_s ({self.max_timeout_s:g})")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ _OUTCOME = {
     t.EditOutcome.APPLIED: pb.EditResult.APPLIED,
     t.EditOutcome.STALE: pb.EditResult.STALE,
     t.EditOutcome.FAILED: pb.EditResult.FAILED,
+    t.EditOutcome.EXPIRED: pb.EditResult.EXPIRED,
 }
 _INTENT_KIND = {
     t.IntentKind.DICTATION: pb.Intent.DICTATION,
@@ -150,6 +151,7 @@ def batch_to_pb(batch: t.EditBatch) -> pb.EditBatch:
         edits=[edit_to_pb(e) for e in batch.edits],
         undo_group=batch.undo_group,
         description=batch.description,
+        expires_at_unix_ms=batch.expires_at_unix_ms,
     )
     if batch.selection_after is not None:
         message.selection_after.CopyFrom(selection_to_pb(batch.selection_after))
@@ -165,6 +167,7 @@ def batch_from_pb(message: pb.EditBatch) -> t.EditBatch:
         selection_after=selection_from_pb(message.selection_after) if message.HasField("selection_after") else None,
         undo_group=message.undo_group,
         description=message.description,
+        expires_at_unix_ms=message.expires_at_unix_ms,
     )
 
 
@@ -340,6 +343,11 @@ def editor_event_from_pb(message: pb.EditorMessage) -> t.EditorEvent:
     if kind == "focus":
         return t.Focus(message.focus.document_id, message.focus.focused)
     if kind == "edit_result":
+        outcome = message.edit_result.outcome
+        if outcome == pb.EditResult.OUTCOME_UNSPECIFIED or outcome not in _OUTCOME_BACK:
+            # An editor always knows what it did; 0 on the wire means "no answer" only in the daemon's replies.
+            raise ConversionError(f"EditResult.outcome {outcome} is not an outcome: use APPLIED, STALE, FAILED "
+                                  "or EXPIRED")
         return edit_result_from_pb(message.edit_result)
     if kind == "proposal_decision":
         return t.ProposalDecision(message.proposal_decision.proposal_id, message.proposal_decision.accept)

@@ -60,6 +60,7 @@ class EditOutcome(enum.Enum):
     APPLIED = "applied"
     STALE = "stale"
     FAILED = "failed"
+    EXPIRED = "expired"  # the editor refused the batch: it came (or would have been applied) after its expiry
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class EditBatch:
     selection_after: Selection | None = None
     undo_group: str = ""
     description: str = ""
+    expires_at_unix_ms: int = 0  # an editor refuses the batch (EXPIRED) from this Unix time on; 0: never
+
+    def expired(self, now_unix_ms: int) -> bool:
+        return bool(self.expires_at_unix_ms) and now_unix_ms >= self.expires_at_unix_ms
 
 
 @dataclass(frozen=True)

@@ -142,10 +142,12 @@ class EditResult(_message.Message):
         APPLIED: _ClassVar[EditResult.Outcome]
         STALE: _ClassVar[EditResult.Outcome]
         FAILED: _ClassVar[EditResult.Outcome]
+        EXPIRED: _ClassVar[EditResult.Outcome]
     OUTCOME_UNSPECIFIED: EditResult.Outcome
     APPLIED: EditResult.Outcome
     STALE: EditResult.Outcome
     FAILED: EditResult.Outcome
+    EXPIRED: EditResult.Outcome
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
@@ -201,7 +203,7 @@ class Welcome(_message.Message):
     def __init__(self, daemon_version: _Optional[str] = ..., protocol_version: _Optional[int] = ..., session_id: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[Status, _Mapping]] = ...) -> None: ...
 
 class EditBatch(_message.Message):
-    __slots__ = ("batch_id", "document_id", "base_version", "edits", "selection_after", "undo_group", "description")
+    __slots__ = ("batch_id", "document_id", "base_version", "edits", "selection_after", "undo_group", "description", "expires_at_unix_ms")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_ID_FIELD_NUMBER: _ClassVar[int]
     BASE_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +211,7 @@ class EditBatch(_message.Message):
     SELECTION_AFTER_FIELD_NUMBER: _ClassVar[int]
     UNDO_GROUP_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     batch_id: int
     document_id: str
     base_version: int
@@ -216,7 +219,8 @@ class EditBatch(_message.Message):
     selection_after: Selection
     undo_group: str
     description: str
-    def __init__(self, batch_id: _Optional[int] = ..., document_id: _Optional[str] = ..., base_version: _Optional[int] = ..., edits: _Optional[_Iterable[_Union[TextEdit, _Mapping]]] = ..., selection_after: _Optional[_Union[Selection, _Mapping]] = ..., undo_group: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+    expires_at_unix_ms: int
+    def __init__(self, batch_id: _Optional[int] = ..., document_id: _Optional[str] = ..., base_version: _Optional[int] = ..., edits: _Optional[_Iterable[_Union[TextEdit, _Mapping]]] = ..., selection_after: _Optional[_Union[Selection, _Mapping]] = ..., undo_group: _Optional[str] = ..., description: _Optional[str] = ..., expires_at_unix_ms: _Optional[int] = ...) -> None: ...
 
 class Proposal(_message.Message):
     __slots__ = ("proposal_id", "document_id", "base_version", "edits", "description")

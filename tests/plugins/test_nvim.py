@@ -213,3 +213,25 @@ def test_a_bridge_that_cannot_run_or_exits_is_shown_and_retried(daemon):
         editor.wait_connected()
     finally:
         editor.close()
+
+
+def test_a_batch_that_reaches_a_stopped_neovim_after_its_expiry_is_refused(nvim, daemon):
+    import os
+    import signal
+
+    put(nvim, ["Draft"], 1, "Draft")
+    pid = nvim.nvim.call("getpid")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        response = daemon.say(" twice", timeout_s=0.5)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert not response.applied and "unknown" in response.message and "not applied" not in response.message
+    assert response.batches and response.batches[0].batch.expires_at_unix_ms > 0
+    nvim.settle()
+    time.sleep(0.3)
+    nvim.settle()
+    assert nvim.text() == "Draft"  # read after its expiry: refused, never applied behind the user's back
+    again = daemon.say(" twice")
+    assert again.applied, again.message
+    assert nvim.text() == "Draft twice" and again.final_text == nvim.text()

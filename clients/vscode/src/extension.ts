@@ -298,9 +298,14 @@ class PushkinExtension implements vscode.Disposable {
       {
         batchId: batch.batch_id, documentId: batch.document_id, baseVersion: batch.base_version,
         edits: batch.edits ?? [], selectionAfter: batch.selection_after ?? null, undoGroup: batch.undo_group ?? "",
+        expiresAtUnixMs: Number(batch.expires_at_unix_ms ?? 0),
       },
       this.undo,
     );
+    if (plan.kind === "expired") {
+      result("EXPIRED", { version: document.version, error: "the batch expired before VS Code could apply it" });
+      return;
+    }
     if (plan.kind === "stale") {
       result("STALE", { version: plan.version, text: plan.text, selection: this.selectionOf(document) });
       return;

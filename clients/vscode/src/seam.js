@@ -76,8 +76,10 @@ function utf16ToCodePoint(text, index) {
  * @typedef {{start: number, end: number, text: string}} TextEdit  offsets in code points (contract) or UTF-16
  * @typedef {{anchor: number, active: number}} Selection
  * @typedef {{batchId: number, documentId: string, baseVersion: number, edits: TextEdit[],
- *            selectionAfter: Selection | null, undoGroup: string, description?: string}} EditBatch
- * @typedef {{kind: "stale", version: number, text: string}
+ *            selectionAfter: Selection | null, undoGroup: string, description?: string,
+ *            expiresAtUnixMs?: number}} EditBatch
+ * @typedef {{kind: "expired"}
+ *         | {kind: "stale", version: number, text: string}
  *         | {kind: "failed", error: string}
  *         | {kind: "apply", edits: TextEdit[], newText: string, selectionAfter: Selection | null,
  *            undoStopBefore: boolean, undoStopAfter: boolean}} BatchPlan
@@ -170,9 +172,14 @@ class UndoGrouper {
  * @param {{text: string, version: number}} doc
  * @param {EditBatch} batch
  * @param {UndoGrouper} undo
+ * @param {number} [nowUnixMs] the clock, Unix time in ms (a parameter so that tests can set it)
  * @returns {BatchPlan}
  */
-function planBatch(doc, batch, undo) {
+function planBatch(doc, batch, undo, nowUnixMs = Date.now()) {
+  if (batch.expiresAtUnixMs && nowUnixMs >= batch.expiresAtUnixMs) {
+    // The daemon has already told the user this edit timed out: applying it now would surprise them.
+    return { kind: "expired" };
+  }
   if (doc.version !== batch.baseVersion) {
     return { kind: "stale", version: doc.version, text: doc.text };
   }

@@ -51,6 +51,18 @@ test("a batch planned against an older version is stale and carries the current 
   assert.deepEqual(plan, { kind: "stale", version: 7, text: "typed" });
 });
 
+test("a batch read at or after its expiry is refused, one read before it is applied", () => {
+  const batch = {
+    batchId: 4, documentId: "d", baseVersion: 1, undoGroup: "", edits: [{ start: 0, end: 0, text: "x" }],
+    selectionAfter: null, expiresAtUnixMs: 1_700_000_000_000,
+  };
+  const doc = { text: "abc", version: 1 };
+  assert.deepEqual(seam.planBatch(doc, batch, new seam.UndoGrouper(), 1_700_000_000_000), { kind: "expired" });
+  assert.deepEqual(seam.planBatch(doc, batch, new seam.UndoGrouper(), 1_800_000_000_000), { kind: "expired" });
+  assert.equal(seam.planBatch(doc, batch, new seam.UndoGrouper(), 1_699_999_999_999).kind, "apply");
+  assert.equal(seam.planBatch(doc, { ...batch, expiresAtUnixMs: 0 }, new seam.UndoGrouper()).kind, "apply");
+});
+
 test("bad ranges fail the whole batch", () => {
   const undo = new seam.UndoGrouper();
   const base = { batchId: 3, documentId: "d", baseVersion: 1, undoGroup: "", selectionAfter: null };

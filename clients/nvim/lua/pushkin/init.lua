@@ -297,10 +297,22 @@ local function result(batch, outcome, bufnr, fields)
   send(message)
 end
 
+local function now_unix_ms()
+  local seconds, microseconds = (vim.uv or vim.loop).gettimeofday()
+  return seconds * 1000 + math.floor(microseconds / 1000)
+end
+
 local function apply_batch(batch)
   local bufnr = buf_of(batch.document_id)
   if not bufnr then
     result(batch, "failed", nil, { error = "no such buffer: " .. tostring(batch.document_id) })
+    return
+  end
+  local expires = tonumber(batch.expires_at_unix_ms) or 0
+  if expires > 0 and now_unix_ms() >= expires then
+    -- The daemon has told the user this edit timed out (Neovim was stopped or busy): applying it now would
+    -- add text the user may dictate again.
+    result(batch, "expired", bufnr, { error = "the batch expired before Neovim could apply it" })
     return
   end
   local doc = docs[bufnr]
