@@ -27,7 +27,7 @@ from pushkin.proto.endpoint import Address
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
-from .connection import open_channel, token_metadata, unavailable_message
+from .connection import UntrustedDaemon, open_channel, token_metadata, unavailable_message
 
 log = logging.getLogger(__name__)
 
@@ -469,6 +469,9 @@ class Bridge:
         except grpc.aio.AioRpcError as exc:
             self._error("not-connected", f"get_status failed: {_rpc_problem(exc, self.options.address)}", request_id)
             return
+        except UntrustedDaemon as exc:
+            self._error("untrusted-daemon", f"get_status refused: {exc}", request_id)
+            return
         self.emit({**status_json(status), **({"id": request_id} if request_id is not None else {})})
 
     async def _set_listening(self, request: pb.SetListeningRequest, request_id: Any) -> None:
@@ -477,6 +480,9 @@ class Bridge:
                                                      metadata=self._metadata())
         except grpc.aio.AioRpcError as exc:
             self._error("not-connected", f"set_listening failed: {_rpc_problem(exc, self.options.address)}", request_id)
+            return
+        except UntrustedDaemon as exc:
+            self._error("untrusted-daemon", f"set_listening refused: {exc}", request_id)
             return
         self.emit({**status_json(status), **({"id": request_id} if request_id is not None else {})})
 
@@ -512,7 +518,11 @@ class Bridge:
                     return
                 yield message
 
-        call = self._stub().Connect(requests(), metadata=self._metadata())
+        try:
+            stub = self._stub()
+        except UntrustedDaemon as exc:  # nothing was sent; retried, as the user may fix the folder
+            return str(exc), False
+        call = stub.Connect(requests(), metadata=self._metadata())
         try:
             async for message in call:
                 kind = message.WhichOneof("kind")
