@@ -509,26 +509,27 @@ class Bridge:
         return pb_grpc.PushkinStub(self._channel)
 
     async def _get_status(self, request_id: Any) -> None:
-        try:
-            status = await self._stub().GetStatus(pb.GetStatusRequest(), timeout=self.options.request_timeout_s,
-                                                  metadata=self._metadata())
-        except grpc.aio.AioRpcError as exc:
-            self._error("not-connected", f"get_status failed: {_rpc_problem(exc, self.options.address)}", request_id)
-            return
-        except UntrustedDaemon as exc:
-            self._error("untrusted-daemon", f"get_status refused: {exc}", request_id)
-            return
-        self.emit({**status_json(status), **({"id": request_id} if request_id is not None else {})})
+        await self._unary("get_status", lambda stub, **kw: stub.GetStatus(pb.GetStatusRequest(), **kw), request_id)
 
     async def _set_listening(self, request: pb.SetListeningRequest, request_id: Any) -> None:
+        await self._unary("set_listening", lambda stub, **kw: stub.SetListening(request, **kw), request_id)
+
+    async def _unary(self, name: str, call: Callable[..., Any], request_id: Any) -> None:
+        """One unary request, answered by exactly one line: a ``status`` or an ``error``."""
         try:
-            status = await self._stub().SetListening(request, timeout=self.options.request_timeout_s,
-                                                     metadata=self._metadata())
+            status = await call(self._stub(), timeout=self.options.request_timeout_s, metadata=self._metadata())
         except grpc.aio.AioRpcError as exc:
-            self._error("not-connected", f"set_listening failed: {_rpc_problem(exc, self.options.address)}", request_id)
+            self._error("not-connected", f"{name} failed: {_rpc_problem(exc, self.options.address)}", request_id)
             return
         except UntrustedDaemon as exc:
-            self._error("untrusted-daemon", f"set_listening refused: {exc}", request_id)
+            self._error("untrusted-daemon", f"{name} refused: {exc}", request_id)
+            return
+        except asyncio.CancelledError:
+            if self.state is ConnectionState.CLOSED:
+                raise
+            # The connect loop closed the channel under this call (it had never connected): still answer.
+            self._error("not-connected", f"{name} failed: the connection to {self.options.address.uri} was reset; "
+                        "ask again", request_id)
             return
         self.emit({**status_json(status), **({"id": request_id} if request_id is not None else {})})
 
