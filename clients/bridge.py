@@ -17,6 +17,7 @@ import asyncio
 import enum
 import json
 import logging
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -27,7 +28,7 @@ from pushkin.proto.endpoint import Address
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
-from .connection import open_channel, token_metadata, unavailable_message
+from .connection import UntrustedDaemon, open_channel, token_metadata, unavailable_message
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ BRIDGE_PROTOCOL_VERSION = 1
 CONTRACT_PROTOCOL_VERSION = 1
 # A document can be large; one JSON line carries a whole text.
 MAX_LINE_BYTES = 64 * 1024 * 1024
+# The contract's integer widths: offsets are uint32, versions and ids uint64.
+MAX_UINT32 = 2**32 - 1
+MAX_UINT64 = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,10 @@ class BridgeOptions:
 class BridgeError(ValueError):
     """A line from the editor that the bridge cannot turn into a message; ``code`` is the JSON code."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, request_id: Any = None) -> None:
         super().__init__(message)
         self.code = code
+        self.request_id = request_id  # set when the line's envelope was bad but its id was readable
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -101,7 +106,18 @@ def _field(obj: dict, name: str, kind: type | tuple[type, ...], *, required: boo
         raise BridgeError("bad-field", f"{obj.get('type')!r}: the field {name!r} must be {_kind_name(kind)}, not a boolean")
     if not isinstance(value, kind):
         raise BridgeError("bad-field", f"{obj.get('type')!r}: the field {name!r} must be {_kind_name(kind)}, got {type(value).__name__}")
+    if isinstance(value, str):
+        _check_unicode(value, f"{obj.get('type')!r}: the field {name!r}")
     return value
+
+
+def _check_unicode(text: str, what: str) -> None:
+    """JSON lets a line carry a lone surrogate ("\\ud83d"); no document can hold one: refuse it by name."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BridgeError("bad-field", f"{what} is not valid Unicode: a lone surrogate U+{ord(text[exc.start]):04X} "
+                          f"at position {exc.start} (JSON escapes \\ud800-\\udfff must come in pairs)") from None
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -111,10 +127,12 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return names.get(kind, kind.__name__)
 
 
-def _offset(obj: dict, name: str, *, required: bool = True, default: int = 0) -> int:
+def _offset(obj: dict, name: str, *, required: bool = True, default: int = 0, maximum: int = MAX_UINT64) -> int:
     value = _field(obj, name, int, required=required, default=default)
     if value < 0:
         raise BridgeError("bad-field", f"{obj.get('type')!r}: the field {name!r} must not be negative ({value})")
+    if value > maximum:
+        raise BridgeError("bad-field", f"{obj.get('type')!r}: the field {name!r} is too large ({value} > {maximum})")
     return value
 
 
@@ -123,7 +141,7 @@ def _selection(obj: dict, name: str = "selection") -> pb.Selection | None:
     if raw is None:
         return None
     raw = {"type": obj.get("type"), **raw}
-    return pb.Selection(anchor=_offset(raw, "anchor"), active=_offset(raw, "active"))
+    return pb.Selection(anchor=_offset(raw, "anchor", maximum=MAX_UINT32), active=_offset(raw, "active", maximum=MAX_UINT32))
 
 
 def _text_edits(obj: dict, name: str) -> list[pb.TextEdit]:
@@ -133,7 +151,8 @@ def _text_edits(obj: dict, name: str) -> list[pb.TextEdit]:
         if not isinstance(item, dict):
             raise BridgeError("bad-field", f"{obj.get('type')!r}: every item of {name!r} must be an object")
         item = {"type": obj.get("type"), **item}
-        edits.append(pb.TextEdit(start=_offset(item, "start"), end=_offset(item, "end"), text=_field(item, "text", str, default="")))
+        edits.append(pb.TextEdit(start=_offset(item, "start", maximum=MAX_UINT32), end=_offset(item, "end", maximum=MAX_UINT32),
+                                 text=_field(item, "text", str, default="")))
     return edits
 
 
@@ -150,6 +169,8 @@ def _hello(obj: dict) -> pb.Hello:
     capabilities = _field(obj, "capabilities", list, default=[])
     if not all(isinstance(c, str) for c in capabilities):
         raise BridgeError("bad-field", "'hello': capabilities must be a list of strings")
+    for capability in capabilities:
+        _check_unicode(capability, "'hello': a capability")
     return pb.Hello(
         editor_name=_field(obj, "editor_name", str, required=True),
         editor_version=_field(obj, "editor_version", str, default=""),
@@ -271,18 +292,37 @@ def decode_line(line: bytes | str) -> EditorLine:
         obj = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BridgeError("malformed-json", f"the line is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BridgeError("malformed-json", "the line is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4300 digits, say
+        raise BridgeError("malformed-json", f"the line is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise BridgeError("malformed-json", f"each line must be a JSON object, got {type(obj).__name__}")
+    request_id = obj.get("id")
+    if request_id is not None and not _is_request_id(request_id):
+        raise BridgeError("bad-field", "'id' must be a string or a finite number")
     version = obj.get("v")
-    if version != BRIDGE_PROTOCOL_VERSION:
-        raise BridgeError("unsupported-version", f"this bridge speaks \"v\": {BRIDGE_PROTOCOL_VERSION}; the line has \"v\": {json.dumps(version)}")
+    if type(version) is not int or version != BRIDGE_PROTOCOL_VERSION:
+        shown = json.dumps(version, ensure_ascii=True)
+        raise BridgeError("unsupported-version", f"this bridge speaks \"v\": {BRIDGE_PROTOCOL_VERSION}; the line has \"v\": "
+                          f"{shown if len(shown) <= 40 else shown[:40] + '…'}", request_id)
     kind = obj.get("type")
     if not isinstance(kind, str):
-        raise BridgeError("bad-field", "every message needs a string 'type'")
+        raise BridgeError("bad-field", "every message needs a string 'type'", request_id)
     if kind not in STREAM_DECODERS and kind not in REQUEST_TYPES:
         known = ", ".join([*REQUEST_TYPES, *STREAM_DECODERS])
-        raise BridgeError("unknown-type", f"unknown message type {kind!r} (known: {known})")
-    return EditorLine(type=kind, request_id=obj.get("id"), body=obj)
+        raise BridgeError("unknown-type", f"unknown message type {kind[:40]!r} (known: {known})", request_id)
+    return EditorLine(type=kind, request_id=request_id, body=obj)
+
+
+def _is_request_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53  # what every editor's JSON can hold exactly
+    return isinstance(value, float) and math.isfinite(value)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -427,7 +467,13 @@ class Bridge:
                 message = STREAM_DECODERS[decoded.type](decoded.body)
                 self._send(message, decoded.type, request_id)
         except BridgeError as exc:
-            self._error(exc.code, str(exc), request_id)
+            self._error(exc.code, str(exc), request_id if exc.request_id is None else exc.request_id)
+        except (ValueError, TypeError, OverflowError) as exc:  # the contract's own checks (protobuf ranges)
+            self._error("bad-field", f"the message does not fit the contract: {exc}", request_id)
+        except Exception as exc:  # never let one line end the bridge; the log keeps the trace for a bug report
+            log.exception("bridge failed on a line")
+            self._error("internal-error", f"the bridge could not handle this line ({type(exc).__name__}: {exc}); "
+                        "it keeps serving", request_id)
 
     def _on_hello(self, hello: pb.Hello) -> None:
         first = self._hello is None
@@ -464,20 +510,27 @@ class Bridge:
         return pb_grpc.PushkinStub(self._channel)
 
     async def _get_status(self, request_id: Any) -> None:
-        try:
-            status = await self._stub().GetStatus(pb.GetStatusRequest(), timeout=self.options.request_timeout_s,
-                                                  metadata=self._metadata())
-        except grpc.aio.AioRpcError as exc:
-            self._error("not-connected", f"get_status failed: {_rpc_problem(exc, self.options.address)}", request_id)
-            return
-        self.emit({**status_json(status), **({"id": request_id} if request_id is not None else {})})
+        await self._unary("get_status", lambda stub, **kw: stub.GetStatus(pb.GetStatusRequest(), **kw), request_id)
 
     async def _set_listening(self, request: pb.SetListeningRequest, request_id: Any) -> None:
+        await self._unary("set_listening", lambda stub, **kw: stub.SetListening(request, **kw), request_id)
+
+    async def _unary(self, name: str, call: Callable[..., Any], request_id: Any) -> None:
+        """One unary request, answered by exactly one line: a ``status`` or an ``error``."""
         try:
-            status = await self._stub().SetListening(request, timeout=self.options.request_timeout_s,
-                                                     metadata=self._metadata())
+            status = await call(self._stub(), timeout=self.options.request_timeout_s, metadata=self._metadata())
         except grpc.aio.AioRpcError as exc:
-            self._error("not-connected", f"set_listening failed: {_rpc_problem(exc, self.options.address)}", request_id)
+            self._error("not-connected", f"{name} failed: {_rpc_problem(exc, self.options.address)}", request_id)
+            return
+        except UntrustedDaemon as exc:
+            self._error("untrusted-daemon", f"{name} refused: {exc}", request_id)
+            return
+        except asyncio.CancelledError:
+            if self.state is ConnectionState.CLOSED:
+                raise
+            # The connect loop closed the channel under this call (it had never connected): still answer.
+            self._error("not-connected", f"{name} failed: the connection to {self.options.address.uri} was reset; "
+                        "ask again", request_id)
             return
         self.emit({**status_json(status), **({"id": request_id} if request_id is not None else {})})
 
@@ -513,7 +566,11 @@ class Bridge:
                     return
                 yield message
 
-        call = self._stub().Connect(requests(), metadata=self._metadata())
+        try:
+            stub = self._stub()
+        except UntrustedDaemon as exc:  # nothing was sent; retried, as the user may fix the folder
+            return str(exc), False
+        call = stub.Connect(requests(), metadata=self._metadata())
         try:
             async for message in call:
                 kind = message.WhichOneof("kind")
@@ -572,8 +629,14 @@ def _stdout_writer() -> Callable[[dict], None]:
     out = sys.stdout.buffer
 
     def write(obj: dict) -> None:
-        # ensure_ascii=False keeps Russian readable in logs; the stream is UTF-8 either way.
-        out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+        # ensure_ascii=False keeps Russian readable in logs; the stream is UTF-8 either way. A lone surrogate
+        # (an echoed id, a quoted bad value) cannot be UTF-8: write that line with \u escapes instead.
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            data = json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        out.write(data + b"\n")
         out.flush()
 
     return write

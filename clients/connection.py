@@ -13,7 +13,8 @@ from pathlib import Path
 import grpc
 
 from pushkin.proto.endpoint import (
-    TOKEN_METADATA_KEY, Address, default_address, default_token_path, parse_address, read_token,
+    TOKEN_METADATA_KEY, Address, SocketTrustError, check_unix_daemon, default_address, default_token_path, parse_address,
+    read_token,
 )
 
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -21,6 +22,18 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
 class DaemonUnavailable(ConnectionError):
     """The daemon could not be reached; the message names the address and how to start it."""
+
+
+class UntrustedDaemon(DaemonUnavailable):
+    """The socket at the address is not the user's (folder owner or mode, socket owner, peer uid)."""
+
+
+def check_trusted(address: Address) -> None:
+    """Raise UntrustedDaemon when ``address`` is a Unix socket that another user controls."""
+    try:
+        check_unix_daemon(address)
+    except SocketTrustError as error:
+        raise UntrustedDaemon(str(error)) from None
 
 
 def resolve_address(address: Address | str | None = None) -> Address:
@@ -49,6 +62,8 @@ def token_metadata(token: str | None) -> tuple[tuple[str, str], ...]:
 
 
 def open_channel(address: Address) -> grpc.aio.Channel:
+    """A channel to ``address``; raises UntrustedDaemon first when a Unix socket is not the user's."""
+    check_trusted(address)
     return grpc.aio.insecure_channel(address.grpc_target, options=[
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -5,12 +5,20 @@ An address is a URI: ``unix:///abs/path.sock`` or ``tcp://HOST:PORT``. The defau
 (a folder the daemon creates with mode 0700 and checks it owns). The environment variable
 ``PUSHKIN_ADDRESS`` overrides the default for clients and the daemon alike. TCP listeners require a token,
 kept in ``$XDG_CONFIG_HOME/pushkin/token`` (mode 0600) unless told otherwise.
+
+Clients trust a Unix socket only as the daemon does (:func:`check_unix_daemon`): its folder is owned by the
+user and not writable by group or others, and the process listening on it runs as the user (SO_PEERCRED),
+checked before a byte is sent. Otherwise another local user who pre-created the fallback folder could read
+and rewrite the documents a client opens.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import socket
+import stat
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +29,10 @@ TOKEN_METADATA_KEY = "x-pushkin-token"
 
 class AddressError(ValueError):
     """An address that is not ``unix:///path`` or ``tcp://host:port``."""
+
+
+class SocketTrustError(PermissionError):
+    """A Unix socket, or its folder, that belongs to someone else: nothing may be sent to it."""
 
 
 @dataclass(frozen=True)
@@ -129,3 +141,67 @@ def read_token(path: str | os.PathLike) -> str:
     if not token:
         raise ValueError(f"token file {path} is empty")
     return token
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def check_socket_folder(folder: Path) -> None:
+    """Raise SocketTrustError unless ``folder`` is owned by this user and not writable by group or others."""
+    info = folder.stat()
+    me = os.getuid()
+    if info.st_uid != me:
+        raise SocketTrustError(f"the socket folder {folder} belongs to {_user_name(info.st_uid)}, not to you "
+                               f"({_user_name(me)}); refusing to connect: another user could read and change your "
+                               "documents through it")
+    if info.st_mode & 0o022:
+        raise SocketTrustError(f"the socket folder {folder} (owner {_user_name(info.st_uid)}) is writable by others "
+                               f"(mode {info.st_mode & 0o777:04o}); refusing to connect; chmod 700 {folder}")
+
+
+def socket_peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a connected Unix socket; None where the OS cannot say."""
+    if hasattr(socket, "SO_PEERCRED"):  # Linux: struct ucred {pid, uid, gid}
+        data = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return struct.unpack("3i", data)[1]
+    return None
+
+
+def check_unix_daemon(address: Address, timeout_s: float = 2.0) -> None:
+    """Before a client sends a byte to a Unix socket: refuse (SocketTrustError) one that is not the user's.
+
+    Checks the folder's owner and mode, that the path is a socket owned by the user, and the listening
+    process's uid (SO_PEERCRED) on a probe connection that sends nothing. A missing folder or socket, or
+    nobody listening, passes: the client's own connect then reports the daemon as unreachable. As the
+    folder is the user's alone, nobody else can swap the socket between this probe and the real connect.
+    """
+    if address.scheme != "unix":
+        return
+    path = Path(address.path)
+    try:
+        check_socket_folder(path.parent)
+        info = path.lstat()
+    except FileNotFoundError:
+        return
+    me = os.getuid()
+    if not stat.S_ISSOCK(info.st_mode):
+        raise SocketTrustError(f"{path} is not a socket (in {path.parent}); refusing to connect")
+    if info.st_uid != me:
+        raise SocketTrustError(f"the socket {path} belongs to {_user_name(info.st_uid)}, not to you; refusing to connect")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(timeout_s)
+    try:
+        probe.connect(str(path))
+        peer = socket_peer_uid(probe)
+    except OSError:
+        return
+    finally:
+        probe.close()
+    if peer is not None and peer != me:
+        raise SocketTrustError(f"the daemon on {path} runs as {_user_name(peer)}, not as you ({_user_name(me)}); "
+                               f"refusing to connect (folder {path.parent})")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pushkin.clients.buffer import EditorBuffer
-from pushkin.clients.connection import DaemonUnavailable
+from pushkin.clients.connection import DaemonUnavailable, check_trusted
 from pushkin.clients.editor import BatchHandled, Disconnected, EditorClient
 from pushkin.proto.types import EditBatch, EditOutcome, EditResult, ProtocolError, Selection, StatusNotice, UpdateDocument
 
@@ -108,6 +108,13 @@ class FileEditor:
                  poll_interval_s: float = 0.25, out=None):
         self.path = Path(file).absolute()
         self.out = out or sys.stdout
+        try:
+            self.client = EditorClient(address, token_file=token_file, editor_name="pushkin-edit",
+                                       apply=self._apply, on_event=self._event)
+            # Before the file is even read: a socket another user controls must never see it.
+            check_trusted(self.client.address)
+        except (ValueError, OSError) as error:
+            raise FileEditorError(str(error)) from None
         text = read_utf8(self.path)
         self.buffer = EditorBuffer(str(self.path), text=text, version=1, selection=Selection.cursor(len(text)),
                                    path=str(self.path))
@@ -115,11 +122,6 @@ class FileEditor:
         self.unreadable = ""  # set while the file on disk is not UTF-8: nothing is written over it
         self.focus = focus
         self.poll_interval_s = poll_interval_s
-        try:
-            self.client = EditorClient(address, token_file=token_file, editor_name="pushkin-edit",
-                                       apply=self._apply, on_event=self._event)
-        except (ValueError, OSError) as error:
-            raise FileEditorError(str(error)) from None
 
     def say(self, line: str) -> None:
         print(line, file=self.out, flush=True)

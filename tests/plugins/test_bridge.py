@@ -166,3 +166,169 @@ def test_decode_line_checks_the_envelope():
     with pytest.raises(BridgeError) as error:
         decode_line(b'{"v": 1, "type": 5}')
     assert error.value.code == "bad-field"
+
+
+# ---- hostile lines (issue 11, item 6) -----------------------------------------------------------------------
+
+DEEP = 100_000
+HOSTILE_LINES: list[bytes] = [
+    # Lone surrogates: valid JSON escapes that no UTF-8 text (or protobuf string) can hold.
+    b'{"v":1,"type":"open","document_id":"\\ud83d","text":"x","version":1}',
+    b'{"v":1,"type":"open","document_id":"a","text":"tail \\udc00","version":1}',
+    b'{"v":1,"type":"hello","editor_name":"x","capabilities":["\\ud83d"]}',
+    b'{"v":1,"type":"teleport","id":"\\ud83d"}',  # the error echoes an id that is not UTF-8
+    b'{"v":1,"type":"set_listening","state":"\\ud83d"}',
+    # Integers past the contract's widths, and past Python's own limits.
+    b'{"v":1,"type":"update","document_id":"a","version":1,"changes":[{"start":4294967296,"end":4294967296,"text":""}]}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":1,"selection":{"anchor":4294967296,"active":0}}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":18446744073709551616}',
+    b'{"v":1,"type":"edit_result","batch_id":18446744073709551616,"document_id":"a","outcome":"applied","version":1}',
+    b'{"v":1,"type":"proposal_decision","proposal_id":99999999999999999999999,"accept":true}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":' + b"9" * 5000 + b"}",
+    b'{"v":18446744073709551617,"type":"open"}',
+    # Deep nesting: at the top, inside a field, inside the id.
+    b"[" * DEEP + b"]" * DEEP,
+    b'{"v":1,"type":"open","document_id":' + b'{"a":' * 500 + b"1" + b"}" * 500 + b',"text":"x","version":1}',
+    b'{"v":1,"type":"get_status","id":' + b"[" * 50 + b"]" * 50 + b"}",
+    # Numbers that are not integers.
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":NaN}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":Infinity}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":1e400}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":1.5}',
+    b'{"v":1,"type":"get_status","id":NaN}',
+    b'{"v":1,"type":"get_status","id":true}',
+    b'{"v":true,"type":"get_status"}',
+    b'{"v":1.0,"type":"get_status"}',
+    b'{"v":"1","type":"get_status"}',
+    # Not objects, not JSON, not UTF-8.
+    b"null", b"true", b"123", b'"open"', b"[]", b"{}", b"{", b"}", b'{"v":1} {"v":1}', b"\x00\x00\x00",
+    b'{"v":1,"type":"open","document_id":"\xff","text":"","version":1}',
+    b'{"v":1,"type":"open","document_id":"\xc0\xaf","text":"","version":1}',
+    # Wrong shapes and types.
+    b'{"v":1,"type":null}', b'{"v":1,"type":["open"]}', b'{"v":1,"type":"__proto__"}', b'{"v":1,"type":"constructor"}',
+    b'{"v":1,"type":"update","document_id":"a","version":2,"changes":"abc"}',
+    b'{"v":1,"type":"update","document_id":"a","version":2,"changes":[1,2]}',
+    b'{"v":1,"type":"update","document_id":"a","version":2,"changes":[{"start":"0","end":0}]}',
+    b'{"v":1,"type":"update","document_id":"a","version":2,"text":"x","changes":[{"start":0,"end":0,"text":"y"}]}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":1,"selection":[0,0]}',
+    b'{"v":1,"type":"edit_result","batch_id":1,"document_id":"a","outcome":"APPLIED","version":1}',
+    b'{"v":1,"type":"edit_result","batch_id":1,"document_id":"a","outcome":1,"version":1}',
+    b'{"v":1,"type":"focus","document_id":"a","focused":"yes"}',
+    b'{"v":1,"type":"set_listening","state":"loud"}',
+    b'{"v":1,"type":"set_listening","key":true}',
+    b'{"v":1,"type":"hello","editor_name":7}',
+    b'{"v":1,"type":"close"}',
+    b'{"v":1,"type":"open","document_id":"a","text":"x","version":-1}',
+]
+
+
+def lines_answered(bridge: BridgeProcess, lines, probe_prefix: str) -> list[list[dict]]:
+    """Send each line followed by a get_status probe; the bridge's errors about each line, in order."""
+    answers = []
+    for number, line in enumerate(lines):
+        probe = f"{probe_prefix}-{number}"
+        bridge.write(line)
+        bridge.write({"type": "get_status", "id": probe})
+        errors = []
+        while True:
+            message = bridge.expect(lambda m: m["type"] == "error" or m.get("id") == probe)
+            if message.get("id") == probe:
+                break
+            errors.append(message)
+        answers.append(errors)
+    return answers
+
+
+def test_every_hostile_line_gets_one_error_and_the_bridge_keeps_serving():
+    daemon = DaemonProcess(short_tmpdir())
+    daemon.start()
+    bridge = BridgeProcess(daemon.address)
+    try:
+        bridge.write({"type": "hello", "editor_name": "test"})
+        bridge.expect(lambda m: m["type"] == "welcome")
+        answers = lines_answered(bridge, HOSTILE_LINES, "probe")
+        for line, errors in zip(HOSTILE_LINES, answers):
+            assert len(errors) == 1, (line[:120], errors)
+            assert errors[0]["code"] != "internal-error" and errors[0]["message"], (line[:120], errors)
+        by_line = dict(zip(HOSTILE_LINES, (errors[0] for errors in answers)))
+        assert "lone surrogate U+D83D" in by_line[HOSTILE_LINES[0]]["message"]
+        assert by_line[HOSTILE_LINES[3]]["id"] == "\ud83d"  # echoed, with \u escapes on the wire
+        assert "too large" in by_line[HOSTILE_LINES[5]]["message"]
+        assert "nested too deeply" in by_line[b"[" * DEEP + b"]" * DEEP]["message"]
+        # Still serving the same stream: a document opens and dictation lands in it.
+        bridge.write({"type": "open", "document_id": "doc", "text": "Hi", "version": 1,
+                      "selection": {"anchor": 2, "active": 2}})
+        bridge.write({"type": "focus", "document_id": "doc"})
+        daemon.wait_focused("doc")
+        answer: dict = {}
+        worker = threading.Thread(target=lambda: answer.update(response=daemon.say("there")))
+        worker.start()
+        batch = bridge.expect(lambda m: m["type"] == "edit_batch")
+        bridge.write({"type": "edit_result", "batch_id": batch["batch_id"], "document_id": "doc",
+                      "outcome": "applied", "version": 2, "selection": batch["selection_after"]})
+        worker.join(timeout=10)
+        assert answer["response"].applied
+        assert bridge.close() == 0
+        assert b"Traceback" not in bridge.process.stderr.read()
+    finally:
+        if bridge.process.poll() is None:
+            bridge.process.kill()
+        daemon.stop()
+
+
+# ---- the bridge fuzz test (bounded: runs in CI) ----------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+ANY_CHAR = st.characters(codec=None, blacklist_categories=())  # surrogates included
+FIELDS = ["document_id", "text", "version", "selection", "changes", "batch_id", "outcome", "error", "proposal_id",
+          "accept", "focused", "state", "mode", "intent_mode", "key", "editor_name", "capabilities", "id", "path",
+          "language_id", "editor_version", "token", "anchor", "active", "start", "end"]
+TYPES = ["hello", "open", "update", "close", "focus", "edit_result", "proposal_decision", "get_status",
+         "set_listening", "", "Open", "teleport"]
+SCALARS = (st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.sampled_from([2**32, 2**64, -1, 0])
+           | st.floats(allow_nan=True, allow_infinity=True) | st.text(ANY_CHAR, max_size=12)
+           | st.sampled_from(["\ud83d", "a\udc00b", "applied", "stale", "listening", "press"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(FIELDS), inner, max_size=4),
+                      max_leaves=12)
+
+
+def _json(obj) -> bytes:
+    return json.dumps(obj, ensure_ascii=True).encode()  # NaN/Infinity and \ud83d escapes, as a sloppy editor writes
+
+
+MESSAGES = st.builds(
+    lambda v, kind, body: _json({"v": v, "type": kind, **body}),
+    st.just(1) | SCALARS, st.sampled_from(TYPES) | SCALARS, st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=6),
+)
+LINES = (
+    MESSAGES
+    | VALUES.map(_json)
+    | st.binary(min_size=1, max_size=64)
+    | st.tuples(MESSAGES, st.integers(1, 200)).map(lambda pair: pair[0][: pair[1]])  # cut short
+    | st.integers(1, 3000).map(lambda depth: b'{"v":1,"type":"open","document_id":' + b"[" * depth + b"]" * depth + b"}")
+).map(lambda line: line.replace(b"\n", b" ")).filter(lambda line: line.strip())
+
+
+def test_bridge_fuzz_every_line_is_answered_and_nothing_crashes(bridge_to_nowhere):
+    bridge = bridge_to_nowhere
+    bridge.write({"type": "hello", "editor_name": "fuzz"})
+    counter = iter(range(10**9))
+
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(line=LINES)
+    def one_line(line: bytes) -> None:
+        [errors] = lines_answered(bridge, [line], f"fuzz-{next(counter)}")
+        try:
+            is_hello = json.loads(line).get("type") == "hello"
+        except Exception:
+            is_hello = False
+        # A well-formed hello restarts the stream and needs no answer; every other line gets exactly one error.
+        assert len(errors) == (len(errors) if is_hello else 1) <= 1, (line, errors)
+        assert all(e["code"] != "internal-error" and e["message"] for e in errors), (line, errors)
+
+    one_line()
+    assert bridge.process.poll() is None
+    assert bridge.close() == 0
+    assert b"Traceback" not in bridge.process.stderr.read()
