@@ -289,10 +289,25 @@ class IntentEngine:
                                        "Последней продиктованной фразы больше нет в документе; ничего не изменено.")
         return phrase, None
 
+    def _changeable_phrase(self, context: _Context) -> tuple[Phrase | None, EditPlan | None]:
+        """The last dictated phrase for a command that removes or changes it, or the plan that refuses."""
+        phrase, refusal = self._that_phrase(context)
+        if phrase is not None and phrase.typed_inside:
+            return None, self._typed_inside_refusal(context)
+        return phrase, refusal
+
+    def _typed_inside_refusal(self, context: _Context) -> EditPlan:
+        return self._message(context, "You typed inside the last dictated phrase, and your typing is kept: say “select that”, "
+                                      "then the command, to include it. Nothing was changed.",
+                             "Внутри последней продиктованной фразы есть ваш набранный текст, он сохранён: скажите "
+                             "«выдели это», а затем команду, чтобы включить его. Ничего не изменено.")
+
     def _scratch_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         phrase, broken = context.history.scratchable(context.document.text)
         if phrase is None:
             return self._message(context, "Nothing to scratch.", "Нечего стирать.")
+        if phrase.typed_inside:
+            return self._typed_inside_refusal(context)
         message = ""
         if broken:
             message = _say(context.language, "The last dictated phrase was edited since; scratched the one before it.",
@@ -305,7 +320,7 @@ class IntentEngine:
         selection = context.document.selection
         if not selection.is_cursor:
             return self._delete_range(context, selection.start, selection.end, "delete selection")
-        phrase, refusal = self._that_phrase(context)
+        phrase, refusal = self._changeable_phrase(context)
         if phrase is None:
             return refusal
         pending = _Pending("action", links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
@@ -326,7 +341,7 @@ class IntentEngine:
         if keep_selection:
             start, end = selection.start, selection.end
         else:
-            phrase, refusal = self._that_phrase(context)
+            phrase, refusal = self._changeable_phrase(context)
             if phrase is None:
                 return refusal
             start, end = phrase.core()
@@ -550,8 +565,8 @@ class IntentEngine:
             phrase = context.history.last_phrase()
             if phrase is None:
                 return self._plan(context, message=_NO_TARGET[context.language].format(what=context.intent.text.rstrip(".!?")))
-            if not phrase.is_present_in(context.document.text):
-                return self._that_phrase(context)[1]
+            if not phrase.is_present_in(context.document.text) or phrase.typed_inside:
+                return self._changeable_phrase(context)[1]
             target, (start, end) = "last_phrase", phrase.core()
         plan_args = {"target": target, "start": str(start), "end": str(end), "utterance_language": context.language,
                      "instruction": _REWRITE_INSTRUCTIONS[task]}
