@@ -211,14 +211,17 @@ def format_dictation(document: str, start: int, end: int, spoken: str, *, litera
         body, mark_attached = _convert(body)
     if not body:
         return FormattedInsertion(start, end, "")
+    if not literal and "\n" in body and line_ending(document, start) == "\r\n":
+        body = _BARE_LF.sub("\r\n", body)
     before = document[start - 1] if start > 0 else ""
     after = document[end] if end < len(document) else ""
-    starts_attached = mark_attached or body[0] in _NO_SPACE_BEFORE or body[0] == "\n"
+    starts_attached = mark_attached or body[0] in _NO_SPACE_BEFORE or body[0] in "\r\n"
 
-    # A mark said after a space the user typed ("Hello |" + "comma") pulls back over that space.
-    if starts_attached and before in (" ", "\t") and start == end:
+    # A mark said after a space the user typed ("Hello |" + "comma") pulls back over that space. Only
+    # spaces: a tab (or any other character) is the user's text and stays.
+    if starts_attached and before == " " and start == end:
         floor = max(0, start - 64)
-        while start > floor and document[start - 1] in " \t":
+        while start > floor and document[start - 1] == " ":
             start -= 1
         end = start if end < start else end
         before = document[start - 1] if start > 0 else ""
@@ -239,6 +242,17 @@ def format_dictation(document: str, start: int, end: int, spoken: str, *, litera
     if after and not after.isspace() and after not in _NO_SPACE_BEFORE and not body[-1].isspace() and body[-1] not in _OPENERS and body[-1] != "-":
         trailing = " "
     return FormattedInsertion(start, end, leading + body + trailing)
+
+
+_BARE_LF = re.compile(r"(?<!\r)\n")
+
+
+def line_ending(document: str, offset: int) -> str:
+    """The line ending the document uses near ``offset``: "\r\n" when its nearest line break is CRLF."""
+    position = document.rfind("\n", 0, offset)
+    if position < 0:
+        position = document.find("\n", offset)
+    return "\r\n" if position > 0 and document[position - 1] == "\r" else "\n"
 
 
 def _opens(document: str, position: int) -> bool:
