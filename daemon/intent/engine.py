@@ -411,7 +411,7 @@ class IntentEngine:
         step = stack[-1]
         text = context.document.text
         edits = [TextEdit(t.start, t.end, t.replacement) for t in step.edits]
-        clean = all(t.end <= len(text) and text[t.start:t.end] == t.expected for t in step.edits)
+        clean = all(t.end <= len(text) and text[t.start:t.end] == t.expected and not t.typed_inside for t in step.edits)
         if clean:
             try:
                 validate_edits(len(text), edits)

@@ -55,6 +55,9 @@ class TrackedEdit:
     expected: str
     replacement: str
     dependents: list = field(default_factory=list)  # what lay inside ``replacement`` (see carry)
+    # The user typed inside [start, end): even when the slice reads as ``expected`` again (a letter typed,
+    # then the old one deleted), replaying the step would remove their keystrokes.
+    typed_inside: bool = False
 
 
 PhraseLink = tuple[int, int, PhraseState]  # phrase id, index of the edit that holds it, its state after
@@ -266,6 +269,9 @@ def _carry_tracked(tracked: TrackedEdit, edits: Sequence[TextEdit], by_user: boo
         # after it; text the user typed there was written later and stays after the restored text.
         tracked.start = tracked.end = map_offset(tracked.start, edits, stick_right=not by_user)
     else:
+        if by_user and any(edit.text and edit.start < tracked.end and edit.end > tracked.start
+                           and not (edit.start == edit.end == tracked.start) for edit in edits):
+            tracked.typed_inside = True
         start = map_offset(tracked.start, edits, stick_right=True)
         end = map_offset(tracked.end, edits)
         tracked.start, tracked.end = start, max(start, end)

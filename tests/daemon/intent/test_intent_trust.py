@@ -172,3 +172,19 @@ def test_deleting_a_word_keeps_the_tab_after_it():
     editor = Editor("a\tb", cursor=1)
     editor.say("delete the previous word")
     assert editor.text == "\tb"
+
+
+def test_undo_refuses_when_typing_inside_makes_the_text_read_the_same_again():
+    editor = Editor("Start. ")
+    editor.say("word")
+    assert editor.text == "Start. Word"
+    old = editor.text  # the user types "d" before the last letter, then deletes the old last letter
+    editor.text = "Start. Wordd"
+    editor.version += 1
+    editor.engine.document_changed("doc", old, [TextEdit(10, 10, "d")], editor.version)
+    editor.text = "Start. Word"
+    editor.version += 1
+    editor.engine.document_changed("doc", "Start. Wordd", [TextEdit(11, 12, "")], editor.version)
+    for command in ("undo", "scratch that"):
+        plan = editor.say(command)
+        assert plan.edits == () and editor.text == "Start. Word", command
