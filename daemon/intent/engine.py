@@ -31,8 +31,8 @@ from pushkin.proto.textedit import EditError, validate_edits
 from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Selection, TextEdit
 
 from . import textspans
-from .formatting import format_dictation, spoken_mark
-from .grammar import BUILTIN_RULES, CommandMatch, Grammar
+from .formatting import FormattedInsertion, format_dictation, spoken_mark
+from .grammar import BUILTIN_RULES, CommandMatch, Grammar, strip_leading_fillers
 from .history import DocumentHistory, Phrase, PhraseLink, PhraseState, TrackedEdit, UndoStep, new_ranges
 from .settings import IntentSettings
 
@@ -56,6 +56,8 @@ _REWRITE_INSTRUCTIONS = {
     "summarize": "Summarize the text.", "translate": "Translate the text.", "continue": "Continue the text.",
 }
 
+_MARKS = ".,!?;:…"  # the marks a recognizer ends a phrase with, which a spoken mark replaces
+_SENTENCE_WORDS = 6  # a failed "replace X with Y" this long was a sentence that began with "replace"
 _MODE_COMMANDS = {"sleep", "wake", "dictation_mode", "command_mode"}
 _NO_TARGET = {"en": "“{what}” needs a target: select some text or dictate first.",
               "ru": "«{what}»: не к чему применить — выделите текст или продиктуйте что-нибудь."}
@@ -117,15 +119,22 @@ class IntentEngine:
     def plan(self, utterance: Utterance, document: DocumentSnapshot | None, modes: Modes) -> EditPlan:
         language = _language(utterance)
         spoken = utterance.text.strip()
-        match = self.classify(spoken)
+        # A command said after a hesitation ("Um, scratch that.") is still the command; what remains of an
+        # utterance that was only hesitation is nothing to insert.
+        unhesitant = strip_leading_fillers(spoken)
+        match = self.classify(unhesitant)
         if modes.listen_state is ListenState.SLEEPING:
             if match is not None and match.command == "wake":
                 return self._mode_plan(match, spoken, Modes(ListenState.LISTENING, modes.intent_mode), language)
             return EditPlan(Intent(IntentKind.IGNORED, text=spoken), message=_say(language, "Sleeping: say “wake up”.", "Сплю: скажите «проснись»."))
         if not spoken:
             return EditPlan(Intent(IntentKind.IGNORED, text=spoken), message=_say(language, "Nothing was said.", "Ничего не сказано."))
+        if not unhesitant:
+            return EditPlan(Intent(IntentKind.IGNORED, text=spoken),
+                            message=_say(language, f"Only a hesitation (“{spoken}”): nothing inserted.",
+                                         f"Только заминка («{spoken}»): ничего не вставлено."))
         if match is not None and match.command in _MODE_COMMANDS:
-            return self._mode_plan(match, spoken, self._modes_after(match.command, modes), language)
+            return self._mode_plan(match, unhesitant, self._modes_after(match.command, modes), language)
         if match is None and modes.intent_mode is IntentMode.COMMAND_ONLY:
             return EditPlan(Intent(IntentKind.IGNORED, text=spoken),
                             message=_say(language, "Command mode: that is not a command (say “dictation mode” to dictate).",
@@ -134,7 +143,7 @@ class IntentEngine:
             match = CommandMatch("dictate", {"text": utterance.text})
             intent = Intent(IntentKind.DICTATION, text=spoken, source="grammar")
         else:
-            intent = Intent(IntentKind.COMMAND, name=match.command, args=dict(match.args), text=spoken,
+            intent = Intent(IntentKind.COMMAND, name=match.command, args=dict(match.args), text=unhesitant,
                             source="literal" if match.command == "literal" else "grammar")
         if document is None:
             return EditPlan(intent, message=_say(language, "No document is focused.", "Нет открытого документа."))
@@ -254,6 +263,10 @@ class IntentEngine:
                                      lowercase_mid_sentence=self.settings.lowercase_mid_sentence)
         if not formatted.text and formatted.start == formatted.end:
             return self._message(context, "Nothing to insert.", "Нечего вставлять.")
+        if not literal:
+            formatted = self._replace_recognizer_mark(context, formatted)
+            if not formatted.text and formatted.start == formatted.end:
+                return self._message(context, "That mark is already there.", "Этот знак уже стоит.")
         trailing = len(formatted.text) - len(formatted.text.rstrip(" "))
         cursor = formatted.start + len(formatted.text) - trailing
         intent = context.intent
@@ -263,6 +276,30 @@ class IntentEngine:
         pending = _Pending("action", new_phrase_edit=0 if formatted.text.strip() else None)
         return self._plan(context, [TextEdit(formatted.start, formatted.end, formatted.text)], Selection.cursor(cursor),
                           description, pending=pending)
+
+    def _replace_recognizer_mark(self, context: _Context, formatted: FormattedInsertion) -> FormattedInsertion:
+        """A spoken mark put right after the mark the recognizer ended the last phrase with takes its place.
+
+        Whisper ends a segment with "." or "?"; the user who then says "comma" means "update," not "update.,".
+        Only a mark inside the last dictated phrase is replaced, never one the user typed.
+        """
+        mark = formatted.text[:1]
+        if mark not in _MARKS or formatted.start != formatted.end:
+            return formatted
+        phrase = context.history.last_phrase()
+        if phrase is None or phrase.typed_inside or not phrase.is_present_in(context.document.text):
+            return formatted
+        core_start, core_end = phrase.core()
+        if core_end != formatted.start:
+            return formatted
+        start = core_end
+        while start > max(core_start, core_end - 3) and context.document.text[start - 1] in _MARKS:
+            start -= 1
+        if start == core_end:
+            return formatted
+        if context.document.text[start:core_end] == mark:  # "slides?" + "question mark": already there
+            return FormattedInsertion(core_end, core_end, formatted.text[1:])
+        return FormattedInsertion(start, core_end, formatted.text)
 
     def _dictate_command(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         return self._insert(context, args["text"], literal=False, description="dictation")
@@ -289,10 +326,25 @@ class IntentEngine:
                                        "Последней продиктованной фразы больше нет в документе; ничего не изменено.")
         return phrase, None
 
+    def _changeable_phrase(self, context: _Context) -> tuple[Phrase | None, EditPlan | None]:
+        """The last dictated phrase for a command that removes or changes it, or the plan that refuses."""
+        phrase, refusal = self._that_phrase(context)
+        if phrase is not None and phrase.typed_inside:
+            return None, self._typed_inside_refusal(context)
+        return phrase, refusal
+
+    def _typed_inside_refusal(self, context: _Context) -> EditPlan:
+        return self._message(context, "You typed inside the last dictated phrase, and your typing is kept: say “select that”, "
+                                      "then the command, to include it. Nothing was changed.",
+                             "Внутри последней продиктованной фразы есть ваш набранный текст, он сохранён: скажите "
+                             "«выдели это», а затем команду, чтобы включить его. Ничего не изменено.")
+
     def _scratch_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         phrase, broken = context.history.scratchable(context.document.text)
         if phrase is None:
             return self._message(context, "Nothing to scratch.", "Нечего стирать.")
+        if phrase.typed_inside:
+            return self._typed_inside_refusal(context)
         message = ""
         if broken:
             message = _say(context.language, "The last dictated phrase was edited since; scratched the one before it.",
@@ -305,7 +357,7 @@ class IntentEngine:
         selection = context.document.selection
         if not selection.is_cursor:
             return self._delete_range(context, selection.start, selection.end, "delete selection")
-        phrase, refusal = self._that_phrase(context)
+        phrase, refusal = self._changeable_phrase(context)
         if phrase is None:
             return refusal
         pending = _Pending("action", links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
@@ -326,7 +378,7 @@ class IntentEngine:
         if keep_selection:
             start, end = selection.start, selection.end
         else:
-            phrase, refusal = self._that_phrase(context)
+            phrase, refusal = self._changeable_phrase(context)
             if phrase is None:
                 return refusal
             start, end = phrase.core()
@@ -359,7 +411,7 @@ class IntentEngine:
         step = stack[-1]
         text = context.document.text
         edits = [TextEdit(t.start, t.end, t.replacement) for t in step.edits]
-        clean = all(t.end <= len(text) and text[t.start:t.end] == t.expected for t in step.edits)
+        clean = all(t.end <= len(text) and text[t.start:t.end] == t.expected and not t.typed_inside for t in step.edits)
         if clean:
             try:
                 validate_edits(len(text), edits)
@@ -384,7 +436,7 @@ class IntentEngine:
 
         As with Dragon's Select-and-Say, "select X" / "delete X" / "insert before X" are commands only when X
         is in the text near the cursor; otherwise the utterance was a sentence ("Select all of them.") and
-        is dictated. "replace X with Y" is never dictated: the user is told X is not there.
+        is dictated. A short "replace X with Y" is not dictated: the user is told X is not there.
         """
         span = textspans.find_phrase(context.document.text, phrase, context.document.selection.start, self.settings.search_window)
         if span is not None:
@@ -397,7 +449,10 @@ class IntentEngine:
                                    f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
 
     def _replace(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._find(context, args["x"], or_dictate=False)
+        # "Replace the old tires with new ones before winter." is a sentence when the document has no "old
+        # tires": dictate it. A short "replace X with Y" is a command even then: the user is told X is absent.
+        sentence = len(context.utterance.text.split()) >= _SENTENCE_WORDS
+        span, refusal = self._find(context, args["x"], or_dictate=sentence)
         if span is None:
             return refusal
         start, end = span
@@ -550,8 +605,8 @@ class IntentEngine:
             phrase = context.history.last_phrase()
             if phrase is None:
                 return self._plan(context, message=_NO_TARGET[context.language].format(what=context.intent.text.rstrip(".!?")))
-            if not phrase.is_present_in(context.document.text):
-                return self._that_phrase(context)[1]
+            if not phrase.is_present_in(context.document.text) or phrase.typed_inside:
+                return self._changeable_phrase(context)[1]
             target, (start, end) = "last_phrase", phrase.core()
         plan_args = {"target": target, "start": str(start), "end": str(end), "utterance_language": context.language,
                      "instruction": _REWRITE_INSTRUCTIONS[task]}

@@ -67,9 +67,28 @@ SPOKEN_MARKS: dict[tuple[str, ...], Mark] = {
 }
 _LONGEST_MARK = max(len(words) for words in SPOKEN_MARKS)
 
-# A mark word followed by one of these is the ordinary noun ("точка зрения": point of view).
-_NOT_A_MARK_BEFORE: dict[str, frozenset[str]] = {
-    "точка": frozenset({"зрения", "отсчета", "опоры", "кипения", "доступа", "роста", "невозврата"}),
+# When a mark's words are ordinary words: the word said just before them, or just after, makes them part of
+# the sentence ("the trial period ends", "our new line of shoes", "точка зрения"). Keyed by the mark's
+# normalized words; (words before, words after).
+_DETERMINERS = frozenset({"a", "an", "the", "this", "that", "these", "those", "our", "my", "your", "their", "his",
+                          "her", "its", "each", "every", "another", "any", "no", "same", "whole", "entire", "whose",
+                          "which"})
+_NOUN_PHRASE_GOES_ON = frozenset({"of", "is", "was", "are", "were", "will", "would", "has", "had", "ends", "ended",
+                                  "begins", "began", "starts", "started", "lasts", "lasted", "expires", "expired",
+                                  "sells", "sold", "includes", "when", "during", "for"})
+READ_AS_WORDS: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {
+    ("period",): (_DETERMINERS | {"trial", "grace", "waiting", "notice", "time", "test", "free", "billing", "cooling",
+                                 "probation", "holiday", "transition", "reporting", "short", "long", "given", "study",
+                                 "rest", "quiet", "sample", "payment", "warranty", "vesting", "first", "second", "third",
+                                 "final", "last", "next"}, _NOUN_PHRASE_GOES_ON),
+    ("new", "line"): (_DETERMINERS, _NOUN_PHRASE_GOES_ON),
+    ("new", "paragraph"): (_DETERMINERS, _NOUN_PHRASE_GOES_ON),
+    ("colon",): (_DETERMINERS | {"sigmoid", "transverse"}, frozenset({"cancer", "is", "was", "surgery"})),
+    ("dash",): (_DETERMINERS | {"mad", "hundred", "yard", "metre", "meter"}, frozenset({"of", "cam", "board", "through", "to"})),
+    ("точка",): (frozenset({"эта", "та", "наша", "моя", "ваша", "каждая", "любая", "контрольная", "исходная", "конечная"}),
+                 frozenset({"зрения", "отсчета", "опоры", "кипения", "доступа", "роста", "невозврата"})),
+    ("новая", "строка"): (frozenset({"наша", "моя", "ваша", "эта", "каждая"}), frozenset({"кода", "обуви", "товаров"})),
+    ("новый", "абзац"): (frozenset({"наш", "мой", "ваш", "этот", "каждый"}), frozenset()),
 }
 
 _SENTENCE_END = ".!?…"
@@ -117,8 +136,12 @@ def _mark_at(tokens: list[str], index: int) -> tuple[Mark | None, int]:
         mark = SPOKEN_MARKS.get(words)
         if mark is None:
             continue
+        before, after = READ_AS_WORDS.get(words, (frozenset(), frozenset()))
+        preceding = normalize_word(tokens[index - 1]) if index > 0 else ""
         following = normalize_word(tokens[index + length]) if index + length < len(tokens) else ""
-        if following and following in _NOT_A_MARK_BEFORE.get(words[-1], ()):
+        # Whisper's own mark after the word before ("Thanks. Period.") shows a pause: then it is a mark.
+        paused = index > 0 and tokens[index - 1][-1:] in _WHISPER_TRAILING
+        if (preceding in before and not paused) or following in after:
             continue
         return mark, length
     return None, 0
@@ -211,14 +234,17 @@ def format_dictation(document: str, start: int, end: int, spoken: str, *, litera
         body, mark_attached = _convert(body)
     if not body:
         return FormattedInsertion(start, end, "")
+    if not literal and "\n" in body and line_ending(document, start) == "\r\n":
+        body = _BARE_LF.sub("\r\n", body)
     before = document[start - 1] if start > 0 else ""
     after = document[end] if end < len(document) else ""
-    starts_attached = mark_attached or body[0] in _NO_SPACE_BEFORE or body[0] == "\n"
+    starts_attached = mark_attached or body[0] in _NO_SPACE_BEFORE or body[0] in "\r\n"
 
-    # A mark said after a space the user typed ("Hello |" + "comma") pulls back over that space.
-    if starts_attached and before in (" ", "\t") and start == end:
+    # A mark said after a space the user typed ("Hello |" + "comma") pulls back over that space. Only
+    # spaces: a tab (or any other character) is the user's text and stays.
+    if starts_attached and before == " " and start == end:
         floor = max(0, start - 64)
-        while start > floor and document[start - 1] in " \t":
+        while start > floor and document[start - 1] == " ":
             start -= 1
         end = start if end < start else end
         before = document[start - 1] if start > 0 else ""
@@ -239,6 +265,17 @@ def format_dictation(document: str, start: int, end: int, spoken: str, *, litera
     if after and not after.isspace() and after not in _NO_SPACE_BEFORE and not body[-1].isspace() and body[-1] not in _OPENERS and body[-1] != "-":
         trailing = " "
     return FormattedInsertion(start, end, leading + body + trailing)
+
+
+_BARE_LF = re.compile(r"(?<!\r)\n")
+
+
+def line_ending(document: str, offset: int) -> str:
+    """The line ending the document uses near ``offset``: "\r\n" when its nearest line break is CRLF."""
+    position = document.rfind("\n", 0, offset)
+    if position < 0:
+        position = document.find("\n", offset)
+    return "\r\n" if position > 0 and document[position - 1] == "\r" else "\n"
 
 
 def _opens(document: str, position: int) -> bool:

@@ -386,9 +386,47 @@ class Grammar:
                     if not args[slot]:
                         valid = False
                         break
-            if valid:
+            if valid and not _reads_as_sentence(compiled.rule.command, args):
                 return CommandMatch(compiled.rule.command, args, compiled.rule)
         return None
+
+
+# Words that, opening a command's free text, show the utterance is a sentence that merely begins like
+# the command: "Type your name in the first box." is an instruction to a reader, "type scratch that" a
+# command. Keyed by command, then by the slot read.
+SENTENCE_AFTER: Mapping[str, Mapping[str, frozenset[str]]] = {
+    "literal": {"text": frozenset({
+        "your", "the", "a", "an", "in", "into", "it", "its", "this", "these", "those", "my", "our", "his", "her",
+        "their", "some", "any", "all", "up", "out", "on", "of", "what", "whatever", "something", "anything",
+        "ваше", "ваш", "вашу", "свое", "свой", "свою", "в", "это", "что",
+    })},
+}
+
+# Words that carry no meaning at the start of an utterance ("um, scratch that"), and make up an utterance
+# that is only hesitation ("Uh."). "ну" counts only here, before a command or alone, never inside a sentence.
+FILLER_WORDS: frozenset[str] = frozenset({
+    "um", "umm", "uh", "uhh", "uh-huh", "er", "erm", "ah", "hm", "hmm", "mm", "mhm", "eh",
+    "э", "э-э", "ээ", "эээ", "э-э-э", "эм", "ммм", "мм", "хм", "ну", "а-а",
+})
+
+
+def _reads_as_sentence(command: str, args: Mapping[str, str]) -> bool:
+    for slot, words in SENTENCE_AFTER.get(command, {}).items():
+        first = args.get(slot, "").split(maxsplit=1)
+        if first and normalize_word(first[0]) in words:
+            return True
+    return False
+
+
+def strip_leading_fillers(utterance: str) -> str:
+    """``utterance`` without the hesitation words it begins with ("Um, scratch that." → "scratch that.")."""
+    rest = utterance.strip()
+    while rest:
+        parts = rest.split(maxsplit=1)
+        if normalize_word(parts[0]) not in FILLER_WORDS:
+            break
+        rest = parts[1].lstrip(_EDGE_PUNCTUATION + " ") if len(parts) > 1 else ""
+    return rest
 
 
 def _original_slot_text(words: Words, start: int, end: int, *, verbatim: bool) -> str:

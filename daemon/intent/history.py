@@ -31,6 +31,10 @@ class Phrase:
     end: int
     text: str
     state: PhraseState = PhraseState.PRESENT
+    # The user typed inside the words: a command that would remove or change the phrase would take their
+    # characters with it, so it refuses (selecting it stays fine). Never reset: deleting the typing again
+    # does not make the rest provably dictated.
+    typed_inside: bool = False
 
     def core(self) -> tuple[int, int]:
         """The words without the spacing around them (what "select that" selects)."""
@@ -51,6 +55,9 @@ class TrackedEdit:
     expected: str
     replacement: str
     dependents: list = field(default_factory=list)  # what lay inside ``replacement`` (see carry)
+    # The user typed inside [start, end): even when the slice reads as ``expected`` again (a letter typed,
+    # then the old one deleted), replaying the step would remove their keystrokes.
+    typed_inside: bool = False
 
 
 PhraseLink = tuple[int, int, PhraseState]  # phrase id, index of the edit that holds it, its state after
@@ -161,7 +168,7 @@ class DocumentHistory:
                 continue
             if not by_user:
                 _note_covered(covered, edits, phrase, phrase.start, phrase.end, phrase.state, phrase.text)
-            _carry_phrase(phrase, edits, broken)
+            _carry_phrase(phrase, edits, broken, by_user)
         for stack in (self.undo, self.redo):
             for step in stack:
                 for tracked in step.edits:
@@ -206,7 +213,7 @@ def _note_covered(covered: list[list[Dependent]], edits: Sequence[TextEdit], tar
         covered[index].append((target, relative_start, relative_end, state, text))
 
 
-def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState) -> None:
+def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState, by_user: bool) -> None:
     inside = []
     crossed = phrase.end - phrase.start != len(phrase.text)  # lost track of it: never guess
     for edit in edits:
@@ -222,10 +229,38 @@ def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState
     phrase.start, phrase.end = new_start, max(new_start, new_end)
     if crossed:
         phrase.state = broken
-    elif inside:
-        phrase.text = apply_edits(phrase.text, inside)
-        if not phrase.text.strip():
-            phrase.state = broken
+        return
+    if not inside:
+        return
+    phrase.text = apply_edits(phrase.text, inside)
+    typed = [edit for edit in inside if edit.text] if by_user else []
+    if typed:
+        _set_typing_apart(phrase, inside, typed)
+    if not phrase.text.strip():
+        phrase.state = broken
+
+
+def _set_typing_apart(phrase: Phrase, inside: Sequence[TextEdit], typed: Sequence[TextEdit]) -> None:
+    """Keep what the user typed inside ``phrase`` (already carried) out of it where it sits at an edge.
+
+    The cursor rests before the space a dictation ends with, so the next keystrokes land inside the
+    phrase's range: typing with only spacing between it and an end of the phrase is cut off with that
+    spacing, and the phrase keeps its words. Typing between the words marks the phrase ``typed_inside``.
+    """
+    if len(typed) > 1:
+        phrase.typed_inside = True
+        return
+    edit = typed[0]
+    at = edit.start + sum(e.delta for e in inside if e.start < edit.start)  # where it landed in the phrase
+    left, right = phrase.text[:at], phrase.text[at + len(edit.text):]
+    if not right.strip():
+        phrase.end = phrase.start + len(left)
+        phrase.text = left
+    elif not left.strip():
+        phrase.start = phrase.end - len(right)
+        phrase.text = right
+    else:
+        phrase.typed_inside = True
 
 
 def _carry_tracked(tracked: TrackedEdit, edits: Sequence[TextEdit], by_user: bool) -> None:
@@ -234,6 +269,9 @@ def _carry_tracked(tracked: TrackedEdit, edits: Sequence[TextEdit], by_user: boo
         # after it; text the user typed there was written later and stays after the restored text.
         tracked.start = tracked.end = map_offset(tracked.start, edits, stick_right=not by_user)
     else:
+        if by_user and any(edit.text and edit.start < tracked.end and edit.end > tracked.start
+                           and not (edit.start == edit.end == tracked.start) for edit in edits):
+            tracked.typed_inside = True
         start = map_offset(tracked.start, edits, stick_right=True)
         end = map_offset(tracked.end, edits)
         tracked.start, tracked.end = start, max(start, end)

@@ -15,8 +15,8 @@ Span = tuple[int, int]
 WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 # A sentence: from a non-space character to a run of terminators (and closing quotes) followed by
 # whitespace or the end, or to the end of its line.
-SENTENCE = re.compile(r"\S(?:[^\n]*?(?:[.!?…]+[\"'»”’)\]]*(?=\s|\Z)|(?=\n)|\Z))?")
-PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
+SENTENCE = re.compile(r"\S(?:[^\r\n]*?(?:[.!?…]+[\"'»”’)\]]*(?=\s|\Z)|(?=\r?\n)|\Z))?")
+PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n(?:[ \t]*\r?\n)*")
 _FIRST_WINDOW = 512
 
 
@@ -77,7 +77,7 @@ def line_spans(text: str, lo: int, hi: int) -> list[Span]:
         if newline < 0:
             spans.append((start, hi))
             return spans
-        spans.append((start, newline))
+        spans.append((start, newline - 1 if newline > start and text[newline - 1] == "\r" else newline))
         start = newline + 1
 
 
@@ -150,7 +150,9 @@ def line_bounds(text: str, cursor: int) -> Span:
     """The line the cursor is on (``str.find`` stops at the first newline, so this costs the line's length)."""
     start = text.rfind("\n", 0, cursor) + 1
     end = text.find("\n", cursor)
-    return start, len(text) if end < 0 else end
+    if end < 0:
+        return start, len(text)
+    return start, end - 1 if end > start and text[end - 1] == "\r" else end
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str] | None:
@@ -191,13 +193,14 @@ def widen_for_spaces(text: str, start: int, end: int) -> Span:
         return start, end
     after = text[end] if end < len(text) else ""
     before = text[start - 1] if start > 0 else ""
-    if after in (" ", "\t") and (not before or before.isspace() or before in "([{«“\"'"):
+    # Only spaces: a tab is the user's text (indentation, a table), never spacing to tidy away.
+    if after == " " and (not before or before.isspace() or before in "([{«“\"'"):
         limit = min(len(text), end + 64)
-        while end < limit and text[end] in " \t":
+        while end < limit and text[end] == " ":
             end += 1
-    elif before in (" ", "\t") and (not after or after in "\n.,!?;:…)]}»”"):
+    elif before == " " and (not after or after in "\r\n.,!?;:…)]}»”"):
         floor = max(0, start - 64)
-        while start > floor and text[start - 1] in " \t":
+        while start > floor and text[start - 1] == " ":
             start -= 1
     return start, end
 
@@ -209,8 +212,10 @@ def unit_deletion(text: str, span: Span, unit: str) -> Span:
         return widen_for_spaces(text, start, end)
     if unit == "line":
         if end < len(text):
-            return start, end + 1
-        return (start - 1, end) if start > 0 else (start, end)
+            return start, end + (2 if text.startswith("\r\n", end) else 1)
+        if start > 0:
+            return (start - 2 if text.startswith("\r\n", start - 2) else start - 1), end
+        return start, end
     match = PARAGRAPH_BREAK.match(text, end) if end < len(text) else None
     if match and match.end() < len(text):
         return start, match.end()

@@ -232,6 +232,27 @@ CASES = [
     ("false trigger: select all of them", "", ["Select all of them."], "Select all of them.‸"),
     ("false trigger ru", "", ["Я сказал ему удали это сейчас."], "Я сказал ему удали это сейчас.‸"),
     ("false trigger: continue reading", "", ["Continue reading."], "Continue reading.‸"),
+    # ---- issue 13: a spoken mark replaces the recognizer's; words in sentences stay words; hesitations ------
+    ("spoken comma replaces whisper's period", "", ["Thanks for the update.", "Comma."], "Thanks for the update,‸"),
+    ("spoken question mark after whisper's", "", ["Did you see the slides?", "Question mark."], "Did you see the slides?‸"),
+    ("ru spoken comma replaces whisper's period", "", ["Привет.", "Запятая."], "Привет,‸"),
+    ("spoken mark then more dictation", "", ["Thanks for the update.", "Comma.", "see you"], "Thanks for the update, see you‸"),
+    ("a typed period is kept", "Typed.‸", ["comma"], "Typed.,‸"),
+    ("undo brings whisper's mark back", "", ["Thanks for the update.", "Comma.", "undo"], "Thanks for the update.‸"),
+    ("trial period is words", "", ["The trial period ends in May."], "The trial period ends in May.‸"),
+    ("new line of shoes is words", "", ["Our new line of shoes sells well."], "Our new line of shoes sells well.‸"),
+    ("a new line of code is words", "", ["Add a new line of code."], "Add a new line of code.‸"),
+    ("type your name is a sentence", "", ["Type your name in the first box."], "Type your name in the first box.‸"),
+    ("ru point of view is words", "", ["Это точка зрения."], "Это точка зрения.‸"),
+    ("period after a pause is a mark", "", ["Thanks. Period."], "Thanks.‸"),
+    ("failed replace that is a sentence is dictated", "", ["Replace the old tires with new ones before winter."],
+     "Replace the old tires with new ones before winter.‸"),
+    ("short failed replace is refused", "Rome is nice.‸", ["replace ROM with Naples."], "Rome is nice.‸"),
+    ("command after a filler", "", ["hello world", "Um, scratch that."], "‸"),
+    ("ru command after a filler", "", ["привет мир", "Э-э, сотри это."], "‸"),
+    ("mark after a filler", "Hello‸", ["uh, comma"], "Hello,‸"),
+    ("only a filler inserts nothing", "Hi‸", ["Uh."], "Hi‸"),
+    ("only a ru filler inserts nothing", "Привет‸", ["Э-э..."], "Привет‸"),
     # ---- language-model commands leave the document unchanged without a model ---------------------------
     ("rephrase that", "", ["hello world", "rephrase that"], "Hello world‸"),
     ("make that more formal", "⟦hey⟧", ["make that more formal"], "⟦hey⟧"),
@@ -290,6 +311,13 @@ INTENTS = [
     ("верни", "command", "redo", {}),
     ("отменить", "command", "undo", {}),
     ("select twenty one words", "dictation", "", {}),  # beyond twenty: not a number word, so text
+    ("Um, scratch that.", "command", "scratch_that", {}),
+    ("Uh, delete the last sentence.", "command", "delete_unit", {"which": "last", "unit": "sentence"}),
+    ("Ну, отмени.", "command", "undo", {}),
+    ("Hmm.", "ignored", "", {}),
+    ("Type your name in the first box.", "dictation", "", {}),
+    ("type the word hello", "dictation", "", {}),
+    ("type hello", "command", "literal", {"text": "hello"}),
 ]
 
 
