@@ -6,13 +6,19 @@ PY := $(VENV)/bin/python
 # ~/.local/share/pushkin/models) and verified; tests never download. Gemma's terms: https://ai.google.dev/gemma/terms
 REAL_MODELS := whisper-base whisper-tiny.en piper-joe gemma-3-270m
 
-.PHONY: setup run test test-real models-real proto bench
+# `make models` fetches the default recognizer (setup does too); `make models MODELS="whisper-tiny.en piper-joe"` others.
+MODELS ?= whisper-base
+
+.PHONY: setup run models test test-real models-real proto bench
 
 setup:
 	@scripts/setup.sh
 
 run: setup
 	$(VENV)/bin/pushkin serve
+
+models: setup
+	$(VENV)/bin/pushkin models fetch $(MODELS)
 
 models-real: setup
 	$(VENV)/bin/pushkin models fetch --accept-terms $(REAL_MODELS)
