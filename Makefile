@@ -2,7 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup run test test-fast proto bench
+# The real-weights tier's models, fetched once into the models folder ($PUSHKIN_MODELS_DIR, else
+# ~/.local/share/pushkin/models) and verified; tests never download. Gemma's terms: https://ai.google.dev/gemma/terms
+REAL_MODELS := whisper-base whisper-tiny.en piper-joe gemma-3-270m
+
+# `make models` fetches the default recognizer (setup does too); `make models MODELS="whisper-tiny.en piper-joe"` others.
+MODELS ?= whisper-base
+
+.PHONY: setup run models test test-real models-real proto bench
 
 setup:
 	@scripts/setup.sh
@@ -10,8 +17,17 @@ setup:
 run: setup
 	$(VENV)/bin/pushkin serve
 
-test: setup
+models: setup
+	$(VENV)/bin/pushkin models fetch $(MODELS)
+
+models-real: setup
+	$(VENV)/bin/pushkin models fetch --accept-terms $(REAL_MODELS)
+
+test: models-real
 	$(PY) -m pytest -q
+
+test-real: models-real
+	$(PY) -m pytest -q tests/real
 
 proto: setup
 	$(PY) -m pushkin.proto.generate

