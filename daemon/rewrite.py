@@ -7,6 +7,9 @@ else the last dictated phrase; for "continue" start == end == the cursor). :clas
 * runs the task on the model worker thread (never on the event loop), streaming partial text to a
   callback (for a status line);
 * cancels when the daemon calls :meth:`RewriteRunner.cancel` (a new utterance, or "stop");
+* refuses a result the guards reject (:func:`pushkin.text_lora.guards.check_rewrite`: empty, an echo of
+  the prompt, repeats, separator characters, the wrong language, far off the expected length): the plan
+  then carries only a message and the user's text stays as it was;
 * returns an :class:`~pushkin.daemon.planning.EditPlan` with ONE edit and ONE undo group, so a single
   "undo" reverts the whole rewrite;
 * or, for editors with the "proposals" capability, a :class:`PendingProposal` held by a
@@ -30,6 +33,7 @@ from pushkin.model.rewrite import Classification, RewriteOptions, RewriteRequest
 from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState
 from pushkin.proto.textedit import map_offset, validate_edits
 from pushkin.proto.types import Intent, IntentKind, NoticeLevel, Proposal, Selection, TextEdit
+from pushkin.text_lora.guards import check_rewrite
 from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
 
 from .open_commands import looks_like_command
@@ -55,7 +59,8 @@ class RewriteOutcome:
     text: str
     cancelled: bool = False
     candidates: tuple[str, ...] = ()
-    scores: tuple[float, ...] = ()
+    scores: tuple[float, ...] = ()  # of the candidates the guards let through, in order
+    refusals: tuple[str | None, ...] = ()  # per candidate: why the guards refused it (None: accepted)
 
 
 def task_of(intent: Intent) -> str:
@@ -147,15 +152,21 @@ class RewriteRunner:
                 return RewriteOutcome(EditPlan(intent, message="Rewrite cancelled."), "", cancelled=True,
                                       candidates=tuple(candidates))
             candidates.append(clean_output(task, text))
+        guard_source = source if task.replaces else document.text[:start]
+        refusals = tuple(check_rewrite(task, guard_source, c) for c in candidates)
+        usable = [c for c, refused in zip(candidates, refusals) if refused is None]
+        if not usable:
+            log.info("rewrite refused (%s): %r", refusals[0], candidates[0][:200])
+            return RewriteOutcome(EditPlan(intent, message=f"The rewrite was refused: {refusals[0]}. Your text is "
+                                                           f"unchanged."), "", candidates=tuple(candidates),
+                                  refusals=refusals)
         scores: tuple[float, ...] = ()
         best = 0
-        if len(candidates) > 1:
-            best, scores = pick_best(source, candidates, self.scorer)
-        text = candidates[best]
-        if not text.strip():
-            return RewriteOutcome(EditPlan(intent, message="The model returned no text."), "", candidates=tuple(candidates))
+        if len(usable) > 1:
+            best, scores = pick_best(source, usable, self.scorer)
+        text = usable[best]
         plan = plan_rewrite(intent, document, text, undo_group or f"rewrite-{next(self._groups)}")
-        return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores)
+        return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores, refusals=refusals)
 
     async def _stream_one(self, request: RewriteRequest, options: RewriteOptions,
                           on_partial: Callable[[str], None] | None) -> tuple[str, bool]:
