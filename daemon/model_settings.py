@@ -12,7 +12,7 @@ from dataclasses import dataclass
 class ModelSettings:
     """``enabled``: load a model (lazily, on the first rewrite) and execute "rephrase that" and co.
 
-    ``model``: a hub id or a local folder (default google/gemma-3-4b-pt; google/gemma-3-1b-pt on a CPU-only
+    ``model``: a hub id, a local folder or a ``.gguf`` file (default google/gemma-3-4b-pt; google/gemma-3-1b-pt on a CPU-only
     laptop). ``adapters``: the adapter registry folder ("" = none: the bare base). ``device``/``dtype``:
     "auto" or explicit. ``quantization``: "", "8bit" or "4bit" (CUDA + bitsandbytes). ``merge``: pre-merge
     each composition (cat) for speed. ``proposals``: preview rewrites in editors that can show them.
@@ -24,6 +24,8 @@ class ModelSettings:
     match are classified by the model (:mod:`pushkin.daemon.open_commands`). ``front_end``: "cascade"
     (faster-whisper text → the grammar) or "speech-llm" (Whisper encoder → projector → composed Gemma →
     the output language; needs a trained audio adapter, else the daemon says so and uses the cascade).
+    ``load_at_start``: load (and, for a ``.gguf`` model, convert once) while the daemon starts, so the first
+    rewrite does not wait; false: load on the first rewrite. Either way the path is checked at start.
     """
 
     enabled: bool = False
@@ -40,6 +42,7 @@ class ModelSettings:
     persona: str = ""
     open_commands: bool = True
     front_end: str = "cascade"
+    load_at_start: bool = True
 
     def check(self) -> None:
         """Called by the settings loader (its errors become SettingsError)."""

@@ -7,6 +7,9 @@ else the last dictated phrase; for "continue" start == end == the cursor). :clas
 * runs the task on the model worker thread (never on the event loop), streaming partial text to a
   callback (for a status line);
 * cancels when the daemon calls :meth:`RewriteRunner.cancel` (a new utterance, or "stop");
+* refuses a result the guards reject (:func:`pushkin.text_lora.guards.check_rewrite`: empty, an echo of
+  the prompt, repeats, separator characters, the wrong language, far off the expected length): the plan
+  then carries only a message and the user's text stays as it was;
 * returns an :class:`~pushkin.daemon.planning.EditPlan` with ONE edit and ONE undo group, so a single
   "undo" reverts the whole rewrite;
 * or, for editors with the "proposals" capability, a :class:`PendingProposal` held by a
@@ -29,7 +32,8 @@ from pushkin.model.output_language import CommandOutput
 from pushkin.model.rewrite import Classification, RewriteOptions, RewriteRequest, classify_utterance, stream_rewrite
 from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState
 from pushkin.proto.textedit import map_offset, validate_edits
-from pushkin.proto.types import Intent, IntentKind, NoticeLevel, Proposal, Selection, TextEdit
+from pushkin.proto.types import Component, Intent, IntentKind, NoticeLevel, Proposal, Selection, TextEdit
+from pushkin.text_lora.guards import check_rewrite
 from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
 
 from .open_commands import looks_like_command
@@ -38,6 +42,7 @@ from .planning import DocumentSnapshot, EditPlan
 log = logging.getLogger(__name__)
 
 PROPOSALS_CAPABILITY = "proposals"
+LM_COMPONENT = "language-model"  # the status line's name for the language model
 REWRITE_COMMAND = "rewrite"
 PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress notices a second (the editor's queue is bounded)
@@ -55,7 +60,8 @@ class RewriteOutcome:
     text: str
     cancelled: bool = False
     candidates: tuple[str, ...] = ()
-    scores: tuple[float, ...] = ()
+    scores: tuple[float, ...] = ()  # of the candidates the guards let through, in order
+    refusals: tuple[str | None, ...] = ()  # per candidate: why the guards refused it (None: accepted)
 
 
 def task_of(intent: Intent) -> str:
@@ -147,15 +153,21 @@ class RewriteRunner:
                 return RewriteOutcome(EditPlan(intent, message="Rewrite cancelled."), "", cancelled=True,
                                       candidates=tuple(candidates))
             candidates.append(clean_output(task, text))
+        guard_source = source if task.replaces else document.text[:start]
+        refusals = tuple(check_rewrite(task, guard_source, c) for c in candidates)
+        usable = [c for c, refused in zip(candidates, refusals) if refused is None]
+        if not usable:
+            log.info("rewrite refused (%s): %r", refusals[0], candidates[0][:200])
+            return RewriteOutcome(EditPlan(intent, message=f"The rewrite was refused: {refusals[0]}. Your text is "
+                                                           f"unchanged."), "", candidates=tuple(candidates),
+                                  refusals=refusals)
         scores: tuple[float, ...] = ()
         best = 0
-        if len(candidates) > 1:
-            best, scores = pick_best(source, candidates, self.scorer)
-        text = candidates[best]
-        if not text.strip():
-            return RewriteOutcome(EditPlan(intent, message="The model returned no text."), "", candidates=tuple(candidates))
+        if len(usable) > 1:
+            best, scores = pick_best(source, usable, self.scorer)
+        text = usable[best]
         plan = plan_rewrite(intent, document, text, undo_group or f"rewrite-{next(self._groups)}")
-        return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores)
+        return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores, refusals=refusals)
 
     async def _stream_one(self, request: RewriteRequest, options: RewriteOptions,
                           on_partial: Callable[[str], None] | None) -> tuple[str, bool]:
@@ -289,13 +301,41 @@ class RewriteExecutor:
     ``proposals``: offer a preview to editors with the "proposals" capability (False: always apply).
     """
 
-    def __init__(self, runner: RewriteRunner, *, proposals: bool = True, open_commands: bool = True) -> None:
+    def __init__(self, runner: RewriteRunner, *, proposals: bool = True, open_commands: bool = True,
+                 model_name: str = "the language model", load_at_start: bool = False) -> None:
         self.runner = runner
         self.proposals = proposals
         self.open_commands = open_commands
+        self.model_name = model_name
+        self.load_at_start = load_at_start
         self.book = ProposalBook()
         self.last_classification: Classification | None = None
         self._last: tuple[str, str, str] | None = None  # (task, source, result): re-plans after STALE reuse it
+
+    def component(self) -> Component:
+        """The language model's status line: not loaded yet, loading (how far), loaded, or failed (and why)."""
+        status = self.runner.worker.status()
+        name = self.model_name
+        if status.state is WorkerState.NOT_LOADED:
+            return Component(LM_COMPONENT, "not-loaded", f"{name}: not loaded yet (loads on the first rewrite)")
+        if status.state is WorkerState.LOADING:
+            return Component(LM_COMPONENT, "loading", f"{name}: loading, {status.fraction:.0%}: {status.message}")
+        if status.state is WorkerState.READY:
+            return Component(LM_COMPONENT, "ready", f"{name} is loaded")
+        if status.state is WorkerState.FAILED:
+            return Component(LM_COMPONENT, "error", f"{name} failed to load: {status.message}")
+        return Component(LM_COMPONENT, "stopped", f"{name}: the model worker has stopped")
+
+    def attach(self, core) -> None:
+        """Show :meth:`component` in ``core``'s status and keep it current; start loading when
+        ``load_at_start``. Call on the event loop (the daemon does, once it serves)."""
+        loop = asyncio.get_running_loop()
+        worker = self.runner.worker
+        core.set_component(self.component())
+        worker.on_status = lambda status: loop.call_soon_threadsafe(core.set_component, self.component())
+        if self.load_at_start:
+            # A failed load is reported by the status line (and the next rewrite tries again).
+            worker.load().add_done_callback(lambda future: future.exception())
 
     async def classify(self, text: str) -> CommandOutput | None:
         """The command the model hears in an utterance the grammar took for dictation, or None.
@@ -450,8 +490,13 @@ def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, 
     the PersonaPlug soft prompt its persona vectors (None: no soft prompt).
     """
     from pushkin.model.composed import ComposedModel
-    from pushkin.model.loading import LoadOptions, load_base
+    from pushkin.model.loading import LoadOptions, ModelLoadError, ModelNotFoundError, check_model_source, load_base
     from pushkin.model.registry import AdapterRegistry
+
+    try:  # at start, not at the first rewrite: a wrong path or a broken .gguf stops the daemon with the reason
+        check_model_source(settings.model)
+    except (ModelNotFoundError, ModelLoadError) as exc:
+        raise RewriteError(f"[model] model: {exc}") from None
 
     if settings.best_of > 1 and scorer is None:
         scorer = style_scorer(style_profile)
@@ -471,4 +516,5 @@ def build_rewriter(settings, scorer: Callable[[str, str], float] | None = None, 
                              temperature=settings.temperature if settings.temperature >= 0 else None)
     worker = ModelWorker(load, name="pushkin-model")
     return RewriteExecutor(RewriteRunner(worker, options=options, scorer=scorer), proposals=settings.proposals,
-                           open_commands=settings.open_commands)
+                           open_commands=settings.open_commands, model_name=settings.model,
+                           load_at_start=settings.load_at_start)

@@ -74,9 +74,8 @@ class Daemon:
                                     type(hearing).__name__ if hearing is not None else
                                     "no recognizer configured: StreamAudio is unavailable"),
                           Component("planner", "ready", type(self.planner).__name__))
-            if rewriter is not None:
-                components += (Component("language-model", "ready", f"{self.settings.model.model} "
-                                         "(loads on the first rewrite)"),)
+            if rewriter is not None and hasattr(rewriter, "component"):
+                components += (rewriter.component(),)
         self.core = DaemonCore(self.settings, self.planner, components=components, rewriter=rewriter)
         self.listener: Listener | None = None
         if hearing is not None:
@@ -179,6 +178,8 @@ class Daemon:
         if address.scheme == "tcp":
             address = address.with_port(port)
         await server.start()
+        if hasattr(self.core.rewriter, "attach"):
+            self.core.rewriter.attach(self.core)  # the language model's status line; loads it now if asked
         if address.scheme == "unix":
             self._socket_path = Path(address.path)
             os.chmod(address.path, 0o600)

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
+from .tokens import input_only_ids
+
 
 @dataclass(frozen=True)
 class SamplingOptions:
@@ -63,11 +65,13 @@ def pick_next_token(logits, options: SamplingOptions, generator=None):
 
 
 def stream_token_ids(model, *, input_ids=None, inputs_embeds=None, options: SamplingOptions = GREEDY,
-                     stop_ids: Sequence[int] = (), cancel: threading.Event | None = None) -> Iterator[int]:
+                     stop_ids: Sequence[int] = (), cancel: threading.Event | None = None,
+                     suppress_ids: Sequence[int] = ()) -> Iterator[int]:
     """Generated token ids, one at a time, for a batch of one.
 
     ``input_ids``: ``(1, L)``; or ``inputs_embeds``: ``(1, L, D)`` already scaled like the model's own
     embedding output. Ends at a stop id (not yielded), after ``max_new_tokens``, or when ``cancel`` is set.
+    ``suppress_ids`` are never generated (their logits are set to minus infinity before each pick).
     """
     import torch
     from transformers import DynamicCache
@@ -82,6 +86,7 @@ def stream_token_ids(model, *, input_ids=None, inputs_embeds=None, options: Samp
     if options.seed is not None and options.temperature > 0:
         generator = torch.Generator(device=device).manual_seed(options.seed)
     stops = set(int(i) for i in stop_ids)
+    suppressed = torch.tensor(sorted(set(int(i) for i in suppress_ids)), dtype=torch.long, device=device)
     cache = DynamicCache()
     with torch.inference_mode():
         if cancel is not None and cancel.is_set():
@@ -91,7 +96,10 @@ def stream_token_ids(model, *, input_ids=None, inputs_embeds=None, options: Samp
         else:
             out = model(inputs_embeds=inputs_embeds, past_key_values=cache, use_cache=True, logits_to_keep=1)
         for _ in range(options.max_new_tokens):
-            token = pick_next_token(out.logits[:, -1, :], options, generator)
+            logits = out.logits[:, -1, :]
+            if suppressed.numel():
+                logits = logits.index_fill(-1, suppressed[suppressed < logits.shape[-1]], float("-inf"))
+            token = pick_next_token(logits, options, generator)
             token_id = int(token.item())
             if token_id in stops:
                 return
@@ -102,19 +110,23 @@ def stream_token_ids(model, *, input_ids=None, inputs_embeds=None, options: Samp
 
 
 def stream_text(model, tokenizer, *, input_ids=None, inputs_embeds=None, options: SamplingOptions = GREEDY,
-                stop_ids: Sequence[int] | None = None, cancel: threading.Event | None = None) -> Iterator[str]:
+                stop_ids: Sequence[int] | None = None, cancel: threading.Event | None = None,
+                suppress_ids: Sequence[int] | None = None) -> Iterator[str]:
     """Generated text in pieces, as soon as each piece is complete UTF-8; stops at ``options.stop_strings``.
 
-    ``stop_ids`` default to the tokenizer's eos and ``<end_of_turn>``.
+    ``stop_ids`` default to the tokenizer's eos and ``<end_of_turn>``; ``suppress_ids`` to the input-only
+    tokens lil Pushkin adds (:func:`pushkin.model.tokens.input_only_ids`), which text never contains.
     """
     if stop_ids is None:
         stop_ids = default_stop_ids(tokenizer)
+    if suppress_ids is None:
+        suppress_ids = input_only_ids(tokenizer)
     generated: list[int] = []
     emitted = ""
     waiting = 0
     longest_stop = max((len(s) for s in options.stop_strings), default=0)
     for token_id in stream_token_ids(model, input_ids=input_ids, inputs_embeds=inputs_embeds, options=options,
-                                     stop_ids=stop_ids, cancel=cancel):
+                                     stop_ids=stop_ids, cancel=cancel, suppress_ids=suppress_ids):
         generated.append(token_id)
         text = tokenizer.decode(generated, skip_special_tokens=True)
         if text.endswith("\ufffd") and waiting < _MAX_UTF8_CONTINUATION:

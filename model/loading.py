@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import tokens
+from .gguf import GgufError, check_gguf, convert_gguf, is_gguf_path
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +124,25 @@ def pick_dtype(device: str, requested: str = "auto"):
     return names[requested]
 
 
-def resolve_model_folder(model: str, revision: str | None = None) -> Path:
-    """The local folder holding ``model`` (a folder path, or a hub id in the Hugging Face cache).
+def resolve_model_folder(model: str, revision: str | None = None,
+                         progress: Callable[[float, str], None] | None = None) -> Path:
+    """The local folder holding ``model`` (a folder path, a hub id in the Hugging Face cache, or a ``.gguf``
+    file, converted once into a verified safetensors folder: see :mod:`pushkin.model.gguf`).
 
     Downloads only when the hub is allowed (``HF_HUB_OFFLINE`` unset) and the id is not cached; raises
     ModelNotFoundError with the way to get the weights otherwise.
     """
     path = Path(model).expanduser()
+    if is_gguf_path(model):
+        try:
+            return convert_gguf(path, progress).folder
+        except GgufError as exc:
+            raise ModelLoadError(str(exc)) from exc
     if path.exists():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(f"{path} has no config.json: it is not a model folder (expected the files of a "
-                                     f"Gemma 3 checkpoint: config.json, *.safetensors, tokenizer.json)")
+                                     f"Gemma 3 checkpoint: config.json, *.safetensors, tokenizer.json, or a .gguf "
+                                     f"file)")
         return path
     if model.startswith((".", "/", "~")) or os.sep in model.strip("/").split("/", 1)[-1]:
         raise ModelNotFoundError(f"model folder {model} does not exist")
@@ -217,7 +226,8 @@ def load_base(options: LoadOptions = LoadOptions(), progress: ProgressCallback |
     """
     report = progress or (lambda p: None)
     report(LoadProgress("resolve", 0.0, f"looking for {options.model}"))
-    folder = resolve_model_folder(options.model, options.revision)
+    folder = resolve_model_folder(options.model, options.revision,
+                                  lambda fraction, message: report(LoadProgress("convert", 0.1 * fraction, message)))
     _refuse_pickles(folder)
     device = pick_device(options.device)
     dtype = pick_dtype(device, options.dtype)
@@ -257,12 +267,57 @@ def load_base(options: LoadOptions = LoadOptions(), progress: ProgressCallback |
     model.eval()
 
     report(LoadProgress("tokens", 0.9, "checking the special tokens"))
-    if tokens.ensure_special_tokens(tokenizer):
-        model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    added = tokens.ensure_special_tokens(tokenizer)
+    if added:
+        add_token_rows(model, len(tokenizer))
     dtype_name = str(dtype).removeprefix("torch.")
     report(LoadProgress("ready", 1.0, f"{options.model} is loaded on {device} ({dtype_name})"))
     return LoadedModel(model=model, tokenizer=tokenizer, source=str(options.model), device=device,
                        dtype=dtype_name, quantization=options.quantization)
+
+
+def add_token_rows(model, vocab_size: int) -> None:
+    """Grow the embeddings to ``vocab_size`` rows, each new row the mean of the existing ones.
+
+    The rows are for tokens that are only ever inputs (the audio placeholder, the silence markers). With
+    Gemma's output layer tied to the embeddings, a new row is also an output row: the mean row scores the
+    mean of all real tokens' logits, so it never out-scores the best one (random rows did, and took over
+    generation). Being deterministic, the rows need not be saved with an adapter: every load makes the same.
+    """
+    import torch
+
+    embedding = model.get_input_embeddings()
+    old = embedding.weight.shape[0]
+    if vocab_size <= old:
+        return
+    with torch.no_grad():
+        mean = embedding.weight.float().mean(dim=0)
+    model.resize_token_embeddings(vocab_size, mean_resizing=False)
+    with torch.no_grad():
+        weight = model.get_input_embeddings().weight
+        weight[old:] = mean.to(weight.dtype)
+        head = model.get_output_embeddings()
+        if head is not None and head.weight.data_ptr() != weight.data_ptr():
+            head.weight[old:] = 0.0  # an untied head: new tokens score 0, still never chosen (and suppressed)
+
+
+def check_model_source(model: str) -> None:
+    """What the daemon checks at start, before loading anything: a ``.gguf`` file is there, is a GGUF and can
+    be read; a path names an existing folder. Raises ModelNotFoundError or ModelLoadError saying what is wrong.
+    (A hub id is checked when it loads: the cache lookup needs huggingface_hub.)"""
+    if is_gguf_path(model):
+        try:
+            check_gguf(model)
+        except GgufError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        return
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(f"{path} has no config.json: it is not a model folder (give a Gemma 3 "
+                                     f"checkpoint folder, a .gguf file or a hub id)")
+    elif model.startswith((".", "/", "~")):
+        raise ModelNotFoundError(f"model {model} does not exist")
 
 
 def embed_scale(model) -> float:

@@ -130,27 +130,66 @@ def read_adapter(folder: str | Path) -> AdapterEntry:
     return AdapterEntry(manifest, folder)
 
 
+def adapter_state(peft_model, adapter_name: str) -> dict:
+    """The tensors of one adapter to save: its LoRA weights only, never the embeddings.
+
+    PEFT would add the whole embedding (and the tied output layer, the same tensor) when the vocabulary
+    grew, as it does when load_base adds the audio and silence tokens: 262k×D floats per adapter, which
+    safetensors then refuses ("tensors share memory"). The added rows are rebuilt identically by every
+    load (:func:`pushkin.model.loading.add_token_rows`), so an adapter needs none of them.
+    """
+    from peft import get_peft_model_state_dict
+
+    state = get_peft_model_state_dict(peft_model, adapter_name=adapter_name, save_embedding_layers=False)
+    whole_layers = sorted(k for k in state if any(part in k for part in _EMBEDDING_LAYERS) and "lora_" not in k)
+    if whole_layers:
+        raise AdapterError(f"adapter {adapter_name!r} would carry whole embedding layers ({', '.join(whole_layers)}); "
+                           f"train LoRA weights only")
+    if not state:
+        raise AdapterError(f"adapter {adapter_name!r} has no weights to save")
+    return {k: v.detach().contiguous().cpu() for k, v in state.items()}
+
+
+_EMBEDDING_LAYERS = ("embed_tokens", "lm_head")
+
+
 def save_adapter(peft_model, adapter_name: str, folder: str | Path, manifest: AdapterManifest,
                  extra: dict[str, dict] | None = None) -> AdapterEntry:
     """Save one adapter of ``peft_model`` into ``folder`` in the registry format.
 
     ``extra`` maps a file name ("projector.safetensors") to a dict of tensors saved beside it. The folder is
-    flat (PEFT nests adapters with non-default names in a subfolder; this does not).
+    flat (PEFT nests adapters with non-default names in a subfolder; this does not). Everything is written
+    into a temporary folder first and moved into place at the end, so a failed save leaves ``folder`` as it
+    was (absent, or the previous adapter) and never an empty or partial adapter.
     """
-    from peft import get_peft_model_state_dict
+    import shutil
+    import tempfile
+
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    refuse_pickles(folder)
-    state = get_peft_model_state_dict(peft_model, adapter_name=adapter_name)
-    save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(folder / WEIGHTS_FILE))
-    peft_model.peft_config[adapter_name].save_pretrained(str(folder))
-    for file_name, tensors in (extra or {}).items():
+    for file_name in extra or {}:
         if not file_name.endswith(".safetensors"):
             raise AdapterError(f"extra adapter file {file_name!r} must be a .safetensors file")
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(folder / file_name))
-    (folder / MANIFEST_FILE).write_text(manifest.to_json() + "\n", encoding="utf-8")
+    state = adapter_state(peft_model, adapter_name)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.saving-"))
+    try:
+        save_file(state, str(work / WEIGHTS_FILE))
+        peft_model.peft_config[adapter_name].save_pretrained(str(work))
+        for file_name, tensors in (extra or {}).items():
+            save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(work / file_name))
+        (work / MANIFEST_FILE).write_text(manifest.to_json() + "\n", encoding="utf-8")
+        read_adapter(work)  # what was written is what the runtime will accept
+        if folder.exists():  # the previous adapter of that name is replaced whole, never mixed with this one
+            old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old-"))
+            folder.rename(old / folder.name)
+            work.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            work.rename(folder)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return read_adapter(folder)
 
 

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from pushkin.text_lora.tasks import RewriteTask, Scorer, build_prompt, clean_output, get_task, pick_best
+from pushkin.text_lora.tasks import RewriteTask, Scorer, build_prompt, clean_output, get_task, pick_best, stop_strings
 
 from .composed import CompositionStatus, LanguageModel
 from .generation import GREEDY, SamplingOptions
@@ -62,6 +62,7 @@ def sampling_for(task: RewriteTask, text: str, options: RewriteOptions, candidat
         max_new_tokens=options.max_new_tokens or task.token_budget(text),
         temperature=task.temperature if options.temperature is None else options.temperature,
         min_p=task.min_p if options.min_p is None else options.min_p,
+        stop_strings=stop_strings(task),
         seed=seed,
     )
 

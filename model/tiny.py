@@ -46,19 +46,23 @@ class TinyGemmaOptions:
     max_position_embeddings: int = 2048
     sliding_window: int = 64
     seed: int = 0
+    # False: the tokenizer lacks the audio and silence tokens, like a real Gemma 3 tokenizer, so load_base
+    # adds them and grows the (tied) embeddings, as it does for the real weights.
+    input_only_tokens: bool = True
 
 
-def train_tiny_tokenizer(vocab_size: int = 640, silence_buckets: tuple[float, ...] = tokens.SILENCE_BUCKETS_S):
+def train_tiny_tokenizer(vocab_size: int = 640, silence_buckets: tuple[float, ...] = tokens.SILENCE_BUCKETS_S,
+                         input_only_tokens: bool = True):
     """A byte-level BPE tokenizer trained on a few English and Russian lines, wrapped for transformers.
 
-    Carries the Gemma names for bos/eos/pad/unk and the turn markers, plus the audio placeholder and one
-    silence token per bucket.
+    Carries the Gemma names for bos/eos/pad/unk and the turn markers, plus (``input_only_tokens``) the audio
+    placeholder and one silence token per bucket.
     """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    specials = [tokens.PAD, tokens.EOS, tokens.BOS, tokens.UNK, tokens.START_OF_TURN, tokens.END_OF_TURN,
-                tokens.AUDIO, *tokens.silence_tokens(silence_buckets)]
+    input_only = [tokens.AUDIO, *tokens.silence_tokens(silence_buckets)] if input_only_tokens else []
+    specials = [tokens.PAD, tokens.EOS, tokens.BOS, tokens.UNK, tokens.START_OF_TURN, tokens.END_OF_TURN, *input_only]
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
@@ -81,8 +85,7 @@ def train_tiny_tokenizer(vocab_size: int = 640, silence_buckets: tuple[float, ..
         eos_token=tokens.EOS,
         pad_token=tokens.PAD,
         unk_token=tokens.UNK,
-        additional_special_tokens=[tokens.START_OF_TURN, tokens.END_OF_TURN, tokens.AUDIO,
-                                   *tokens.silence_tokens(silence_buckets)],
+        additional_special_tokens=[tokens.START_OF_TURN, tokens.END_OF_TURN, *input_only],
     )
     return wrapped
 
@@ -90,7 +93,7 @@ def train_tiny_tokenizer(vocab_size: int = 640, silence_buckets: tuple[float, ..
 def tiny_text_config(options: TinyGemmaOptions, tokenizer):
     from transformers import Gemma3TextConfig
 
-    ids = tokens.special_token_ids(tokenizer)
+    vocab = tokenizer.get_vocab()
     return Gemma3TextConfig(
         vocab_size=len(tokenizer),
         hidden_size=options.hidden_size,
@@ -102,9 +105,9 @@ def tiny_text_config(options: TinyGemmaOptions, tokenizer):
         max_position_embeddings=options.max_position_embeddings,
         sliding_window=options.sliding_window,
         layer_types=(["sliding_attention", "full_attention"] * options.num_hidden_layers)[: options.num_hidden_layers],
-        bos_token_id=ids.bos,
-        eos_token_id=[ids.eos, ids.end_of_turn],
-        pad_token_id=ids.pad,
+        bos_token_id=vocab[tokens.BOS],
+        eos_token_id=[vocab[tokens.EOS], vocab[tokens.END_OF_TURN]],
+        pad_token_id=vocab[tokens.PAD],
     )
 
 
@@ -119,7 +122,7 @@ def build_tiny_gemma(folder: str | Path, options: TinyGemmaOptions = TinyGemmaOp
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tiny_tokenizer(options.vocab_size)
+    tokenizer = train_tiny_tokenizer(options.vocab_size, input_only_tokens=options.input_only_tokens)
     text_config = tiny_text_config(options, tokenizer)
     torch.manual_seed(options.seed)
     if multimodal:

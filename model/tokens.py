@@ -1,8 +1,9 @@
 """The special tokens the composed model needs, named once for the tokenizer, the splice and training.
 
 Real Gemma 3 tokenizers already carry the turn markers; the audio placeholder and the silence markers are
-added by :func:`ensure_special_tokens` (their embedding rows are never read as inputs: the splice overwrites
-those positions, so the rows the resize adds do not matter).
+added by :func:`ensure_special_tokens`. Those are input-only: the splice overwrites their positions, and text
+generation never emits them (:func:`input_only_ids` are suppressed; with Gemma's tied output layer their
+rows would otherwise be candidates for every next token).
 """
 
 from __future__ import annotations
@@ -72,3 +73,9 @@ def special_token_ids(tokenizer, buckets: tuple[float, ...] = SILENCE_BUCKETS_S)
         audio=vocab[AUDIO],
         silence=tuple(vocab[silence_token(i)] for i in range(len(buckets))),
     )
+
+
+def input_only_ids(tokenizer, buckets: tuple[float, ...] = SILENCE_BUCKETS_S) -> tuple[int, ...]:
+    """Ids of the audio placeholder and the silence markers that ``tokenizer`` knows: inputs only, never output."""
+    vocab = tokenizer.get_vocab()
+    return tuple(vocab[name] for name in (AUDIO, *silence_tokens(buckets)) if name in vocab)

@@ -107,6 +107,8 @@ class ModelWorker(Generic[M]):
         self._jobs: queue.Queue = queue.Queue()
         self._status = WorkerStatus(WorkerState.NOT_LOADED, 0.0, "the model loads on first use")
         self._status_lock = threading.Lock()
+        # Called (on the worker thread) with each new status; the daemon forwards it to its status line.
+        self.on_status: Callable[[WorkerStatus], None] | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -146,8 +148,13 @@ class ModelWorker(Generic[M]):
     # -- the thread -----------------------------------------------------------------------------------
 
     def _set_status(self, state: WorkerState, fraction: float, message: str) -> None:
+        status = WorkerStatus(state, fraction, message)
         with self._status_lock:
-            self._status = WorkerStatus(state, fraction, message)
+            changed = status != self._status
+            self._status = status
+        listener = self.on_status
+        if changed and listener is not None:
+            listener(status)
 
     def _ensure_model(self) -> M:
         if self._model is not None:

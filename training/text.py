@@ -94,6 +94,26 @@ def collated_batches(encoded: Sequence[EncodedExample], run: RunSettings, pad_id
         yield collate(batch, pad_id)
 
 
+def loss_positions(labels: torch.Tensor) -> torch.Tensor:
+    """``(B, L)`` labels → ``(B, L)`` bool: the positions whose logits predict a labelled token (position p
+    predicts token p + 1)."""
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != -100
+    return keep
+
+
+def target_logits(model, labels: torch.Tensor, **inputs) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(N, V)`` float logits that predict the N labelled tokens (row by row, in order) and those tokens.
+
+    The output layer runs only at those N positions (``logits_to_keep`` with a boolean mask): a 262k-token
+    vocabulary at every position of a batch — prompt and padding included — was most of a step's memory.
+    ``inputs``: the model's keyword inputs (``input_ids`` or ``inputs_embeds``, ``attention_mask``).
+    """
+    keep = loss_positions(labels)
+    logits = model(**inputs, logits_to_keep=keep).logits  # (N, V)
+    return logits.float(), labels[:, 1:][keep[:, :-1]]
+
+
 def token_loss(model, batch: dict[str, torch.Tensor], device, projector=None) -> tuple[torch.Tensor, int]:
     """Summed next-token cross-entropy over labelled tokens, and their count.
 
@@ -104,20 +124,17 @@ def token_loss(model, batch: dict[str, torch.Tensor], device, projector=None) ->
 
     batch = {k: v.to(device) for k, v in batch.items()}
     if projector is None:
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        labels = batch["labels"]
+        logits, targets = target_logits(model, batch["labels"], input_ids=batch["input_ids"],
+                                        attention_mask=batch["attention_mask"])
     else:
         if "persona" not in batch:
             raise ValueError("a projector was given but the batch carries no persona vectors")
         embeds = model.get_input_embeddings()(batch["input_ids"])  # (B, L, D)
         embeds, mask, labels = prepend_soft_prompt(embeds, projector(batch["persona"]), batch["attention_mask"],
                                                    batch["labels"])
-        logits = model(inputs_embeds=embeds, attention_mask=mask).logits
-    labels = labels[:, 1:]
-    logits = logits[:, :-1].float()
-    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                             ignore_index=-100, reduction="sum")
-    return loss, int((labels != -100).sum())
+        logits, targets = target_logits(model, labels, inputs_embeds=embeds, attention_mask=mask)
+    loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
+    return loss, int(targets.numel())
 
 
 def mean_loss(model, encoded: Sequence[EncodedExample], pad_id: int, device, batch_size: int = 16,

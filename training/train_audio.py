@@ -137,16 +137,9 @@ def audio_batch_embeds(batch: Sequence[AudioExample], model, projector: AudioPro
     return embeds, mask, labels
 
 
-def target_logits(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``(N, V)`` float logits that predict the N target tokens (row by row, in order) and those tokens."""
-    shifted = labels[:, 1:]
-    chosen = shifted != -100
-    return logits[:, :-1][chosen].float(), shifted[chosen]
-
-
 def target_loss(model, embeds, mask, labels) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy over the target tokens only, and their count."""
-    logits, targets = target_logits(model(inputs_embeds=embeds, attention_mask=mask).logits, labels)
+    logits, targets = text.target_logits(model, labels, inputs_embeds=embeds, attention_mask=mask)
     return torch.nn.functional.cross_entropy(logits, targets, reduction="sum"), int(targets.numel())
 
 
@@ -165,8 +158,7 @@ def teacher_target_logits(model, base, batch: Sequence[AudioExample], pad_id: in
     accelerate-prepared one, which may shard the weights)."""
     input_ids, mask, labels = padded_rows([(e.teacher_ids, e.teacher_labels) for e in batch], pad_id, device)
     with torch.no_grad(), base.disable_adapter():
-        logits = model(input_ids=input_ids, attention_mask=mask).logits
-    return target_logits(logits, labels)[0]
+        return text.target_logits(model, labels, input_ids=input_ids, attention_mask=mask)[0]
 
 
 class AudioModules(torch.nn.Module):
@@ -241,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
         audio = accelerator.unwrap_model(parts)
         base = accelerator.unwrap_model(peft)
         embeds, mask, labels = audio_batch_embeds(batch, base, audio.projector, audio.silence, ids, pad_id, device)
-        student, targets = target_logits(peft(inputs_embeds=embeds, attention_mask=mask).logits, labels)
+        student, targets = text.target_logits(peft, labels, inputs_embeds=embeds, attention_mask=mask)
         count = max(int(targets.numel()), 1)
         loss = torch.nn.functional.cross_entropy(student, targets, reduction="sum") / count
         if not distill:

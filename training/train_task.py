@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pushkin.model.registry import AdapterKind, AdapterManifest
-from pushkin.text_lora.tasks import END_OF_TURN, get_task
+from pushkin.text_lora.tasks import completion_end, get_task
 
 from . import data as textdata
 from . import loop, text
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
                                task=config.task, description=f"task LoRA for {config.task!r}, "
                                                              f"{len(train_set)} training examples")
     peft = text.attach_lora(loaded.model, config.lora, manifest.peft_name)
-    end = END_OF_TURN if task.replaces else ""
+    end = completion_end(task)  # the blank line the few-shot prompt's results end with
     encoded_train = [text.encode_example(tokenizer, e, config.model.max_length, end) for e in train_set]
     encoded_eval = [text.encode_example(tokenizer, e, config.model.max_length, end) for e in eval_set]
     pad_id = tokenizer.pad_token_id

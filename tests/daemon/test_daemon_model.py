@@ -1,4 +1,4 @@
-"""Rewrite commands through the real daemon: intent engine + tiny composed model, over a Unix socket."""
+"""Rewrite commands through the real daemon: intent engine + a word-moving language model, over a Unix socket."""
 
 from __future__ import annotations
 
@@ -17,15 +17,17 @@ from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import Proposal, ProposalDecision
 
 from .conftest import connect_editor, unix_settings
+from .parrot_lm import ParrotModel
 
 LIVELY = RewriteOptions(temperature=3.0, min_p=0.0, max_new_tokens=10, seed=4)
 
 
 @pytest.fixture
-async def model_daemon(short_dir, composed):
+async def model_daemon(short_dir):
     settings = unix_settings(short_dir)
     settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
-    worker = ModelWorker(lambda progress: composed, name="test-daemon-model")
+    # A rewrite the guards accept (the tiny random model's noise is refused, see test_daemon_rewrite.py).
+    worker = ModelWorker(lambda progress: ParrotModel(), name="test-daemon-model")
     rewriter = RewriteExecutor(RewriteRunner(worker, options=LIVELY))
     daemon = Daemon(settings, planner=IntentEngine(settings.intent), rewriter=rewriter)
     await daemon.start()

@@ -203,9 +203,11 @@ def test_the_style_scorer_prefers_plain_words_to_stock_phrases():
     assert with_corpus(source, plain) > with_corpus(source, stock)
 
 
-async def test_best_of_n_applies_the_candidate_the_style_score_likes_best(composed):
+async def test_best_of_n_applies_the_candidate_the_style_score_likes_best():
+    from .parrot_lm import ParrotModel
+
     scorer = style_scorer()
-    worker = ModelWorker(lambda progress: composed, name="test-best-of")
+    worker = ModelWorker(lambda progress: ParrotModel(), name="test-best-of")
     try:
         runner = RewriteRunner(worker, options=RewriteOptions(best_of=4, temperature=3.0, min_p=0.0,
                                                               max_new_tokens=8, seed=11), scorer=scorer)

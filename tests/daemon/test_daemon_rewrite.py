@@ -37,8 +37,46 @@ def worker(composed):
 LIVELY = RewriteOptions(temperature=3.0, min_p=0.0, max_new_tokens=12, seed=5)
 
 
-async def test_a_rewrite_is_one_edit_in_one_undo_group(worker):
-    runner = RewriteRunner(worker, options=LIVELY)
+class ScriptedModel:
+    """A LanguageModel (the daemon's seam) that writes given texts in turn, word by word. The tiny random
+    model writes noise the guards refuse (see test_the_guards_refuse_the_tiny_models_noise), so the tests of
+    what happens to an accepted rewrite use this; the real tier runs them on Gemma 3 270M."""
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = texts
+        self.calls = 0
+
+    def compose(self, mode, task=""):
+        from pushkin.model.composed import CompositionStatus
+
+        return CompositionStatus(mode, task, (), (), False)
+
+    def stream(self, prompt, options, cancel=None):
+        import re
+
+        text = self.texts[self.calls % len(self.texts)]
+        self.calls += 1
+        for piece in re.findall(r"\s*\S+", text):
+            if cancel is not None and cancel.is_set():
+                return
+            yield piece
+
+
+@pytest.fixture
+def scripted():
+    def make(*texts):
+        worker = ModelWorker(lambda progress: ScriptedModel(*texts), name="test-rewrite-worker")
+        made.append(worker)
+        return worker
+
+    made = []
+    yield make
+    for worker in made:
+        worker.shutdown()
+
+
+async def test_a_rewrite_is_one_edit_in_one_undo_group(scripted):
+    runner = RewriteRunner(scripted("The fox jumped over the dog.", "the fox jumped over a dog."), options=LIVELY)
     partials = []
     outcome = await runner.run(_intent("formal", *THAT), _doc(), on_partial=partials.append)
     plan = outcome.plan
@@ -79,8 +117,8 @@ async def test_cancel_stops_the_rewrite_and_plans_nothing(worker):
     assert not runner.running
 
 
-async def test_continue_inserts_at_the_cursor(worker):
-    runner = RewriteRunner(worker, options=LIVELY)
+async def test_continue_inserts_at_the_cursor(scripted):
+    runner = RewriteRunner(scripted(" Then the fox slept."), options=LIVELY)
     end = len(TEXT)
     outcome = await runner.run(_intent("continue", end, end), _doc())
     (edit,) = outcome.plan.edits
@@ -100,12 +138,20 @@ async def test_bad_rewrite_commands_are_clear(worker):
     assert blank.plan.edits == () and "nothing to rewrite" in blank.plan.message
 
 
-async def test_best_of_n_in_the_daemon(worker):
+async def test_best_of_n_in_the_daemon(scripted):
+    worker = scripted("The fox jumped over the dog.", "The fox jumped.", "Fox jumped.\u2028Fox jumped.")
     runner = RewriteRunner(worker, options=RewriteOptions(best_of=3, temperature=3.0, min_p=0.0, max_new_tokens=8,
                                                            seed=2), scorer=lambda source, candidate: -len(candidate))
     outcome = await runner.run(_intent("shorten", *THAT), _doc())
-    assert len(outcome.candidates) == 3
-    assert outcome.text == min((c for c in outcome.candidates if c.strip()), key=len)
+    assert len(outcome.candidates) == 3 and outcome.refusals[:2] == (None, None) and "U+2028" in outcome.refusals[2]
+    assert outcome.text == "The fox jumped."  # the shortest the guards accepted
+
+
+async def test_the_guards_refuse_the_tiny_models_noise(worker):
+    outcome = await RewriteRunner(worker, options=LIVELY).run(_intent("formal", *THAT), _doc())
+    assert outcome.candidates and outcome.candidates[0].strip() and outcome.refusals[0]
+    assert outcome.plan.edits == () and outcome.text == ""
+    assert outcome.plan.message.startswith("The rewrite was refused: ") and "unchanged" in outcome.plan.message
 
 
 def test_proposals_accept_reject_and_follow_typing():

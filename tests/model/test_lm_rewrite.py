@@ -30,7 +30,7 @@ def test_stream_rewrite_yields_pieces_and_cancels(composed):
     for piece in stream_rewrite(composed, RewriteRequest("rephrase", "Писатель открыл документ."), options, cancel):
         pieces.append(piece)
         cancel.set()
-    assert len(pieces) == 1
+    assert 1 <= len(pieces) <= 2  # what came before the cancel; the tail held back for stop strings follows
     cancelled = rewrite(composed, RewriteRequest("shorten", "a long text"), options, cancel)
     assert cancelled.cancelled and cancelled.text == ""
 

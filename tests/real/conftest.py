@@ -51,3 +51,21 @@ def gemma_270m_gguf() -> Path:
 def piper_voice() -> Path:
     """The Piper voice (en_US joe, medium) .onnx file; its .onnx.json sits beside it."""
     return _model("piper-joe", "en_US-joe-medium.onnx")
+
+
+@pytest.fixture(scope="session")
+def gemma_270m(gemma_270m_gguf, tmp_path_factory):
+    """Gemma 3 270M as `[model] model = "….gguf"` loads it, converted once per session.
+
+    The GGUF is linked into a session folder, so the conversion lands beside the link (never in the models
+    folder); every Gemma test of the session shares it. Returns the conversion (its ``source.path`` is the
+    link, its ``folder`` the safetensors cache).
+    """
+    import torch
+
+    from pushkin.model.gguf import convert_gguf
+
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    link = tmp_path_factory.mktemp("gemma-270m") / gemma_270m_gguf.name
+    link.symlink_to(gemma_270m_gguf)
+    return convert_gguf(link)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pushkin.text_lora.tasks import (END_OF_TURN, TASKS, UnknownTaskError, build_prompt, clean_output, get_task,
-                                     is_mostly_cyrillic, pick_best, training_text)
+from pushkin.text_lora.tasks import (COMPLETION_END, EXAMPLES, TASKS, UnknownTaskError, build_prompt, clean_output, get_task,
+                                     is_mostly_cyrillic, pick_best, stop_strings,
+                                     training_text)
 
 
 def test_every_rewrite_command_has_a_task():
@@ -27,11 +28,30 @@ def test_prompt_language_follows_the_text():
     assert is_mostly_cyrillic("Привет, world") and not is_mostly_cyrillic("Hello, мир")
 
 
-def test_prompt_shape_and_training_text_agree():
+def test_prompt_is_a_few_shot_completion_a_base_can_follow_and_training_text_agrees():
     task = get_task("formal")
     prompt = build_prompt(task, "hey")
-    assert prompt.startswith("<start_of_turn>user\n") and prompt.endswith("<start_of_turn>model\n")
-    assert training_text(task, "hey", "Hello.") == prompt + "Hello." + END_OF_TURN
+    assert "<start_of_turn>" not in prompt and "<end_of_turn>" not in prompt  # the base knows no turn format
+    assert prompt.startswith("Rewrite the text in a more formal style.\n\nText:\n")
+    assert prompt.endswith("\n\nText:\nhey\nResult:\n")
+    for source, result in EXAMPLES["formal"]["en"]:
+        assert f"Text:\n{source}\nResult:\n{result}\n\n" in prompt
+    assert training_text(task, "hey", "Hello.") == prompt + "Hello." + COMPLETION_END
+    # Generation stops where an example's result stops, or where the model starts another example.
+    assert COMPLETION_END in stop_strings(task) and "\nText:" in stop_strings(task) and "\nТекст:" in stop_strings(task)
+    russian = build_prompt(get_task("rephrase"), "Писатель открыл документ.")
+    assert russian.endswith("Текст:\nПисатель открыл документ.\nРезультат:\n")
+    assert stop_strings(get_task("continue")) == ()
+
+
+def test_every_rewrite_task_has_examples_in_the_languages_it_prompts_in():
+    for task in TASKS.values():
+        if not task.replaces:
+            continue
+        languages = ("en",) if task.name.startswith("translate_") else ("en", "ru")
+        for language in languages:
+            examples = EXAMPLES[task.name][language]
+            assert len(examples) == 2 and all(source.strip() and result.strip() for source, result in examples)
 
 
 def test_continue_prompts_with_the_text_before_the_cursor():

@@ -9,7 +9,8 @@ import torch
 
 from pushkin.training import audio_data
 from pushkin.training.config import AudioConfig, ConfigError, load_config
-from pushkin.training.train_audio import distill_loss, prepare_example, target_logits
+from pushkin.training.text import target_logits
+from pushkin.training.train_audio import distill_loss, prepare_example
 
 from .conftest import CONFIGS
 from .helpers import head
@@ -36,13 +37,20 @@ def test_distill_loss_is_zero_only_when_the_distributions_agree():
     assert float(distill_loss(student.detach(), teacher, 4.0)) != pytest.approx(float(kl), rel=1e-3)
 
 
-def test_target_logits_pick_the_positions_that_predict_the_target():
-    logits = torch.arange(2 * 4 * 3, dtype=torch.float32).reshape(2, 4, 3)
-    labels = torch.tensor([[-100, -100, 7, 8], [-100, 5, -100, -100]])
-    chosen, targets = target_logits(logits, labels)
-    assert targets.tolist() == [7, 8, 5]
-    # Position t predicts token t+1: rows 0 → positions 1, 2; row 1 → position 0.
-    assert torch.equal(chosen, torch.stack([logits[0, 1], logits[0, 2], logits[1, 0]]))
+def test_target_logits_are_computed_only_where_a_target_is_predicted(tiny_gemma):
+    from transformers import Gemma3ForCausalLM
+
+    model = Gemma3ForCausalLM.from_pretrained(tiny_gemma).eval()
+    ids = torch.tensor([[2, 40, 41, 42, 43], [2, 50, 51, 0, 0]])
+    mask = (ids != 0).long()
+    labels = torch.tensor([[-100, -100, -100, 42, 43], [-100, -100, 51, -100, -100]])
+    with torch.no_grad():
+        full = model(input_ids=ids, attention_mask=mask).logits
+        chosen, targets = target_logits(model, labels, input_ids=ids, attention_mask=mask)
+    assert targets.tolist() == [42, 43, 51]
+    # Position t predicts token t+1: row 0 → positions 2, 3; row 1 → position 1; nothing else is computed.
+    assert chosen.shape == (3, full.shape[-1])
+    assert torch.allclose(chosen, torch.stack([full[0, 2], full[0, 3], full[1, 1]]), atol=1e-5)
 
 
 def test_teacher_view_has_the_spoken_words_and_the_same_target(tiny_gemma):
