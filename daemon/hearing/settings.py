@@ -31,6 +31,10 @@ class VadSettings:
     min_speech_ms: int = 90  # confirmed speech needed to open an utterance
     pre_roll_ms: int = 300  # audio kept from before the detected onset, so first words are not clipped
     hangover_ms: int = 400  # silence that closes an utterance
+    # After this much silence the utterance so far is decoded as if final: when the speaker stays silent
+    # that decode is the final one (ready before the hangover ends), and when it is a whole command the
+    # utterance closes at once instead of waiting out the hangover. 0: decode only after the hangover.
+    early_decode_ms: int = 120
     min_silence_marker_ms: int = 150  # shorter gaps inside an utterance stay part of the speech audio
     max_utterance_s: float = 30.0  # an utterance is cut here even if the speaker goes on
     tail_floor_db: float = 30.0  # inside an utterance, frames this far below its loudest count as silence
@@ -110,6 +114,8 @@ def validate(settings: HearingSettings) -> None:
         raise ValueError(f"[hearing.vad] aggressiveness = {vad.aggressiveness}: expected 0, 1, 2 or 3")
     if not 0.0 < vad.silero_release <= vad.silero_threshold < 1.0:
         raise ValueError("[hearing.vad] expected 0 < silero_release <= silero_threshold < 1")
+    if vad.early_decode_ms < 0:
+        raise ValueError("[hearing.vad] early_decode_ms must be >= 0 (0 turns the early decode off)")
     if vad.silero_idle_ms < 0 or vad.silero_warmup_ms < 0:
         raise ValueError("[hearing.vad] silero_idle_ms and silero_warmup_ms must be >= 0")
     if vad.hangover_ms < vad.frame_ms or vad.pre_roll_ms < 0 or vad.max_utterance_s <= 1.0:
