@@ -2,7 +2,7 @@
 
 Each session of ``bench/speech_sessions.json`` (an initial document, utterances with the pause after
 each, the exact expected document) is rendered with its voice (the Piper neural voice, or espeak-ng at a
-voice and speed), streamed in real time through ``StreamAudio`` of a ``pushkin serve`` subprocess with a
+voice and speed, or Festival's Russian voice from Debian's festvox-ru), streamed in real time through ``StreamAudio`` of a ``pushkin serve`` subprocess with a
 real Whisper model, and edited in a real editor client (``EditorClient`` + ``EditorBuffer``) connected
 to that daemon. Printed per group and per model: sessions exactly right, command and dictation accuracy
 per utterance, false triggers (a command run on a dictated utterance), dictation WER, wrong-language
@@ -10,7 +10,7 @@ utterances, and end of speech → edit applied (median, p90) for commands and fo
 machine's load.
 
     PUSHKIN_MODELS_DIR=/work/cache/real .venv/bin/python bench/bench_speech_sessions.py \\
-        [--models whisper-base whisper-tiny.en] [--groups en-piper en-espeak ru-espeak] [--limit N] [--show-failures]
+        [--models whisper-base whisper-tiny.en] [--groups en-piper en-espeak ru-festival] [--limit N] [--show-failures]
 
 Rendered clips are cached in $PUSHKIN_SPEECH_CACHE (default /tmp/pushkin-speech-cache). tiny.en is
 English-only: it runs the English groups.
@@ -76,6 +76,12 @@ def render(text: str, voice: dict, models_dir: Path) -> np.ndarray:
                 model = models_dir / "piper-joe" / f"{voice['name']}.onnx"
                 with wave.open(str(raw), "wb") as out:
                     PiperVoice.load(str(model)).synthesize_wav(text, out)
+            elif voice["engine"] == "festival":
+                # Debian's festvox-ru (msu_ru_nsh_clunits): a recorded Russian voice that Whisper can read.
+                script = Path(folder) / "text.txt"
+                script.write_text(text, encoding="utf-8")
+                subprocess.run(["text2wave", "-eval", f"(voice_{voice['name']})", str(script), "-o", str(raw)],
+                               check=True, capture_output=True)
             else:
                 subprocess.run(["espeak-ng", "-v", voice["name"], "-s", str(voice.get("speed", 170)), "-w", str(raw), text],
                                check=True, capture_output=True)

@@ -15,7 +15,7 @@ import os
 import secrets
 import wave
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import numpy as np
 
@@ -45,6 +45,8 @@ class SpeechFrontEnd:
         self._segmenters: set[VadSegmenter] = set()
         self._silero_session = None
         self.model_error: str = ""
+        # The target document's language ("ru", "en" or ""), set by the daemon: a lean, not a pin.
+        self.document_language: Callable[[], str] | None = None
 
     # --- controls (SetListening) -------------------------------------------------------------------
 
@@ -113,7 +115,8 @@ class SpeechFrontEnd:
             try:
                 recognition = await decoded if decoded is not None else None
                 if recognition is None:
-                    recognition = await self.worker.transcribe(_float_audio(utterance.audio), language=language, final=True)
+                    recognition = await self.worker.transcribe(_float_audio(utterance.audio), language=language, final=True,
+                                                               document_language=self._document_language())
             except ModelMissing as error:
                 recognizer_failed = True
                 self.model_error = str(error)
@@ -219,9 +222,19 @@ class SpeechFrontEnd:
     async def _early(self, audio: np.ndarray, language: str) -> Recognition | None:
         """The open utterance decoded as a final, at the start of a pause; None when the model is missing."""
         try:
-            return await self.worker.transcribe(_float_audio(audio), language=language, final=True)
+            return await self.worker.transcribe(_float_audio(audio), language=language, final=True,
+                                                document_language=self._document_language())
         except ModelMissing:
             return None  # the final pass reports it once
+
+    def _document_language(self) -> str:
+        if self.document_language is None:
+            return ""
+        try:
+            return self.document_language()
+        except Exception:  # a hint must never cost an utterance
+            log.warning("the document's language could not be read", exc_info=True)
+            return ""
 
     async def _hear_otherwise(self, utterance_id: str, utterance: SegmentedUtterance,
                               language: str) -> tuple[list[StatusNotice], HeardTranscript | None]:

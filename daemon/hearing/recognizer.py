@@ -275,14 +275,14 @@ class FasterWhisperRecognizer:
         content_frames = min(features.shape[-1], max(1, len(audio) // self._model.feature_extractor.hop_length))
         return self._model.encode(features), content_frames
 
-    def choose_language(self, encoder_output, hint: str = "") -> LanguageGuess:
+    def choose_language(self, encoder_output, hint: str = "", document_language: str = "") -> LanguageGuess:
         """The language among the configured ones, from this encoder output (no second pass)."""
         allowed = self.settings.languages
         if (hint and hint in allowed) or len(allowed) == 1 or not self._model.model.is_multilingual:
             return self.language_prior.weigh({}, hint if hint in allowed else allowed[0])
         detected = self._model.model.detect_language(encoder_output)[0]
         probabilities = {token.strip("<|>"): p for token, p in detected}
-        return self.language_prior.weigh(probabilities)
+        return self.language_prior.weigh(probabilities, document=document_language)
 
     def _decode(self, encoder_output, audio_s: float, language: str, *, final: bool) -> tuple[RecognizedSegment, str]:
         """One greedy (or beam) decode with the temperature fallback; the segment and its raw text."""
@@ -330,14 +330,16 @@ class FasterWhisperRecognizer:
         text = "" if reason else " ".join(segment.text.split())
         return Recognition(text, language, 0.0, (segment,), reason)
 
-    def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True) -> Recognition:
+    def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
+                   document_language: str = "") -> Recognition:
+        """``language`` pins the language (when configured); ``document_language`` only leans toward it."""
         self.load()
         audio = np.asarray(audio, dtype=np.float32)
         if audio.size == 0:
             return Recognition("", language or self.settings.languages[0], suppressed="empty")
         audio_s = len(audio) / SAMPLE_RATE
         encoder_output, frames = self.encode(audio)
-        guess = self.choose_language(encoder_output, language)
+        guess = self.choose_language(encoder_output, language, document_language)
         recognition = self._reading(encoder_output, audio_s, guess.language, final)
         if final and not guess.pinned:
             recognition = self._second_language(encoder_output, audio_s, guess, recognition)
@@ -422,8 +424,14 @@ def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats
                 repeats += 1
             if repeats >= needed:
                 last = words[i + (repeats - 1) * n:i + repeats * n]
-                out.extend(words[i:i + n - 1] + [last[-1]])  # the last copy's ending punctuation
+                first = words[i:i + n]
+                # The first copy's words with the last copy's ending punctuation ("Yes, yes, yes." → "Yes.").
+                ending = re.search(r"\W*$", last[-1]).group() or re.search(r"\W*$", first[-1]).group()
+                out.extend(first[:-1] + [re.sub(r"\W*$", "", first[-1]) + ending])
                 i += repeats * n
+                rest = keys[i:]
+                if rest and len(rest) < n and rest == pattern[:len(rest)]:
+                    i = len(words)  # the loop was cut off mid-copy: that tail is the loop too
                 changed = collapsed = True
                 break
         if not collapsed:
@@ -451,7 +459,11 @@ class ModelWorker:
     async def load(self) -> None:
         await self.call(self.recognizer.load)
 
-    async def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True) -> Recognition:
+    async def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
+                         document_language: str = "") -> Recognition:
+        if document_language:  # only recognizers that weigh languages take it
+            return await self.call(self.recognizer.transcribe, audio, language=language, final=final,
+                                   document_language=document_language)
         return await self.call(self.recognizer.transcribe, audio, language=language, final=final)
 
     def close(self) -> None:
