@@ -80,3 +80,15 @@ def test_russian_after_english_work_is_heard_as_russian(base):
 def test_a_pinned_language_is_used_without_detection(base):
     recognition = base.transcribe(_float(speak_festival("Мы встретимся в пятницу.")), language="ru")
     assert recognition.language == "ru" and "пятниц" in recognition.text.lower()
+
+
+def test_the_users_vocabulary_reaches_the_decoder(whisper_base, piper_voice):
+    names = ("Anya Karenina", "Vronsky", "Oblonsky", "Kubernetes")
+    plain = FasterWhisperRecognizer(RecognizerSettings(model=str(whisper_base), cpu_threads=2, languages=("en",)))
+    personal = FasterWhisperRecognizer(RecognizerSettings(model=str(whisper_base), cpu_threads=2, languages=("en",),
+                                                          vocabulary=names))
+    audio = _float(speak_piper("Oblonsky was late again.", piper_voice))
+    assert "Oblonsky" not in plain.transcribe(audio).text  # Whisper base alone: "Uplonsky was laid again."
+    assert personal.transcribe(audio).text == "Oblonsky was late again."
+    text = personal.transcribe(_float(speak_piper("Anya Karenina met Vronsky at the station.", piper_voice))).text
+    assert "Anya Karenina" in text and "Vronsky" in text, text
