@@ -26,6 +26,7 @@ from typing import Callable
 from pushkin.proto.types import Component, ListenMode, ListenState, NoticeLevel, StatusNotice
 
 from .core import DaemonCore
+from .hearing.language import script_language
 from .hearing.microphone import MicrophoneService
 from .hearing.settings import HearingSettings
 from .hearing.sources import AudioSource
@@ -61,6 +62,8 @@ class Listener:
 
     async def start(self) -> None:
         self.core.controls = self
+        if hasattr(self.hearing, "document_language"):
+            self.hearing.document_language = self.document_language
         if self.settings.listen_mode is not self.core.listen_mode:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
@@ -83,6 +86,14 @@ class Listener:
         self._tasks.clear()
         if self.core.controls is self:
             self.core.controls = None
+
+    def document_language(self) -> str:
+        """The focused document's language by its script ("" when unknown): the recognizer leans toward it."""
+        focus = self.core.focus
+        session = self.core.sessions.get(focus[0]) if focus else None
+        document = session.documents.get(focus[1]) if session is not None else None
+        text = getattr(document, "text", "")
+        return script_language(text[-4000:]) if text else ""
 
     # ---- what the microphone hears ----------------------------------------------------------------
 

@@ -185,13 +185,16 @@ def _speech_front_end(settings, rewriter=None):
     the audio extra is missing."""
     try:
         from pushkin.daemon.hearing import SpeechFrontEnd
+        from pushkin.daemon.hearing.commands import CommandVocabulary
         from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
     except ImportError as error:
         print(f"pushkin: hearing is off: {error}; install the audio extra (pip install 'lil-pushkin[audio]')",
               file=sys.stderr)
         return None
     # The model loads in the background at start; its progress lines go where `pushkin: serving` went.
-    recognizer = FasterWhisperRecognizer(settings.hearing.recognizer,
+    # The user's [intent.phrases] are rescored on the audio like the built-in commands.
+    commands = CommandVocabulary(settings.intent.phrases) if settings.hearing.recognizer.command_rescoring else None
+    recognizer = FasterWhisperRecognizer(settings.hearing.recognizer, commands=commands,
                                          on_progress=lambda line: print(f"pushkin: {line}", file=sys.stderr, flush=True))
     if settings.model.front_end == "speech-llm" and rewriter is not None:
         from pushkin.daemon.speech_llm import front_end_component

@@ -15,7 +15,7 @@ import os
 import secrets
 import wave
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import numpy as np
 
@@ -45,6 +45,8 @@ class SpeechFrontEnd:
         self._segmenters: set[VadSegmenter] = set()
         self._silero_session = None
         self.model_error: str = ""
+        # The target document's language ("ru", "en" or ""), set by the daemon: a lean, not a pin.
+        self.document_language: Callable[[], str] | None = None
 
     # --- controls (SetListening) -------------------------------------------------------------------
 
@@ -97,25 +99,49 @@ class SpeechFrontEnd:
         def uid(index: int) -> str:
             return f"{prefix}-{index}"
 
-        async def final_for(utterance: SegmentedUtterance) -> list[HearingEvent]:
+        early: tuple[float, asyncio.Task] | None = None  # (speech end it decoded up to, the decode)
+        early_after_s = self.settings.vad.early_decode_ms / 1000
+
+        async def final_for(utterance: SegmentedUtterance, decoded: asyncio.Task | None) -> list[HearingEvent]:
             nonlocal recognizer_failed
             self._record(utterance, uid(utterance.index))
             notices, heard = await self._hear_otherwise(uid(utterance.index), utterance, language)
             if heard is not None:
+                if decoded is not None:
+                    decoded.cancel()
                 return [*notices, heard]
             if recognizer_failed:
                 return list(notices)
             try:
-                recognition = await self.worker.transcribe(_float_audio(utterance.audio), language=language, final=True)
+                recognition = await decoded if decoded is not None else None
+                if recognition is None:
+                    recognition = await self.worker.transcribe(_float_audio(utterance.audio), language=language, final=True,
+                                                               document_language=self._document_language())
             except ModelMissing as error:
                 recognizer_failed = True
                 self.model_error = str(error)
                 return [*notices, StatusNotice(NoticeLevel.ERROR, "recognizer-missing", str(error))]
             return [*notices, self._final_event(uid(utterance.index), utterance, recognition)]
 
+        def closed(utterance: SegmentedUtterance) -> asyncio.Future:
+            """The final's future; the early decode is reused when it heard up to this utterance's end."""
+            nonlocal early
+            decoded = None
+            if early is not None:
+                if abs(early[0] - utterance.speech_end_s) < 1e-6:
+                    decoded = early[1]
+                else:
+                    early[1].cancel()
+                early = None
+            return asyncio.ensure_future(final_for(utterance, decoded))
+
         try:
             async for chunk in pcm:
                 events = segmenter.feed(chunk)
+                # An early decode that heard a whole command closes the utterance now.
+                if early is not None and early[1].done() and segmenter.is_open \
+                        and abs(early[0] - segmenter.speech_end_s) < 1e-6 and self._is_command(early[1]):
+                    events += segmenter.close_now()
                 for event in events:
                     if isinstance(event, UtteranceOpened):
                         open_id, open_start = uid(event.index), event.speech_start_s
@@ -127,11 +153,14 @@ class SpeechFrontEnd:
                             partial.cancel()
                             partial = None
                         yield SpeechEnded(uid(event.utterance.index), event.utterance.speech_end_s)
-                        pending.append(asyncio.ensure_future(final_for(event.utterance)))
+                        pending.append(closed(event.utterance))
                     elif isinstance(event, UtteranceDiscarded):
                         if partial is not None:
                             partial.cancel()
                             partial = None
+                        if early is not None:
+                            early[1].cancel()
+                            early = None
                         yield SpeechEnded(uid(event.index), event.time_s)
                 # Finished finals go out first, in order; then a finished interim for the open utterance.
                 while pending and pending[0].done():
@@ -145,10 +174,20 @@ class SpeechFrontEnd:
                         yield HeardTranscript(
                             Transcript(open_id, text, False, stable, recognition.language, open_start, segmenter.time_s)
                         )
+                silent_s = segmenter.trailing_silence_s
+                if early_after_s and not recognizer_failed and segmenter.is_open and silent_s >= early_after_s \
+                        and (early is None or abs(early[0] - segmenter.speech_end_s) >= 1e-6):
+                    # The speaker paused: decode what was said as the final would (a resumed utterance
+                    # makes this one stale; it is then dropped).
+                    if early is not None:
+                        early[1].cancel()
+                    early = (segmenter.speech_end_s, asyncio.ensure_future(
+                        self._early(segmenter.current_audio(), language)))
                 if (
                     self.settings.recognizer.partials
                     and not recognizer_failed
                     and segmenter.is_open
+                    and silent_s == 0.0  # a pause is the early decode's; an interim then would only delay it
                     and partial is None
                     and not pending
                 ):
@@ -159,7 +198,7 @@ class SpeechFrontEnd:
             for event in segmenter.finish():
                 if isinstance(event, UtteranceClosed):
                     yield SpeechEnded(uid(event.utterance.index), event.utterance.speech_end_s)
-                    pending.append(asyncio.ensure_future(final_for(event.utterance)))
+                    pending.append(closed(event.utterance))
                 elif isinstance(event, UtteranceDiscarded):
                     yield SpeechEnded(uid(event.index), event.time_s)
             if partial is not None:
@@ -170,8 +209,32 @@ class SpeechFrontEnd:
                     yield out
         finally:
             self._segmenters.discard(segmenter)
-            for task in pending + ([partial] if partial else []):
+            for task in pending + ([partial] if partial else []) + ([early[1]] if early else []):
                 task.cancel()
+
+    def _is_command(self, decoded: asyncio.Task) -> bool:
+        if decoded.cancelled() or decoded.exception() is not None or decoded.result() is None:
+            return False
+        vocabulary = getattr(self.recognizer, "commands", None)
+        text = decoded.result().text
+        return bool(text) and vocabulary is not None and vocabulary.is_command(text)
+
+    async def _early(self, audio: np.ndarray, language: str) -> Recognition | None:
+        """The open utterance decoded as a final, at the start of a pause; None when the model is missing."""
+        try:
+            return await self.worker.transcribe(_float_audio(audio), language=language, final=True,
+                                                document_language=self._document_language())
+        except ModelMissing:
+            return None  # the final pass reports it once
+
+    def _document_language(self) -> str:
+        if self.document_language is None:
+            return ""
+        try:
+            return self.document_language()
+        except Exception:  # a hint must never cost an utterance
+            log.warning("the document's language could not be read", exc_info=True)
+            return ""
 
     async def _hear_otherwise(self, utterance_id: str, utterance: SegmentedUtterance,
                               language: str) -> tuple[list[StatusNotice], HeardTranscript | None]:

@@ -1,9 +1,11 @@
 """Speech recognition behind a small Protocol, with faster-whisper as the implementation.
 
 The recognizer is synchronous: the front end calls it only from its one model thread
-(:class:`ModelWorker`), which owns the model and loads it lazily on first use. The language is chosen
-among the configured ones only (a hint wins when it is one of them), never freely auto-detected; the
-transcript goes through hallucination guards before anyone sees it.
+(:class:`ModelWorker`), which owns the model and loads it lazily on first use. Each utterance is encoded
+once (in a window padded to ``min_window_s``, not 30 s); language detection, decoding, a decode in the
+other language and command rescoring all read that one encoder output. The language is chosen among the
+configured ones only (a hint wins when it is one of them), weighed by the last utterances'; the
+transcript goes through hallucination and repetition guards before anyone sees it.
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
 import os
 import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from ..hearing_api import SAMPLE_RATE
+from .commands import CommandVocabulary
+from .language import LanguageGuess, LanguagePrior
+from .rescoring import COMMAND_PROMPTS, RescoringOptions, decide, score_readings
 from .settings import RecognizerSettings
 
 log = logging.getLogger(__name__)
@@ -48,6 +55,8 @@ class Recognition:
     language_probability: float = 0.0
     segments: tuple[RecognizedSegment, ...] = ()
     suppressed: str = ""
+    heard_as: str = ""  # Whisper's free transcript when a command phrase won on the audio (``text``)
+    repetition_collapsed: bool = False  # a decoder loop was written once
 
 
 class Recognizer(Protocol):
@@ -208,12 +217,19 @@ def missing_model_message(model: str, error: Exception | None = None) -> str:
 class FasterWhisperRecognizer:
     """faster-whisper with the language restricted to ``settings.languages`` and the guards applied."""
 
-    def __init__(self, settings: RecognizerSettings = RecognizerSettings(), *, on_progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, settings: RecognizerSettings = RecognizerSettings(), *, on_progress: Callable[[str], None] | None = None,
+                 commands: CommandVocabulary | None = None) -> None:
         self.settings = settings
         self._model = None
         self._on_progress = on_progress
         self.device, self.compute_type = choose_device(settings)
         self.load_seconds: float | None = None
+        self._tokenizers: dict = {}
+        self.language_prior = LanguagePrior(settings.languages)
+        # The grammar's phrases, against which short utterances are rescored; None: no rescoring.
+        self.commands: CommandVocabulary | None = commands if commands is not None else (
+            CommandVocabulary() if settings.command_rescoring else None)
+        self.rescoring = RescoringOptions(margin=settings.command_margin)
 
     @property
     def loaded(self) -> bool:
@@ -247,56 +263,203 @@ class FasterWhisperRecognizer:
         except Exception as error:  # huggingface_hub and CTranslate2 raise many kinds for "not there"
             raise ModelMissing(missing_model_message(model, error)) from error
         self.load_seconds = time.perf_counter() - started
+        import ctranslate2
+
+        ctranslate2.set_random_seed(13)  # the temperature fallback samples: the same audio, the same text
         if self._on_progress:
             self._on_progress(f"Loaded {self.describe()} in {self.load_seconds:.1f} s.")
 
-    def choose_language(self, audio: np.ndarray, hint: str = "") -> tuple[str, float]:
-        """The language among the configured ones: the hint if allowed, the only one, or the likeliest."""
-        allowed = self.settings.languages
-        if hint and hint in allowed:
-            return hint, 1.0
-        if len(allowed) == 1:
-            return allowed[0], 1.0
-        self.load()
-        _, _, probabilities = self._model.detect_language(audio)
-        scores = {language: p for language, p in probabilities if language in allowed}
-        if not scores:
-            return allowed[0], 0.0
-        best = max(scores, key=scores.get)
-        total = sum(scores.values()) or 1.0
-        return best, scores[best] / total
+    # --- one encoder pass, then detection, decoding and rescoring on its output -------------------
 
-    def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True) -> Recognition:
+    def _tokenizer(self, language: str):
+        tokenizer = self._tokenizers.get(language)
+        if tokenizer is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe",
+                                  language=language)
+            self._tokenizers[language] = tokenizer
+        return tokenizer
+
+    def encode(self, audio: np.ndarray):
+        """The encoder's output for float32 (T,) audio, and the mel frames that hold the audio.
+
+        The window is padded to ``min_window_s`` (not Whisper's 30 s): an unpadded short window makes the
+        decoder loop, a 30 s one costs ~8x the encoder time on a CPU for the same transcript.
+        """
+        s = self.settings
+        window = int(min(30.0, max(s.min_window_s, len(audio) / SAMPLE_RATE + 0.1)) * SAMPLE_RATE)
+        padded = np.zeros(max(window, len(audio)), dtype=np.float32)
+        padded[: len(audio)] = audio
+        features = self._model.feature_extractor(padded)
+        frames = min(features.shape[-1], 3000)
+        features = features[:, :frames - frames % 2]
+        content_frames = min(features.shape[-1], max(1, len(audio) // self._model.feature_extractor.hop_length))
+        return self._model.encode(features), content_frames
+
+    def choose_language(self, encoder_output, hint: str = "", document_language: str = "") -> LanguageGuess:
+        """The language among the configured ones, from this encoder output (no second pass)."""
+        allowed = self.settings.languages
+        if (hint and hint in allowed) or len(allowed) == 1 or not self._model.model.is_multilingual:
+            return self.language_prior.weigh({}, hint if hint in allowed else allowed[0])
+        detected = self._model.model.detect_language(encoder_output)[0]
+        probabilities = {token.strip("<|>"): p for token, p in detected}
+        return self.language_prior.weigh(probabilities, document=document_language)
+
+    def _decode(self, encoder_output, audio_s: float, language: str, *, final: bool) -> tuple[RecognizedSegment, str]:
+        """One greedy (or beam) decode with the temperature fallback; the segment and its raw text."""
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        s = self.settings
+        tokenizer = self._tokenizer(language)
+        prompt = list(tokenizer.sot_sequence)
+        if s.suppress_timestamps:
+            prompt.append(tokenizer.no_timestamps)
+        context = prompt_text(s)
+        if context:
+            prompt = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-(223):] + prompt
+        # Speech runs at most ~6 tokens a second; a bound well above that stops a loop early.
+        budget = int(audio_s * 10) + 16
+        if s.max_new_tokens is not None:
+            budget = min(budget, s.max_new_tokens)
+        suppress = list(get_suppressed_tokens(tokenizer, list(s.suppress_tokens)))
+        temperatures = list(s.temperatures) if final else [s.temperatures[0]]
+        best: tuple[RecognizedSegment, str] | None = None
+        for temperature in temperatures:
+            options = dict(beam_size=s.beam_size if final else 1) if temperature == 0 else \
+                dict(beam_size=1, sampling_topk=0, sampling_temperature=temperature)
+            result = self._model.model.generate(
+                encoder_output, [prompt], max_length=min(448, len(prompt) + budget), return_scores=True,
+                return_no_speech_prob=True, suppress_tokens=suppress, suppress_blank=True, **options)[0]
+            tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+            text = tokenizer.decode(tokens)
+            length = len(result.sequences_ids[0])
+            avg_logprob = result.scores[0] * length / (length + 1) if length else -10.0
+            compression = get_compression_ratio(text) if text.strip() else 0.0
+            segment = RecognizedSegment(text, 0.0, audio_s, result.no_speech_prob, avg_logprob, compression)
+            if best is None or avg_logprob > best[0].avg_logprob:
+                best = (segment, text)
+            too_repetitive = s.compression_ratio_threshold is not None and compression > s.compression_ratio_threshold
+            unlikely = s.log_prob_threshold is not None and avg_logprob < s.log_prob_threshold
+            silent = s.no_speech_threshold is not None and result.no_speech_prob > s.no_speech_threshold
+            if not too_repetitive and (not unlikely or silent):
+                return segment, text
+        return best
+
+    def _reading(self, encoder_output, audio_s: float, language: str, final: bool) -> Recognition:
+        segment, _ = self._decode(encoder_output, audio_s, language, final=final)
+        reason = suppression_reason((segment,), self.settings)
+        text = "" if reason else " ".join(segment.text.split())
+        return Recognition(text, language, 0.0, (segment,), reason)
+
+    def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
+                   document_language: str = "") -> Recognition:
+        """``language`` pins the language (when configured); ``document_language`` only leans toward it."""
         self.load()
         audio = np.asarray(audio, dtype=np.float32)
         if audio.size == 0:
             return Recognition("", language or self.settings.languages[0], suppressed="empty")
-        chosen, probability = self.choose_language(audio, language)
-        s = self.settings
-        suppress = list(s.suppress_tokens)
-        segments_iter, _ = self._model.transcribe(
-            audio,
-            language=chosen,
-            task="transcribe",
-            beam_size=s.beam_size if final else 1,
-            temperature=list(s.temperatures) if final else [s.temperatures[0]],
-            without_timestamps=s.suppress_timestamps,
-            no_speech_threshold=s.no_speech_threshold,
-            log_prob_threshold=s.log_prob_threshold,
-            compression_ratio_threshold=s.compression_ratio_threshold,
-            condition_on_previous_text=False,
-            vad_filter=False,  # our VAD already cut the utterance
-            suppress_tokens=suppress,
-            max_new_tokens=s.max_new_tokens,
-            initial_prompt=s.initial_prompt,
-        )
-        segments = tuple(
-            RecognizedSegment(seg.text, seg.start, seg.end, seg.no_speech_prob, seg.avg_logprob, seg.compression_ratio)
-            for seg in segments_iter
-        )
-        reason = suppression_reason(segments, s)
-        text = "" if reason else " ".join("".join(seg.text for seg in segments).split())
-        return Recognition(text, chosen, probability, segments, reason)
+        audio_s = len(audio) / SAMPLE_RATE
+        encoder_output, frames = self.encode(audio)
+        guess = self.choose_language(encoder_output, language, document_language)
+        recognition = self._reading(encoder_output, audio_s, guess.language, final)
+        if final and not guess.pinned:
+            recognition = self._second_language(encoder_output, audio_s, guess, recognition)
+        recognition = replace(recognition, language_probability=guess.probabilities.get(recognition.language, 0.0))
+        if recognition.text:
+            text, looped = collapse_repetitions(recognition.text)
+            if looped:
+                recognition = replace(recognition, text=text, repetition_collapsed=True)
+            if final:
+                recognition = self._rescore_command(encoder_output, frames, recognition)
+                self.language_prior.remember(recognition.language)
+        return recognition
+
+    def _second_language(self, encoder_output, audio_s: float, guess: LanguageGuess, first: Recognition) -> Recognition:
+        """Decode in the other allowed languages when the guess was unsure or its reading was dropped as a
+        hallucination (real speech in the wrong language reads as subtitle credits); keep the reading the
+        decoder believes most."""
+        dropped = first.suppressed in ("known-hallucination", "no-speech")
+        doubtful = bool(first.segments) and first.segments[0].avg_logprob < self.settings.language_retry_logprob
+        if guess.confidence >= self.settings.language_confidence and not dropped and not doubtful:
+            return first
+        readings = [first]
+        for other in self.settings.languages:
+            if other != first.language:
+                readings.append(self._reading(encoder_output, audio_s, other, True))
+        heard = [r for r in readings if r.text]
+        if not heard:
+            return first
+        # The decoder's belief, tilted by the weighed language guess (log-probability per token).
+        return max(heard, key=lambda r: r.segments[0].avg_logprob + 0.5 * math.log(max(guess.probabilities.get(r.language, 0.0), 1e-3)))
+
+    def _rescore_command(self, encoder_output, frames: int, recognition: Recognition) -> Recognition:
+        vocabulary = self.commands
+        if vocabulary is None or not self.settings.command_rescoring or vocabulary.is_command(recognition.text):
+            return recognition
+        options = self.rescoring
+        candidates = vocabulary.shortlist(recognition.text, recognition.language, limit=options.candidates,
+                                          max_words=self.settings.command_max_words)
+        if not candidates:
+            return recognition
+        readings = score_readings(self._model.model, self._tokenizer(recognition.language), encoder_output, frames,
+                                  [recognition.text] + [c.text for c in candidates],
+                                  prompt=COMMAND_PROMPTS.get(recognition.language, ""))
+        decision = decide(recognition.text, candidates, readings, options)
+        log.debug("command rescoring of %r: %s", recognition.text, decision)
+        if not decision.chosen:
+            return recognition
+        return replace(recognition, text=decision.chosen, heard_as=recognition.text)
+
+
+def prompt_text(settings: RecognizerSettings) -> str:
+    """What the decoder reads as the previous text: the user's prompt and vocabulary, so their names and
+    terms come out their way."""
+    parts = []
+    if settings.initial_prompt:
+        parts.append(settings.initial_prompt.strip())
+    if settings.vocabulary:
+        parts.append(", ".join(word.strip() for word in settings.vocabulary if word.strip()) + ".")
+    return " ".join(parts)
+
+
+_LOOP_WORD = re.compile(r"\S+")
+
+
+def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats: int = 4) -> tuple[str, bool]:
+    """A decoder loop ("and you and you and you ...") kept once: an n-gram repeated back to back at least
+    ``min_repeats`` times (``single_word_repeats`` for one word, so "no, no, no" stays) is written once."""
+    words = _LOOP_WORD.findall(text)
+    keys = [normalize_phrase(w) for w in words]
+    out: list[str] = []
+    i = 0
+    changed = False
+    while i < len(words):
+        collapsed = False
+        for n in range(1, min(8, (len(words) - i) // 2) + 1):
+            needed = single_word_repeats if n == 1 else min_repeats
+            pattern = keys[i:i + n]
+            if not all(pattern):
+                continue
+            repeats = 1
+            while keys[i + repeats * n:i + (repeats + 1) * n] == pattern:
+                repeats += 1
+            if repeats >= needed:
+                last = words[i + (repeats - 1) * n:i + repeats * n]
+                first = words[i:i + n]
+                # The first copy's words with the last copy's ending punctuation ("Yes, yes, yes." → "Yes.").
+                ending = re.search(r"\W*$", last[-1]).group() or re.search(r"\W*$", first[-1]).group()
+                out.extend(first[:-1] + [re.sub(r"\W*$", "", first[-1]) + ending])
+                i += repeats * n
+                rest = keys[i:]
+                if rest and len(rest) < n and rest == pattern[:len(rest)]:
+                    i = len(words)  # the loop was cut off mid-copy: that tail is the loop too
+                changed = collapsed = True
+                break
+        if not collapsed:
+            out.append(words[i])
+            i += 1
+    return " ".join(out), changed
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,7 +481,11 @@ class ModelWorker:
     async def load(self) -> None:
         await self.call(self.recognizer.load)
 
-    async def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True) -> Recognition:
+    async def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
+                         document_language: str = "") -> Recognition:
+        if document_language:  # only recognizers that weigh languages take it
+            return await self.call(self.recognizer.transcribe, audio, language=language, final=final,
+                                   document_language=document_language)
         return await self.call(self.recognizer.transcribe, audio, language=language, final=final)
 
     def close(self) -> None:

@@ -249,6 +249,25 @@ class VadSegmenter:
     def is_open(self) -> bool:
         return self._open
 
+    @property
+    def speech_end_s(self) -> float:
+        """Where the open utterance's speech last ended (it moves on when the speaker goes on)."""
+        return self._speech_end_s
+
+    @property
+    def trailing_silence_s(self) -> float:
+        """How long the open utterance has been silent; 0 while the speaker talks or nothing is open."""
+        if not self._open or not self._silence_run:
+            return 0.0
+        return max(0.0, self.time_s - self._speech_end_s)
+
+    def close_now(self) -> list[SegmenterEvent]:
+        """Close the open utterance before its hangover (its words already make a whole command)."""
+        events: list[SegmenterEvent] = []
+        if self._open and self.mode == ListenMode.ALWAYS_ON and self._silence_run:
+            self._close(events, cut=False)
+        return events
+
     def set_mode(self, mode: ListenMode) -> None:
         self.mode = mode
 

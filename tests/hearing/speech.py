@@ -68,3 +68,33 @@ def compose(pieces: list, noise_dbfs: float | None = None, seed: int = 0) -> Sce
         noise = rng.standard_normal(len(audio)) * (10 ** (noise_dbfs / 20) * 32768)
         audio = np.clip(audio.astype(np.float64) + noise, -32768, 32767).astype(np.int16)
     return Scene(audio, tuple(spans))
+
+
+def speak_piper(text: str, voice_path) -> np.ndarray:
+    """The Piper neural voice (``voice_path``: its .onnx) saying ``text``: 16 kHz int16 (T,), trimmed."""
+    import wave
+
+    from piper import PiperVoice
+
+    with tempfile.TemporaryDirectory() as folder:
+        raw = os.path.join(folder, "raw.wav")
+        wav = os.path.join(folder, "speech.wav")
+        with wave.open(raw, "wb") as out:
+            PiperVoice.load(str(voice_path)).synthesize_wav(text, out)
+        subprocess.run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", wav], check=True, capture_output=True)
+        samples = read_audio_file(wav)
+    return trim(samples)
+
+
+def speak_festival(text: str, voice: str = "msu_ru_nsh_clunits") -> np.ndarray:
+    """Festival (Debian's festvox-ru voice by default) saying ``text``: 16 kHz int16 (T,), trimmed."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = os.path.join(folder, "text.txt")
+        raw = os.path.join(folder, "raw.wav")
+        wav = os.path.join(folder, "speech.wav")
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        subprocess.run(["text2wave", "-eval", f"(voice_{voice})", script, "-o", raw], check=True, capture_output=True)
+        subprocess.run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", wav], check=True, capture_output=True)
+        samples = read_audio_file(wav)
+    return trim(samples)

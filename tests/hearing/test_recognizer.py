@@ -174,3 +174,14 @@ async def test_silence_yields_no_events(tiny_recognizer_settings):
     events = [e async for e in front.stream(paced(np.zeros(16000 * 2, dtype=np.int16), pause_s=0))]
     assert events == []
     front.close()
+
+
+def test_decoder_loops_are_written_once_and_real_repetition_stays():
+    from pushkin.daemon.hearing.recognizer import collapse_repetitions
+
+    assert collapse_repetitions("Yes, yes, yes, yes, yes, yes, yes, yes.") == ("Yes.", True)
+    assert collapse_repetitions("and knew that. And knew that. And knew that. And") == ("and knew that.", True)
+    assert collapse_repetitions("Cut that. Cut that. Cut that. Cut that") == ("Cut that.", True)
+    assert collapse_repetitions("No, no, no. I said Friday.") == ("No, no, no. I said Friday.", False)
+    assert collapse_repetitions("We had had enough of it.") == ("We had had enough of it.", False)
+    assert collapse_repetitions("") == ("", False)

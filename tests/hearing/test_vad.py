@@ -204,3 +204,24 @@ def test_resting_silero_wakes_for_push_to_talk(clips):
     assert utterance.voiced_s > 0.3
     with pytest.raises(ValueError, match="silero_idle_ms"):
         hearing_settings_from_mapping({"vad": {"silero_idle_ms": -1}})
+
+
+def test_a_pause_is_measured_and_the_utterance_can_close_before_its_hangover(clips):
+    segmenter = VadSegmenter(VadSettings(hangover_ms=1500))
+    scene = compose([0.5, clips["scratch"], 2.0])
+    data = scene.audio.tobytes()
+    end_s = scene.spans[0][1]
+    events, silences = [], []
+    for start in range(0, len(data), 960):  # 30 ms at a time
+        events += segmenter.feed(data[start:start + 960])
+        silences.append((segmenter.time_s, segmenter.trailing_silence_s))
+        if segmenter.trailing_silence_s >= 0.3:
+            events += segmenter.close_now()
+            break
+    # While the voice goes on only the short gaps between words count; the pause grows after its end.
+    assert max(s for t, s in silences if t < end_s - 0.1) < 0.3
+    assert silences[-1][1] >= 0.3 and abs(silences[-1][0] - silences[-1][1] - end_s) <= TOLERANCE_S
+    (utterance,) = closed(events)
+    assert abs(utterance.speech_end_s - end_s) <= TOLERANCE_S
+    assert segmenter.time_s - end_s < 0.5  # closed long before the 1.5 s hangover
+    assert not segmenter.is_open and segmenter.close_now() == []  # nothing open: nothing to close
