@@ -373,6 +373,7 @@ class FileEditor:
             self.stamp = write_atomically(self.path, buffer.text, expected=self.stamp)
         except FileChanged:
             buffer.text, buffer.version, buffer.selection = before
+            self.say(f"{self.path.name} was saved by another program just before this edit; it is re-planned")
             update = self._take_disk_changes()
             if update is not None:
                 await self.client.update(update)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pushkin.clients.cli.file_editor import remove_stale_temp_files
+from pushkin.clients.cli.file_editor import FileChanged, FileStamp, remove_stale_temp_files, write_atomically
 from pushkin.clients.daemon_client import DaemonClient
 
 PUSHKIN = [sys.executable, "-m", "pushkin.clients.cli"]
@@ -132,6 +132,26 @@ def test_no_external_change_is_lost_while_dictating(folder, daemon, mode):
 async def _say_once(address: str, text: str) -> bool:
     async with DaemonClient(address) as client:
         return (await client.say(text)).applied
+
+
+def test_a_write_never_replaces_a_file_saved_since_the_edit_was_based_on_it(folder):
+    path = folder / "new.md"
+    first = write_atomically(path, "hello", expected=None)  # None: the file must not exist yet
+    assert first == FileStamp.of(path) and path.read_text() == "hello"
+    with pytest.raises(FileChanged):
+        write_atomically(path, "created meanwhile", expected=None)
+    second = write_atomically(path, "hello again", expected=first)
+    path.write_text("saved by another program")  # in place: same inode, new size
+    with pytest.raises(FileChanged):
+        write_atomically(path, "hello again, dictated", expected=second)
+    assert path.read_text() == "saved by another program"
+    replacement = folder / "other.tmp"
+    replacement.write_text("saved atomically by another program")
+    os.replace(replacement, path)
+    with pytest.raises(FileChanged):
+        write_atomically(path, "dictated", expected=second)
+    assert path.read_text() == "saved atomically by another program"
+    assert sorted(p.name for p in folder.iterdir()) == ["new.md"]  # no temporary file left behind
 
 
 # ---- item 10b: temporary files a SIGKILLed writer leaves ---------------------------------------------------
