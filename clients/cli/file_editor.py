@@ -89,11 +89,6 @@ def _decode(path: Path, data: bytes) -> str:
                               "refusing to edit it — the file is left unchanged") from None
 
 
-def read_utf8(path: Path) -> str:
-    """The file's text; FileEditorError when it is not UTF-8 (or not a regular file)."""
-    return read_settled(path)[0]
-
-
 def read_settled(path: Path, settle_s: float = SETTLE_S, give_up_s: float = SETTLE_GIVE_UP_S) -> tuple[str, FileStamp | None]:
     """The file's text and the stamp it was read at, once nobody is writing it ("" and None: no file).
 
