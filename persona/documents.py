@@ -39,12 +39,21 @@ def document_kind(path: Path) -> str | None:
     return None
 
 
-def read_document(path: Path, *, min_chars: int = 40, max_chars: int = 2000) -> Document:
-    """Read and segment one file; raises DocumentError when it cannot be read."""
+DEFAULT_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+
+def read_document(path: Path, *, min_chars: int = 40, max_chars: int = 2000,
+                  max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES) -> Document:
+    """Read and segment one file; raises DocumentError when it cannot be read.
+
+    A .docx whose parts would unpack to more than ``max_unpacked_bytes`` is refused before any is unpacked.
+    """
     kind = document_kind(path)
     if kind is None:
         raise DocumentError(f"unsupported format {path.suffix or '(no suffix)'}")
     try:
+        if kind == "docx":
+            check_unpacked_size(path, max_unpacked_bytes)
         if kind == "txt":
             blocks = _blank_line_blocks(_read_text(path))
         elif kind == "md":
@@ -155,6 +164,28 @@ def markdown_blocks(text: str) -> list[str]:
             current.append(stripped)
     close()
     return blocks
+
+
+def check_unpacked_size(path: Path, limit: int) -> None:
+    """DocumentError when the zip package at ``path`` declares more than ``limit`` unpacked bytes.
+
+    The declared sizes bind: zipfile stops a member at its declared size (and fails its CRC), so a
+    member that lies about its size cannot unpack to more.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as package:
+            total = sum(member.file_size for member in package.infolist())
+    except zipfile.BadZipFile as error:
+        raise DocumentError(f"not a .docx package (corrupt or another format): {error}") from error
+    if total > limit:
+        raise DocumentError(f"unpacks to {describe_size(total)} (over persona.max_unpacked_bytes, {describe_size(limit)}); "
+                            "a zip bomb or a document full of media — skipped")
+
+
+def describe_size(size: int) -> str:
+    return f"{size / 1048576:.1f} MiB" if size >= 1048576 else f"{size} bytes"
 
 
 def _docx_blocks(path: Path) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .documents import Document, DocumentError, document_kind, read_document
+from .documents import Document, DocumentError, describe_size, document_kind, read_document
 from .embedding import Embedder
 from .settings import PersonaSettings
 from .store import PersonaStore
@@ -81,8 +81,13 @@ def is_excluded(path: Path, root: Path, patterns: Sequence[str]) -> bool:
     return False
 
 
-def discover_files(root: Path, exclude: Sequence[str]) -> Iterable[Path]:
-    """Supported files under ``root`` (or ``root`` itself), sorted, pruning excluded folders early."""
+def discover_files(root: Path, exclude: Sequence[str], *, follow_symlinks: bool = False,
+                   skipped: list[SkippedFile] | None = None) -> Iterable[Path]:
+    """Supported files under ``root`` (or ``root`` itself), sorted, pruning excluded folders early.
+
+    Symlinked folders are never entered; a file symlink whose target is outside ``root`` is yielded only
+    with ``follow_symlinks``, otherwise it is added to ``skipped`` with the reason.
+    """
     if root.is_file():
         if document_kind(root) is not None and not is_excluded(root, root.parent, exclude):
             yield root
@@ -92,8 +97,14 @@ def discover_files(root: Path, exclude: Sequence[str]) -> Iterable[Path]:
         subfolders[:] = sorted(d for d in subfolders if not is_excluded(folder_path / d, root, exclude))
         for name in sorted(files):
             path = folder_path / name
-            if document_kind(path) is not None and not is_excluded(path, root, exclude) and path.is_file():
-                yield path
+            if document_kind(path) is None or is_excluded(path, root, exclude) or not path.is_file():
+                continue
+            if path.is_symlink() and not follow_symlinks and not _is_under(path.resolve(), root):
+                if skipped is not None:
+                    skipped.append(SkippedFile(str(path), f"a symlink to {path.resolve()}, outside the indexed folder "
+                                               "(set persona.follow_symlinks = true to index such files)"))
+                continue
+            yield path
 
 
 def file_sha256(path: Path) -> str:
@@ -159,7 +170,7 @@ def index_paths(
             run.skipped.append(SkippedFile(str(root), f"unsupported format {root.suffix or '(no suffix)'}"))
             continue
         resolved_roots.append(root)
-        for path in discover_files(root, patterns):
+        for path in discover_files(root, patterns, follow_symlinks=settings.follow_symlinks, skipped=run.skipped):
             if str(path) not in seen:
                 seen.add(str(path))
                 candidates.append(path)
@@ -211,6 +222,9 @@ def _consider(path: Path, store: PersonaStore, settings: PersonaSettings, run: _
     key = str(path)
     try:
         stat = path.stat()
+        if stat.st_size > settings.max_file_bytes:
+            raise DocumentError(f"{describe_size(stat.st_size)} is over persona.max_file_bytes "
+                                f"({describe_size(settings.max_file_bytes)}); not read")
         stored = store.document(key)
         if stored is not None and stored.mtime_ns == stat.st_mtime_ns and stored.size == stat.st_size:
             run.unchanged.append(key)
@@ -220,7 +234,8 @@ def _consider(path: Path, store: PersonaStore, settings: PersonaSettings, run: _
             store.touch_document(key, mtime_ns=stat.st_mtime_ns, size=stat.st_size)
             run.unchanged.append(key)
             return None
-        document = read_document(path, min_chars=settings.min_paragraph_chars, max_chars=settings.max_paragraph_chars)
+        document = read_document(path, min_chars=settings.min_paragraph_chars, max_chars=settings.max_paragraph_chars,
+                                 max_unpacked_bytes=settings.max_unpacked_bytes)
     except DocumentError as error:
         _skip(key, str(error), store, run)
         return None

@@ -62,6 +62,12 @@ class PersonaSettings:
         top_k: paragraphs the persona attention looks at for one context.
         temperature: softmax temperature over cosine similarities (lower is sharper).
         device: torch device for the embedder ("cpu", "cuda", ...).
+        follow_symlinks: index a file symlink whose target lies outside the indexed folder (off: such a
+            link is reported and skipped, so indexing a folder never reads files elsewhere).
+        max_file_bytes: a file larger than this is reported and skipped, never read (a 200 MB log is not
+            the user's prose and would stall the run).
+        max_unpacked_bytes: a .docx whose parts unpack to more than this is reported and skipped (a
+            zip bomb of a few MB can unpack to gigabytes).
     """
 
     folders: tuple[str, ...] = ()
@@ -76,8 +82,16 @@ class PersonaSettings:
     top_k: int = 32
     temperature: float = 0.1
     device: str = "cpu"
+    follow_symlinks: bool = False
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_unpacked_bytes: int = 256 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        if not isinstance(self.follow_symlinks, bool):
+            raise SettingsError(f"persona.follow_symlinks must be true or false, got {self.follow_symlinks!r}")
+        for name in ("max_file_bytes", "max_unpacked_bytes"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"persona.{name} must be at least 1, got {getattr(self, name)}")
         if self.min_paragraph_chars < 1:
             raise SettingsError(f"persona.min_paragraph_chars must be at least 1, got {self.min_paragraph_chars}")
         if self.max_paragraph_chars < self.min_paragraph_chars:

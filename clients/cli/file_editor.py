@@ -6,15 +6,27 @@ copy and written back atomically (a temporary file in the same folder, fsync, re
 keeping its permissions). Changes that others make to the file meanwhile are noticed (polling its
 stat) and reported to the daemon, so dictation never overwrites them: a batch planned before such a
 change is answered STALE and re-planned by the daemon.
+
+No other program's change is ever lost: the file is read only once it has settled (its stamp the same
+before, after and a moment after the read, so a half-done in-place rewrite is never taken for the text),
+a write replaces only the very file the batch was applied to (checked by an atomic swap, renameat2
+RENAME_EXCHANGE, where the file system has it; otherwise checked right before the rename) and is
+answered STALE otherwise, and the stamp kept is that of the file written, never a fresh look at the path.
+Temporary files a killed `pushkin edit` left are removed at start; a live writer's are locked and kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import fcntl
+import glob
 import os
 import signal
+import stat
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,33 +42,46 @@ class FileEditorError(RuntimeError):
     """A file that cannot be edited (not UTF-8, a folder, unreadable) or a daemon that cannot be reached."""
 
 
+
+
 @dataclass(frozen=True)
 class FileStamp:
-    """What identifies one state of a file on disk, cheaply."""
+    """What identifies one state of a file on disk, cheaply. (Not the ctime: a rename changes it.)"""
 
     inode: int
     size: int
     mtime_ns: int
 
     @classmethod
-    def of(cls, path: Path) -> "FileStamp | None":
-        try:
-            info = path.stat()
-        except FileNotFoundError:
-            return None
+    def of_stat(cls, info: os.stat_result) -> "FileStamp":
         return cls(info.st_ino, info.st_size, info.st_mtime_ns)
 
+    @classmethod
+    def of(cls, path: Path | str) -> "FileStamp | None":
+        try:
+            return cls.of_stat(os.stat(path))
+        except FileNotFoundError:
+            return None
 
-def read_utf8(path: Path) -> str:
-    """The file's text; FileEditorError when it is not UTF-8 (or not a regular file)."""
-    if path.exists() and not path.is_file():
-        raise FileEditorError(f"{path} is not a regular file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return ""
-    except OSError as error:
-        raise FileEditorError(f"cannot read {path}: {error.strerror}") from None
+
+class FileChanged(Exception):
+    """The file on disk is no longer the one an edit was applied to: another program wrote it."""
+
+
+class FileBusy(FileEditorError):
+    """The file kept changing for the whole wait: another program is still writing it."""
+
+
+# A read is trusted only when the file's stamp is the same before it, after it and this much later: an
+# in-place writer (truncate, then write) caught in between changes the stamp within that time.
+SETTLE_S = 0.01
+SETTLE_GIVE_UP_S = 2.0
+TEMP_SUFFIX = ".pushkin-tmp"
+# An unlocked temporary file younger than this may be one a live writer has just created and not yet locked.
+STALE_TEMP_AGE_S = 1.0
+
+
+def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -64,35 +89,173 @@ def read_utf8(path: Path) -> str:
                               "refusing to edit it — the file is left unchanged") from None
 
 
-def write_atomically(path: Path, text: str) -> None:
+def read_settled(path: Path, settle_s: float = SETTLE_S, give_up_s: float = SETTLE_GIVE_UP_S) -> tuple[str, FileStamp | None]:
+    """The file's text and the stamp it was read at, once nobody is writing it ("" and None: no file).
+
+    FileEditorError when it is not UTF-8 or not a regular file; FileBusy when it never settles.
+    """
+    if path.exists() and not path.is_file():
+        raise FileEditorError(f"{path} is not a regular file")
+    deadline = time.monotonic() + give_up_s
+    while True:
+        before = FileStamp.of(path)
+        try:
+            data: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as error:
+            raise FileEditorError(f"cannot read {path}: {error.strerror}") from None
+        time.sleep(settle_s)
+        after = FileStamp.of(path)
+        if before == after and (data is None) == (after is None) and (data is None or len(data) == after.size):
+            return ("" if data is None else _decode(path, data)), after
+        if time.monotonic() > deadline:
+            raise FileBusy(f"{path} kept changing for {give_up_s:g} s; another program is still writing it")
+
+
+def _renameat2_exchange():
+    """Linux's atomic swap of two names (renameat2 RENAME_EXCHANGE), or None where libc lacks it."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+
+    def exchange(first: str, second: str) -> bool:
+        at_fdcwd, rename_exchange = -100, 2
+        if function(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+            return True
+        code = ctypes.get_errno()
+        if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            return False  # this file system cannot swap: fall back to check-then-rename
+        raise OSError(code, os.strerror(code), second)
+
+    return exchange
+
+
+_exchange = _renameat2_exchange()
+
+
+def _replace_if_unchanged(temp: str, target: Path, expected: FileStamp | None, ours: int) -> None:
+    """Put ``temp`` at ``target`` only if ``target`` is still at ``expected``; FileChanged otherwise.
+
+    With RENAME_EXCHANGE the swap itself is the check: what comes out at ``temp`` is what was at
+    ``target`` at that instant; when it is not the expected file, it is swapped back (and if a newer save
+    replaced ours in that instant, that newest file is what stays). ``temp`` is removed either way.
+    """
+    if FileStamp.of(target) != expected:
+        raise FileChanged(str(target))
+    if expected is None:
+        try:
+            os.link(temp, target)  # never replaces: a file someone created meanwhile is kept
+        except FileExistsError:
+            raise FileChanged(str(target)) from None
+        os.unlink(temp)
+        return
+    if _exchange is None or not _exchange(temp, str(target)):
+        os.replace(temp, target)
+        return
+    if FileStamp.of(temp) == expected:
+        os.unlink(temp)
+        return
+    _exchange(temp, str(target))
+    if os.lstat(temp).st_ino != ours:
+        _exchange(temp, str(target))  # a newer save replaced ours meanwhile: it stays at the target
+    os.unlink(temp)
+    raise FileChanged(str(target))
+
+
+_ANY = object()
+
+
+def write_atomically(path: Path, text: str, expected: "FileStamp | None | object" = _ANY) -> FileStamp:
     """Replace ``path``'s contents with ``text`` so that a crash leaves the old or the new file, never half.
 
-    A symlink is followed (the link stays a link); the file keeps its permission bits.
+    With ``expected`` (the stamp the text was based on), raises FileChanged instead of replacing a file
+    another program wrote since. Returns the stamp of what was written (from the written file itself, so a
+    write by someone else right after is still noticed). A symlink is followed (the link stays a link);
+    the file keeps its permission bits. The temporary file is locked while it exists, so that
+    :func:`remove_stale_temp_files` can tell a live writer's from one a killed process left.
     """
     target = Path(os.path.realpath(path))
     try:
         mode = target.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pushkin-tmp", dir=target.parent)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    ours = os.fstat(fd).st_ino
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _write_all(fd, text.encode("utf-8"))
+        os.fsync(fd)
+        os.fchmod(fd, mode)
+        # Before the rename: once it is at the target, another program may already be writing into it.
+        stamp = FileStamp.of_stat(os.fstat(fd))
+        if expected is _ANY:
+            os.replace(temp_name, target)
+        else:
+            _replace_if_unchanged(temp_name, target, expected, ours)
     except BaseException:
         try:
-            os.unlink(temp_name)
+            if os.lstat(temp_name).st_ino == ours:  # never remove what a swap left there
+                os.unlink(temp_name)
         except FileNotFoundError:
             pass
         raise
+    finally:
+        os.close(fd)
     folder = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(folder)
     finally:
         os.close(folder)
+    return stamp
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def remove_stale_temp_files(path: Path, min_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Remove the ``.NAME.*.pushkin-tmp`` files a killed `pushkin edit` left beside ``path``; returns them.
+
+    Only ours (that name pattern, a regular file owned by this user) and only stale: a live writer holds
+    an exclusive lock on its temporary file, so one that can be locked, and is older than ``min_age_s``,
+    has no writer left (the kernel drops a killed process's locks).
+    """
+    target = Path(os.path.realpath(path))
+    removed = []
+    try:
+        candidates = list(target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        try:
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            if time.time() - info.st_mtime < min_age_s:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live writer
+            if os.lstat(candidate).st_ino == info.st_ino:
+                os.unlink(candidate)
+                removed.append(candidate)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _umask() -> int:
@@ -115,10 +278,10 @@ class FileEditor:
             check_trusted(self.client.address)
         except (ValueError, OSError) as error:
             raise FileEditorError(str(error)) from None
-        text = read_utf8(self.path)
+        self.removed_temp_files = remove_stale_temp_files(self.path)
+        text, self.stamp = read_settled(self.path)
         self.buffer = EditorBuffer(str(self.path), text=text, version=1, selection=Selection.cursor(len(text)),
                                    path=str(self.path))
-        self.stamp = FileStamp.of(self.path)
         self.unreadable = ""  # set while the file on disk is not UTF-8: nothing is written over it
         self.focus = focus
         self.poll_interval_s = poll_interval_s
@@ -127,25 +290,31 @@ class FileEditor:
         print(line, file=self.out, flush=True)
 
     async def run(self) -> int:
-        try:
-            await self.client.start()
-        except DaemonUnavailable as error:
-            raise FileEditorError(str(error)) from None
-        await self.client.open(self.buffer, focus=self.focus)
-        self.say(f"editing {self.path} ({len(self.buffer.text)} code points) via {self.client.address.uri}; "
-                 "Ctrl-C to stop")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        # Handlers first: a SIGTERM while connecting must still stop cleanly.
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        watcher = asyncio.create_task(self._watch_file(stop), name="file-watcher")
         try:
-            await stop.wait()
+            try:
+                await self.client.start()
+            except DaemonUnavailable as error:
+                raise FileEditorError(str(error)) from None
+            # Said before the first await after start(), so it comes before any notice the daemon sends.
+            self.say(f"editing {self.path} ({len(self.buffer.text)} code points) via {self.client.address.uri}; "
+                     "Ctrl-C to stop")
+            for leftover in self.removed_temp_files:
+                self.say(f"removed {leftover.name}, a temporary file an interrupted `pushkin edit` left behind")
+            await self.client.open(self.buffer, focus=self.focus)
+            watcher = asyncio.create_task(self._watch_file(stop), name="file-watcher")
+            try:
+                await stop.wait()
+            finally:
+                watcher.cancel()
+                await self.client.close()
         finally:
-            watcher.cancel()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
-            await self.client.close()
         self.say("stopped")
         return 0
 
@@ -153,16 +322,18 @@ class FileEditor:
 
     def _take_disk_changes(self) -> UpdateDocument | None:
         """Read the file if someone else changed it; the update to send when the buffer changed."""
-        stamp = FileStamp.of(self.path)
-        if stamp == self.stamp:
+        if FileStamp.of(self.path) == self.stamp:
             return None
-        self.stamp = stamp
         try:
-            text = read_utf8(self.path)
+            text, self.stamp = read_settled(self.path)
+        except FileBusy as error:
+            self.unreadable = str(error)  # read again on the next poll or batch; nothing is written meanwhile
+            return None
         except FileEditorError as error:
             if not self.unreadable:
                 self.say(f"warning: {error}; edits are refused until it is UTF-8 again")
             self.unreadable = str(error)
+            self.stamp = FileStamp.of(self.path)
             return None
         self.unreadable = ""
         if text == self.buffer.text:
@@ -193,12 +364,20 @@ class FileEditor:
         if result.outcome is not EditOutcome.APPLIED:
             return result
         try:
-            write_atomically(self.path, buffer.text)
+            # Only over the very file the batch was applied to: a save by another program since wins.
+            self.stamp = write_atomically(self.path, buffer.text, expected=self.stamp)
+        except FileChanged:
+            buffer.text, buffer.version, buffer.selection = before
+            self.say(f"{self.path.name} was saved by another program just before this edit; it is re-planned")
+            update = self._take_disk_changes()
+            if update is not None:
+                await self.client.update(update)
+            return EditResult(batch.batch_id, batch.document_id, EditOutcome.STALE, buffer.version, buffer.text,
+                              buffer.selection)
         except OSError as error:
             buffer.text, buffer.version, buffer.selection = before
             return EditResult(batch.batch_id, batch.document_id, EditOutcome.FAILED, buffer.version,
                               error=f"cannot write {self.path}: {error}")
-        self.stamp = FileStamp.of(self.path)
         return result
 
     def _event(self, event) -> None:

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { UndoGrouper, planBatch, selectionToCodePoints } from "./seam";
+import { UndoGrouper, planBatch, selectionToCodePoints, socketTrustProblem } from "./seam";
 
 type Message = Record<string, any>;
 type ConnectionState = "stopped" | "connecting" | "connected" | "disconnected";
@@ -132,6 +132,14 @@ class PushkinExtension implements vscode.Disposable {
 
   private connect(): void {
     this.reconnectTimer = null;
+    // Before a byte is sent: a socket in a folder another user controls is never used.
+    const address = vscode.workspace.getConfiguration("pushkin").get<string>("address") || defaultAddress();
+    const uid = typeof process.getuid === "function" ? process.getuid() : -1;
+    const problem = uid >= 0 ? socketTrustProblem(address, uid) : "";
+    if (problem) {
+      this.disconnected(problem);
+      return;
+    }
     try {
       this.client ??= this.loadClient();
     } catch (error) {

@@ -8,6 +8,9 @@
 // in the contract's terms and is an error.
 "use strict";
 
+const fs = require("node:fs");
+const path = require("node:path");
+
 class OffsetError extends Error {}
 
 /** @param {number} unit */
@@ -221,6 +224,55 @@ function selectionToCodePoints(text, anchor, active) {
   return { anchor: utf16ToCodePoint(text, anchor), active: utf16ToCodePoint(text, active) };
 }
 
+/**
+ * Why the extension must not connect to a Unix socket address, or "" when it may. The daemon's own rule:
+ * the socket's folder belongs to `uid` and is not writable by group or others, and the socket file is
+ * `uid`'s. (Node cannot read the listener's uid, SO_PEERCRED, so the folder is what keeps another local
+ * user out; without XDG_RUNTIME_DIR anyone could pre-create the fallback folder in the temp dir.)
+ * @param {string} address unix:///path, unix:/path, /path or tcp://HOST:PORT (always allowed: the token guards it)
+ * @param {number} uid
+ * @returns {string}
+ */
+function socketTrustProblem(address, uid) {
+  let socketPath = "";
+  if (address.startsWith("unix://")) {
+    socketPath = address.slice("unix://".length);
+  } else if (address.startsWith("unix:")) {
+    socketPath = address.slice("unix:".length);
+  } else if (address.startsWith("/")) {
+    socketPath = address;
+  } else {
+    return "";
+  }
+  const folder = path.dirname(socketPath);
+  let info;
+  try {
+    info = fs.statSync(folder);
+  } catch {
+    return ""; // no folder, so nothing listens: the connect itself reports the daemon as not running
+  }
+  if (info.uid !== uid) {
+    return `the socket folder ${folder} belongs to uid ${info.uid}, not to you (uid ${uid}); refusing to connect`;
+  }
+  if (info.mode & 0o022) {
+    return `the socket folder ${folder} is writable by others (mode ${(info.mode & 0o777).toString(8)}); ` +
+      `refusing to connect; chmod 700 ${folder}`;
+  }
+  let socket;
+  try {
+    socket = fs.lstatSync(socketPath);
+  } catch {
+    return "";
+  }
+  if (!socket.isSocket()) {
+    return `${socketPath} is not a socket; refusing to connect`;
+  }
+  if (socket.uid !== uid) {
+    return `the socket ${socketPath} belongs to uid ${socket.uid}, not to you (uid ${uid}); refusing to connect`;
+  }
+  return "";
+}
+
 module.exports = {
   OffsetError,
   UndoGrouper,
@@ -230,5 +282,6 @@ module.exports = {
   editsToUtf16,
   planBatch,
   selectionToCodePoints,
+  socketTrustProblem,
   utf16ToCodePoint,
 };

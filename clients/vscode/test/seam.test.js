@@ -96,3 +96,50 @@ test("a VS Code selection converts to code points", () => {
   assert.deepEqual(seam.selectionToCodePoints(WAVE, 13, 9), { anchor: 12, active: 8 });
   assert.throws(() => seam.selectionToCodePoints(WAVE, 8, 8), /surrogate/);
 });
+
+// ---- the socket's folder must be the user's (issue 11, item 2) ------------------------------------------
+const fs = require("node:fs");
+const net = require("node:net");
+const os = require("node:os");
+const path = require("node:path");
+
+function freshFolder() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "pk-vsc-")); // mode 0700, ours
+}
+
+test("a socket in the user's own 0700 folder, listened on by the user, may be used", async () => {
+  const folder = freshFolder();
+  const socketPath = path.join(folder, "pushkin.sock");
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(socketPath, resolve));
+  try {
+    assert.equal(seam.socketTrustProblem(`unix://${socketPath}`, process.getuid()), "");
+    assert.equal(seam.socketTrustProblem(socketPath, process.getuid()), "");
+    assert.equal(seam.socketTrustProblem("tcp://127.0.0.1:7000", process.getuid()), "");
+  } finally {
+    server.close();
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("a folder writable by others, a file that is not a socket, or another user's folder is refused", () => {
+  const folder = freshFolder();
+  try {
+    const socketPath = path.join(folder, "pushkin.sock");
+    fs.writeFileSync(socketPath, "not a socket");
+    assert.match(seam.socketTrustProblem(`unix://${socketPath}`, process.getuid()), /is not a socket; refusing/);
+    fs.chmodSync(folder, 0o777);
+    assert.match(seam.socketTrustProblem(`unix:${socketPath}`, process.getuid()),
+      new RegExp(`socket folder ${folder} is writable by others \\(mode 777\\)`));
+    fs.chmodSync(folder, 0o700);
+    // Root can hand the folder to another uid; as any other user, the check is against a uid we are not.
+    if (process.getuid() === 0) {
+      fs.chownSync(folder, 54321, 54321);
+      assert.match(seam.socketTrustProblem(`unix://${socketPath}`, 0), /belongs to uid 54321, not to you \(uid 0\)/);
+    } else {
+      assert.match(seam.socketTrustProblem(`unix://${socketPath}`, process.getuid() + 1), /belongs to uid/);
+    }
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+});
