@@ -31,6 +31,7 @@ from pushkin.proto.textedit import EditError, validate_edits
 from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Selection, TextEdit
 
 from . import textspans
+from .cleanup import clean_dictation
 from .formatting import FormattedInsertion, format_dictation, spoken_mark
 from .grammar import BUILTIN_RULES, CommandMatch, Grammar, strip_leading_fillers
 from .history import DocumentHistory, Phrase, PhraseLink, PhraseState, TrackedEdit, UndoStep, new_ranges
@@ -255,9 +256,12 @@ class IntentEngine:
 
     # ---- dictation --------------------------------------------------------------------------------
 
-    def _insert(self, context: _Context, spoken: str, *, literal: bool, description: str) -> EditPlan:
+    def _insert(self, context: _Context, spoken: str, *, literal: bool, description: str, clean: bool = False) -> EditPlan:
         document = context.document
         selection = document.selection
+        if clean:
+            spoken = clean_dictation(spoken, fillers=self.settings.drop_fillers,
+                                     corrections=self.settings.resolve_corrections)
         formatted = format_dictation(document.text, selection.start, selection.end, spoken, literal=literal,
                                      speech=context.utterance.source.startswith("speech"),
                                      lowercase_mid_sentence=self.settings.lowercase_mid_sentence)
@@ -302,7 +306,7 @@ class IntentEngine:
         return FormattedInsertion(start, core_end, formatted.text)
 
     def _dictate_command(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        return self._insert(context, args["text"], literal=False, description="dictation")
+        return self._insert(context, args["text"], literal=False, description="dictation", clean=True)
 
     def _stop(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # The daemon has already cancelled a running rewrite when this utterance arrived; nothing to edit.
@@ -444,7 +448,7 @@ class IntentEngine:
         if or_dictate:
             dictation = _Context(context.utterance, context.document, context.history, context.language,
                                  Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
-            return None, self._insert(dictation, context.utterance.text, literal=False, description="dictation")
+            return None, self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
         return None, self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
                                    f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
 
