@@ -169,7 +169,7 @@ class IntentEngine:
                 links = list(pending.links)
                 if pending.new_phrase_edit is not None:
                     start, end = ranges[pending.new_phrase_edit]
-                    phrase = history.add_phrase(start, end, texts[pending.new_phrase_edit])
+                    phrase = history.add_phrase(start, end, texts[pending.new_phrase_edit], replaced[pending.new_phrase_edit])
                     links.append((phrase.phrase_id, pending.new_phrase_edit, PhraseState.PRESENT))
                 history.relink(links, ranges, texts)
                 inverse_links = [(pid, index, PhraseState.REMOVED if state is PhraseState.PRESENT else PhraseState.PRESENT)
@@ -354,8 +354,10 @@ class IntentEngine:
             message = _say(context.language, "The last dictated phrase was edited since; scratched the one before it.",
                            "Последнюю фразу успели изменить; стёрта предыдущая.")
         pending = _Pending("action", links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
-        return self._plan(context, [TextEdit(phrase.start, phrase.end, "")], Selection.cursor(phrase.start), "scratch that",
-                          message, pending, {"start": str(phrase.start), "end": str(phrase.end)})
+        # Taking the utterance back puts back what it replaced: the selection, the recognizer's mark.
+        restored = phrase.replaced
+        return self._plan(context, [TextEdit(phrase.start, phrase.end, restored)], Selection.cursor(phrase.start + len(restored)),
+                          "scratch that", message, pending, {"start": str(phrase.start), "end": str(phrase.end)})
 
     def _delete_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         selection = context.document.selection
