@@ -1,7 +1,8 @@
 """Clean dictation: hesitations dropped and spoken self-corrections resolved, before formatting.
 
-Both are on by default and switchable (``[intent] drop_fillers``, ``resolve_corrections``). Each works on
-the words of one utterance and keeps the punctuation the recognizer put around them tidy:
+Each is on by default and switchable (``[intent] drop_fillers``, ``resolve_corrections``,
+``write_addresses``). Each works on the words of one utterance and keeps the punctuation the recognizer put
+around them tidy:
 
 * "So, um, I think we should go." → "So I think we should go."; "Я, э-э, не знаю." → "Я не знаю."
   ("ну" only where it stands between commas or opens the utterance before a comma);
@@ -9,10 +10,14 @@ the words of one utterance and keeps the punctuation the recognizer put around t
   I mean Mary" → "send it to Mary". A correction replaces as many words before the comma as it has (at
   most three), and only when the two are of a kind: both numbers, both names (capitalized), or both
   begin or end with the same word ("в три" / "в два", "3 units" / "4 units"). "I like it, actually it's
-  great" stays as said.
+  great" stays as said;
+* "anna dot k at example dot com" → "anna.k@example.com", "docs dot python dot org" → "docs.python.org"
+  (a known top-level domain is required; "a dot com bubble" and "the site at example dot com" keep words).
 """
 
 from __future__ import annotations
+
+import re
 
 from .grammar import FILLER_WORDS, NUMBER_WORDS, normalize_word
 
@@ -108,9 +113,47 @@ def resolve_corrections(text: str) -> str:
     return text
 
 
-def clean_dictation(text: str, *, fillers: bool, corrections: bool) -> str:
+# Spoken web addresses: "example dot com" → "example.com"; "anna dot k at example dot com" →
+# "anna.k@example.com" ("собака" is Russian for @). Only a known top-level domain makes words an address,
+# and "at" makes an e-mail address only after a cue or with a dotted or numbered mailbox.
+_TLDS = "com|org|net|edu|gov|io|dev|info|me|co|uk|de|fr|ru|рф|su|by|ua|kz"
+_DOT = r"\s+(?:dot|точка)\s+"
+_LABEL = r"[^\W_][\w-]*"
+_DOMAIN = re.compile(rf"(?<![\w.@])({_LABEL}(?:{_DOT}{_LABEL})*{_DOT}(?:{_TLDS}))(?![\w])", re.IGNORECASE)
+_EMAIL = re.compile(rf"(?<![\w.@])({_LABEL}(?:{_DOT}{_LABEL})*)\s+(?:at|собака)\s+(\S+\.(?:{_TLDS}))(?![\w])", re.IGNORECASE)
+_NOT_A_DOMAIN = frozenset({"a", "an", "the", "this", "that", "our", "my", "your", "its", "their", "his", "her", "one",
+                           "это", "наш", "мой"})
+# A single-word mailbox needs a cue before it ("write to anna at …"); a dotted or numbered one does not.
+_MAILBOX_CUES = frozenset({"to", "email", "e-mail", "mail", "address", "is", "cc", "contact", "на", "почту", "адрес",
+                           "адресу", "почта", "пишите", "напишите"})
+
+
+def write_addresses(text: str) -> str:
+    """Spoken domains and e-mail addresses written as addresses (see the patterns above)."""
+    def domain(match: re.Match) -> str:
+        labels = re.split(_DOT, match.group(1))
+        if labels[0].lower() in _NOT_A_DOMAIN:  # "a dot com bubble"
+            return match.group(0)
+        return ".".join(labels).lower()
+
+    text = _DOMAIN.sub(domain, text)
+
+    def mailbox(match: re.Match) -> str:
+        local = re.sub(_DOT, ".", match.group(1))
+        before = re.search(r"(\S+)\s*$", match.string[:match.start()])
+        cued = before is not None and normalize_word(before.group(1)) in _MAILBOX_CUES
+        if not (cued or "." in local or any(c.isdigit() for c in local)):
+            return match.group(0)  # "The docs are at docs.python.org": "are" is no mailbox
+        return f"{local.lower()}@{match.group(2).lower()}"
+
+    return _EMAIL.sub(mailbox, text)
+
+
+def clean_dictation(text: str, *, fillers: bool, corrections: bool, addresses: bool = True) -> str:
     if fillers:
         text = drop_fillers(text)
     if corrections:
         text = resolve_corrections(text)
+    if addresses:
+        text = write_addresses(text)
     return text

@@ -261,7 +261,8 @@ class IntentEngine:
         selection = document.selection
         if clean:
             spoken = clean_dictation(spoken, fillers=self.settings.drop_fillers,
-                                     corrections=self.settings.resolve_corrections)
+                                     corrections=self.settings.resolve_corrections,
+                                     addresses=self.settings.write_addresses)
         formatted = format_dictation(document.text, selection.start, selection.end, spoken, literal=literal,
                                      speech=context.utterance.source.startswith("speech"),
                                      lowercase_mid_sentence=self.settings.lowercase_mid_sentence)

@@ -9,6 +9,7 @@ Example (TOML)::
     language_model = false        # true once a language model executes "rephrase that" and co.
     drop_fillers = true           # "So, um, I think" → "So I think" (clean dictation)
     resolve_corrections = true    # "meet at three, actually two" → "meet at two"
+    write_addresses = true        # "anna at example dot com" → "anna@example.com"
 
     [intent.phrases]              # your own phrases: pattern = command, or a table with arguments
     "nuke that" = "scratch_that"
@@ -42,6 +43,7 @@ class IntentSettings:
     language_model: bool = False  # a language model will execute "rewrite" plans
     drop_fillers: bool = True  # hesitations ("um", "э-э") are left out of dictation
     resolve_corrections: bool = True  # "X, actually Y" is written as Y when the two are of a kind
+    write_addresses: bool = True  # spoken domains and e-mail addresses are written as addresses
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> "IntentSettings":
@@ -58,7 +60,7 @@ def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettin
     if not isinstance(section, Mapping):
         raise IntentSettingsError(f"[intent] must be a table, not {type(section).__name__}")
     known = {"phrases", "search_window", "history_limit", "lowercase_mid_sentence", "language_model", "drop_fillers",
-             "resolve_corrections"}
+             "resolve_corrections", "write_addresses"}
     unknown = sorted(set(section) - known)
     if unknown:
         raise IntentSettingsError(f"[intent] has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -69,7 +71,7 @@ def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettin
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise IntentSettingsError(f"[intent] {key} must be a positive integer, not {value!r}")
             values[key] = value
-    for key in ("lowercase_mid_sentence", "language_model", "drop_fillers", "resolve_corrections"):
+    for key in ("lowercase_mid_sentence", "language_model", "drop_fillers", "resolve_corrections", "write_addresses"):
         if key in section:
             if not isinstance(section[key], bool):
                 raise IntentSettingsError(f"[intent] {key} must be true or false, not {section[key]!r}")

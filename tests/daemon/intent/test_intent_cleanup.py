@@ -22,6 +22,10 @@ CASES = [
     ("Let's meet Tuesday, no, Wednesday.", "Let's meet Wednesday."),
     ("We sold 3 units, sorry, 4 units.", "We sold 4 units."),
     ("Um, meet at three, actually two.", "Meet at two."),
+    ("Write to anna dot k at example dot com.", "Write to anna.k@example.com."),
+    ("The docs are at docs dot python dot org.", "The docs are at docs.python.org."),
+    ("Пишите на ivan собака mail точка ru.", "Пишите на ivan@mail.ru."),
+    ("The site at example dot com is down.", "The site at example.com is down."),
 ]
 
 KEPT = [  # words that only look like fillers or corrections
@@ -33,6 +37,8 @@ KEPT = [  # words that only look like fillers or corrections
     "I actually like two of them.",
     "It's cold, eh?",
     "Uh-huh, she said.",
+    "It was a dot com bubble.",
+    "Meet me at home.",
 ]
 
 
@@ -58,6 +64,12 @@ def test_each_cleanup_can_be_switched_off():
     engine = IntentEngine(intent_settings_from_dict({"resolve_corrections": False}))
     editor, _ = run("", ["So, um, meet at three, actually two."], engine)
     assert editor.text == "So meet at three, actually two."
+
+
+def test_addresses_can_be_switched_off():
+    engine = IntentEngine(intent_settings_from_dict({"write_addresses": False}))
+    editor, _ = run("", ["Write to anna at example dot com."], engine)
+    assert editor.text == "Write to anna at example dot com."
 
 
 def test_literal_text_is_never_cleaned():
