@@ -31,6 +31,7 @@ from pushkin.proto.textedit import EditError, validate_edits
 from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Selection, TextEdit
 
 from . import textspans
+from .cleanup import clean_dictation
 from .formatting import FormattedInsertion, format_dictation, spoken_mark
 from .grammar import BUILTIN_RULES, CommandMatch, Grammar, strip_leading_fillers
 from .history import DocumentHistory, Phrase, PhraseLink, PhraseState, TrackedEdit, UndoStep, new_ranges
@@ -168,7 +169,7 @@ class IntentEngine:
                 links = list(pending.links)
                 if pending.new_phrase_edit is not None:
                     start, end = ranges[pending.new_phrase_edit]
-                    phrase = history.add_phrase(start, end, texts[pending.new_phrase_edit])
+                    phrase = history.add_phrase(start, end, texts[pending.new_phrase_edit], replaced[pending.new_phrase_edit])
                     links.append((phrase.phrase_id, pending.new_phrase_edit, PhraseState.PRESENT))
                 history.relink(links, ranges, texts)
                 inverse_links = [(pid, index, PhraseState.REMOVED if state is PhraseState.PRESENT else PhraseState.PRESENT)
@@ -255,9 +256,13 @@ class IntentEngine:
 
     # ---- dictation --------------------------------------------------------------------------------
 
-    def _insert(self, context: _Context, spoken: str, *, literal: bool, description: str) -> EditPlan:
+    def _insert(self, context: _Context, spoken: str, *, literal: bool, description: str, clean: bool = False) -> EditPlan:
         document = context.document
         selection = document.selection
+        if clean:
+            spoken = clean_dictation(spoken, fillers=self.settings.drop_fillers,
+                                     corrections=self.settings.resolve_corrections,
+                                     addresses=self.settings.write_addresses)
         formatted = format_dictation(document.text, selection.start, selection.end, spoken, literal=literal,
                                      speech=context.utterance.source.startswith("speech"),
                                      lowercase_mid_sentence=self.settings.lowercase_mid_sentence)
@@ -302,7 +307,7 @@ class IntentEngine:
         return FormattedInsertion(start, core_end, formatted.text)
 
     def _dictate_command(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        return self._insert(context, args["text"], literal=False, description="dictation")
+        return self._insert(context, args["text"], literal=False, description="dictation", clean=True)
 
     def _stop(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # The daemon has already cancelled a running rewrite when this utterance arrived; nothing to edit.
@@ -350,8 +355,10 @@ class IntentEngine:
             message = _say(context.language, "The last dictated phrase was edited since; scratched the one before it.",
                            "Последнюю фразу успели изменить; стёрта предыдущая.")
         pending = _Pending("action", links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
-        return self._plan(context, [TextEdit(phrase.start, phrase.end, "")], Selection.cursor(phrase.start), "scratch that",
-                          message, pending, {"start": str(phrase.start), "end": str(phrase.end)})
+        # Taking the utterance back puts back what it replaced: the selection, the recognizer's mark.
+        restored = phrase.replaced
+        return self._plan(context, [TextEdit(phrase.start, phrase.end, restored)], Selection.cursor(phrase.start + len(restored)),
+                          "scratch that", message, pending, {"start": str(phrase.start), "end": str(phrase.end)})
 
     def _delete_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         selection = context.document.selection
@@ -444,7 +451,7 @@ class IntentEngine:
         if or_dictate:
             dictation = _Context(context.utterance, context.document, context.history, context.language,
                                  Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
-            return None, self._insert(dictation, context.utterance.text, literal=False, description="dictation")
+            return None, self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
         return None, self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
                                    f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
 

@@ -4,7 +4,9 @@ Only the few code points around the insertion point are read, so formatting cost
 document as on an empty one. The rules:
 
 * spoken punctuation is converted wherever it is said ("Hello comma world" → "Hello, world"), as Dragon
-  and macOS do; the punctuation Whisper put around a spoken mark is dropped so it is not doubled;
+  and macOS do, unless the word before or after makes it an ordinary word ("the trial period ends",
+  see READ_AS_WORDS); the punctuation Whisper put around a spoken mark is dropped so it is not doubled;
+* breaks follow the document's line ending (CRLF where its nearest line break is CRLF);
 * "dash"/"тире" gives a spaced em dash " — ", "hyphen"/"дефис" a bare "-"; quotes are straight ``"`` in
   English and «ёлочки» in Russian;
 * a space between words where needed and none before , . ? ! : ; ) or a closing quote;

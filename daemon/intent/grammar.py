@@ -405,7 +405,7 @@ SENTENCE_AFTER: Mapping[str, Mapping[str, frozenset[str]]] = {
 # Words that carry no meaning at the start of an utterance ("um, scratch that"), and make up an utterance
 # that is only hesitation ("Uh."). "ну" counts only here, before a command or alone, never inside a sentence.
 FILLER_WORDS: frozenset[str] = frozenset({
-    "um", "umm", "uh", "uhh", "uh-huh", "er", "erm", "ah", "hm", "hmm", "mm", "mhm", "eh",
+    "um", "umm", "uh", "uhh", "er", "erm", "ah", "hm", "hmm", "mm", "eh",
     "э", "э-э", "ээ", "эээ", "э-э-э", "эм", "ммм", "мм", "хм", "ну", "а-а",
 })
 

@@ -35,6 +35,9 @@ class Phrase:
     # characters with it, so it refuses (selecting it stays fine). Never reset: deleting the typing again
     # does not make the rest provably dictated.
     typed_inside: bool = False
+    # What the dictation took the place of (a selection, the recognizer's mark a spoken mark replaced, the
+    # spaces a mark pulled back over): "scratch that" puts it back. Forgotten once the phrase is edited.
+    replaced: str = ""
 
     def core(self) -> tuple[int, int]:
         """The words without the spacing around them (what "select that" selects)."""
@@ -124,8 +127,8 @@ class DocumentHistory:
 
     # ---- changing (applied, document_changed) ---------------------------------------------------
 
-    def add_phrase(self, start: int, end: int, text: str) -> Phrase:
-        phrase = Phrase(self._next_phrase_id, start, end, text)
+    def add_phrase(self, start: int, end: int, text: str, replaced: str = "") -> Phrase:
+        phrase = Phrase(self._next_phrase_id, start, end, text, replaced=replaced)
         self._next_phrase_id += 1
         self.phrases.append(phrase)
         if len(self.phrases) > self.limit:
@@ -233,6 +236,7 @@ def _carry_phrase(phrase: Phrase, edits: Sequence[TextEdit], broken: PhraseState
     if not inside:
         return
     phrase.text = apply_edits(phrase.text, inside)
+    phrase.replaced = ""
     typed = [edit for edit in inside if edit.text] if by_user else []
     if typed:
         _set_typing_apart(phrase, inside, typed)

@@ -7,6 +7,9 @@ Example (TOML)::
     history_limit = 100           # phrases and undo steps remembered per document
     lowercase_mid_sentence = true # drop the capital Whisper gives a segment inserted mid-sentence
     language_model = false        # true once a language model executes "rephrase that" and co.
+    drop_fillers = true           # "So, um, I think" → "So I think" (clean dictation)
+    resolve_corrections = true    # "meet at three, actually two" → "meet at two"
+    write_addresses = true        # "anna at example dot com" → "anna@example.com"
 
     [intent.phrases]              # your own phrases: pattern = command, or a table with arguments
     "nuke that" = "scratch_that"
@@ -38,6 +41,9 @@ class IntentSettings:
     history_limit: int = 100  # dictated phrases and undo steps kept per document
     lowercase_mid_sentence: bool = True
     language_model: bool = False  # a language model will execute "rewrite" plans
+    drop_fillers: bool = True  # hesitations ("um", "э-э") are left out of dictation
+    resolve_corrections: bool = True  # "X, actually Y" is written as Y when the two are of a kind
+    write_addresses: bool = True  # spoken domains and e-mail addresses are written as addresses
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> "IntentSettings":
@@ -53,7 +59,8 @@ def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettin
         return IntentSettings()
     if not isinstance(section, Mapping):
         raise IntentSettingsError(f"[intent] must be a table, not {type(section).__name__}")
-    known = {"phrases", "search_window", "history_limit", "lowercase_mid_sentence", "language_model"}
+    known = {"phrases", "search_window", "history_limit", "lowercase_mid_sentence", "language_model", "drop_fillers",
+             "resolve_corrections", "write_addresses"}
     unknown = sorted(set(section) - known)
     if unknown:
         raise IntentSettingsError(f"[intent] has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
@@ -64,7 +71,7 @@ def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettin
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise IntentSettingsError(f"[intent] {key} must be a positive integer, not {value!r}")
             values[key] = value
-    for key in ("lowercase_mid_sentence", "language_model"):
+    for key in ("lowercase_mid_sentence", "language_model", "drop_fillers", "resolve_corrections", "write_addresses"):
         if key in section:
             if not isinstance(section[key], bool):
                 raise IntentSettingsError(f"[intent] {key} must be true or false, not {section[key]!r}")

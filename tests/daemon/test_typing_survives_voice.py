@@ -121,8 +121,16 @@ def random_typing(rng: random.Random, tagged: TaggedBuffer) -> TextEdit:
     roll = rng.random()
     if roll < 0.6:  # typing on at the cursor, where the last dictation left it
         return TextEdit(cursor, cursor, rng.choice(TYPED))
-    if roll < 0.8 and cursor > 0:  # a backspace of the user's own
+    if roll < 0.75 and cursor > 0:  # a backspace of the user's own
         return TextEdit(cursor - 1, cursor, "")
+    if roll < 0.82 and cursor < len(text):  # the Delete key: the character after the caret
+        return TextEdit(cursor, cursor + (2 if text.startswith("\r\n", cursor) else 1), "")
+    if roll < 0.88 and text:  # a few characters selected and typed over
+        start = rng.randint(0, len(text) - 1)
+        end = min(len(text), start + rng.randint(1, 6))
+        start -= text[start - 1:start + 1] == "\r\n"
+        end += text[end - 1:end + 1] == "\r\n"
+        return TextEdit(start, end, rng.choice(TYPED))
     at = rng.randint(0, len(text))
     if text[at - 1:at + 1] == "\r\n":  # an editor never puts the caret between CR and LF
         at -= 1

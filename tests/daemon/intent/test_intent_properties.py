@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.planning import DocumentSnapshot, Modes, Utterance
 from pushkin.proto.textedit import apply_edits, diff_texts, validate_edits
-from pushkin.proto.types import Selection
+from pushkin.proto.types import IntentKind, Selection, TextEdit
 
 WORDS = ["hello", "world", "comma", "period", "new line", "new paragraph", "привет", "мир", "запятая", "точка",
          "dash", "open quote", "close quote", "😀", "cafe\u0301", "I", "NASA", "question mark", "ёлка", "the"]
@@ -121,3 +121,86 @@ def test_undo_then_redo_everything_returns_to_the_same_text(base, actions):
     for _ in range(undone):
         assert session.say("redo").edits
     assert session.text == final
+
+
+# ---- issue 11: a voice command never takes what the user typed ------------------------------------------
+
+TYPED = st.sampled_from(["x", " ", "hello", "é", "ы", "😀", "\t", "\r\n", ",", " world "])
+KEYSTROKES = st.one_of(
+    st.tuples(st.just("type"), TYPED),  # at the caret
+    st.tuples(st.just("backspace"), st.just("")),
+    st.tuples(st.just("delete"), st.just("")),  # the Delete key
+    st.tuples(st.just("type_at"), st.floats(0, 1), TYPED),
+)
+NAMES_TEXT = {"backspace", "delete_words", "delete_unit", "delete_text", "replace"}
+TAGGED_ACTIONS = st.lists(st.one_of(dictation, command, move, KEYSTROKES), max_size=20)
+
+
+class TaggedSession(Session):
+    """A Session whose every code point carries who wrote it: a keystroke's id (> 0) or 0 (voice, base)."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.tags = [0] * len(text)
+        self.next_id = 0
+
+    def keystroke(self, edit: TextEdit):
+        old = self.text
+        self.tags[edit.start:edit.end] = [self._new_id() for _ in edit.text]
+        self.text = old[:edit.start] + edit.text + old[edit.end:]
+        self.version += 1
+        self.selection = Selection.cursor(edit.start + len(edit.text))
+        self.engine.document_changed("doc", old, [edit], self.version)
+
+    def _new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def say_checked(self, spoken: str):
+        before, selection = self.text, self.selection
+        plan = self.say(spoken)
+        removed = []
+        for edit in sorted(plan.edits, key=lambda e: e.start, reverse=True):
+            removed.extend((edit.start + i, tag) for i, tag in enumerate(self.tags[edit.start:edit.end]) if tag)
+            self.tags[edit.start:edit.end] = [0] * len(edit.text)
+        assert len(self.tags) == len(self.text)
+        allowed = set()
+        if not selection.is_cursor:
+            allowed.update(range(selection.start, selection.end))
+        if plan.intent.name in NAMES_TEXT or not selection.is_cursor:
+            allowed.update(range(int(plan.intent.args.get("start", 0)), int(plan.intent.args.get("end", 0))))
+        if plan.intent.name in ("punctuation", "new_line", "new_paragraph") or plan.intent.kind is IntentKind.DICTATION:
+            position = selection.start
+            while position > 0 and before[position - 1] == " ":  # a mark attaches over the spaces before it
+                position -= 1
+                allowed.add(position)
+        lost = [(position, before[position]) for position, _ in removed if position not in allowed]
+        assert not lost, (spoken, plan.intent.name, before, lost)
+
+    def run(self, action):
+        kind = action[0]
+        cursor = self.selection.active
+        if kind == "say":
+            self.say_checked(action[1])
+        elif kind == "move":
+            self.move(action[1], action[2])
+        elif kind == "type":
+            self.keystroke(TextEdit(cursor, cursor, action[1]))
+        elif kind == "backspace" and cursor > 0:
+            self.keystroke(TextEdit(cursor - 1, cursor, ""))
+        elif kind == "delete" and cursor < len(self.text):
+            self.keystroke(TextEdit(cursor, cursor + 1, ""))
+        elif kind == "type_at":
+            at = round(action[1] * len(self.text))
+            self.keystroke(TextEdit(at, at, action[2]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BASE_TEXTS, TAGGED_ACTIONS)
+def test_no_voice_command_takes_a_typed_character(base, actions):
+    session = TaggedSession(base)
+    for action in actions:
+        session.run(action)
+    for _ in range(4):  # then the user takes everything back by voice: still nothing typed goes
+        session.say_checked("undo")
+        session.say_checked("scratch that")
