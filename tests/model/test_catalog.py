@@ -213,3 +213,22 @@ def test_a_hub_only_model_offline_says_the_hub_is_needed(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(catalog.CatalogError, match="only from the Hugging Face hub"):
         catalog.fetch(catalog.find("small"), tmp_path)
+
+
+def test_the_hub_counts_as_reachable_only_when_it_answers_and_offline_is_not_set(monkeypatch):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    try:
+        assert catalog.hub_reachable(timeout_s=2)
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        assert not catalog.hub_reachable(timeout_s=2)
+    finally:
+        listener.close()
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert not catalog.hub_reachable(timeout_s=2)  # nothing listens there any more
