@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,7 +114,7 @@ class RealDaemon:
 
 @pytest.fixture(scope="module")
 def daemon(whisper_base):
-    folder = Path(__import__("tempfile").mkdtemp(prefix="pk-real-", dir="/tmp"))  # socket paths stay short
+    folder = Path(tempfile.mkdtemp(prefix="pk-real-", dir="/tmp"))  # socket paths stay short
     process = RealDaemon(folder)
     try:
         yield process
