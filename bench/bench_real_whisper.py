@@ -103,7 +103,8 @@ def bench_load_and_rtf(clips: dict[str, np.ndarray], repeats: int) -> None:
 
     print("\n2. real-time factor on Piper speech (decode s / audio s; final decode, beam 1, median of %d)" % repeats)
     audio_s = sum(len(c) for c in clips.values()) / RATE
-    for name, languages in (("whisper-base", ("en", "ru")), ("whisper-tiny.en", ("en",))):
+    # base twice: choosing between en and ru costs a language-detection pass that a single language skips.
+    for name, languages in (("whisper-base", ("en", "ru")), ("whisper-base", ("en",)), ("whisper-tiny.en", ("en",))):
         recognizer = FasterWhisperRecognizer(RecognizerSettings(model=str(model_path(name)), languages=languages,
                                                                 allow_download=False))
         recognizer.load()
@@ -153,19 +154,31 @@ async def bench_end_to_end(address: str, clips: dict[str, np.ndarray], rounds: i
     editor = EditorClient(address, editor_name="bench", apply=apply, reconnect=ReconnectPolicy(enabled=False))
     await editor.start()
     await editor.open(EditorBuffer("bench-doc", text="Start."), focus=True)
+    from pushkin.proto.types import SpeechBoundary, Transcript
+
     latencies: dict[str, list[float]] = {"dictation": [], "command": []}
+    # Where the time goes, for both kinds: end of speech -> the daemon says the utterance ended (the hangover
+    # and any audio backlog) -> the edit is applied (recognition, intent, the editor's round trip). The final
+    # transcript event reaches this client after the edit, so it marks no stage of its own.
+    stages: dict[str, list[float]] = {"utterance closed": [], "then edit applied": []}
+    interims: list[int] = []
     missed = 0
     async with DaemonClient(address) as daemon:
         for round_index in range(rounds):
             for kind, text in (("dictation", DICTATIONS[round_index % len(DICTATIONS)]), ("command", COMMAND)):
                 samples = clips[text]
                 applied_at.clear()
-                began, _ = await stream_realtime(daemon, samples, AudioStart(document_id="bench-doc", act=True))
+                began, events = await stream_realtime(daemon, samples, AudioStart(document_id="bench-doc", act=True))
                 if len(applied_at) != 1:
                     missed += 1
                     continue
                 end_of_speech = began + voiced_end_s(samples)
                 latencies[kind].append(applied_at[0] - end_of_speech)
+                closed = next((at for at, e in events if isinstance(e, SpeechBoundary) and not e.started), None)
+                if closed is not None:
+                    stages["utterance closed"].append(closed - end_of_speech)
+                    stages["then edit applied"].append(applied_at[0] - closed)
+                interims.append(sum(isinstance(e, Transcript) and not e.final for _, e in events))
     await editor.close()
     print(f"\n3. end of speech -> edit applied, through `pushkin serve` (whisper-base), {rounds} rounds"
           f"{f'; {missed} utterances applied no edit' if missed else ''}")
@@ -177,6 +190,9 @@ async def bench_end_to_end(address: str, clips: dict[str, np.ndarray], rounds: i
         print(f"  {kind:9s} median {p50 * 1000:6.0f} ms  p90 {p90 * 1000:6.0f} ms   "
               f"without the hangover: median {(p50 - hangover_s) * 1000:6.0f} ms  p90 {(p90 - hangover_s) * 1000:6.0f} ms"
               f"  (n={len(values)})")
+    print("  where it goes (median, both kinds): " + ", ".join(
+        f"{stage} +{statistics.median(values) * 1000:.0f} ms" for stage, values in stages.items() if values)
+        + f"; interim transcripts per utterance: {statistics.median(interims) if interims else 0:.0f}")
 
 
 def start_daemon(folder: Path) -> tuple[subprocess.Popen, str]:

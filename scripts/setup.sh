@@ -60,6 +60,12 @@ fetch_recognizer() {
   fi
 }
 
+# `scripts/setup.sh models`: only this step (the rest must have run before).
+if [ "${1:-}" = models ]; then
+  fetch_recognizer
+  exit 0
+fi
+
 stamp="$VENV/.pushkin-installed"
 want=$(cat pyproject.toml setup.py scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

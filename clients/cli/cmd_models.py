@@ -127,7 +127,10 @@ def _fetch(args: argparse.Namespace) -> int:
             print(f"pushkin models fetch: {error}", file=sys.stderr)
             failed += 1
             continue
-        if result.source == "already":
+        if result.source == "package":
+            print(f"{entry.name}: comes with the Python package {entry.python_package.replace('_', '-')}, "
+                  f"verified: {result.folder}")
+        elif result.source == "already":
             print(f"{entry.name}: already installed and verified: {result.folder}")
         else:
             print(f"{entry.name}: fetched from {result.source} and verified in {result.seconds:.1f} s: {result.folder}")

