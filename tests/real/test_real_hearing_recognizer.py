@@ -91,3 +91,20 @@ def test_the_users_vocabulary_reaches_the_decoder(whisper_base, piper_voice):
     assert personal.transcribe(audio).text == "Oblonsky was late again."
     text = personal.transcribe(_float(speak_piper("Anya Karenina met Vronsky at the station.", piper_voice))).text
     assert "Anya Karenina" in text and "Vronsky" in text, text
+
+
+def test_speech_dropped_as_a_hallucination_in_one_language_is_decoded_in_the_other(base):
+    from dataclasses import replace
+
+    from pushkin.daemon.hearing.language import LanguageGuess
+
+    audio = _float(speak_festival("Спасибо за внимание."))
+    encoded, _ = base.encode(audio)
+    # As when the English reading was a subtitle credit and the guard emptied it, with English all but sure.
+    english = base._reading(encoded, len(audio) / 16000, "en", True)
+    dropped = replace(english, text="", suppressed="known-hallucination")
+    sure_english = LanguageGuess("en", 0.97, {"en": 0.97, "ru": 0.03})
+    kept = base._second_language(encoded, len(audio) / 16000, sure_english, dropped)
+    assert kept.language == "ru" and "спасибо" in kept.text.lower(), kept
+    # Nothing was dropped and English was sure: no second decode.
+    assert base._second_language(encoded, len(audio) / 16000, sure_english, english) is english
