@@ -108,3 +108,18 @@ def test_speech_dropped_as_a_hallucination_in_one_language_is_decoded_in_the_oth
     assert kept.language == "ru" and "спасибо" in kept.text.lower(), kept
     # Nothing was dropped and English was sure: no second decode.
     assert base._second_language(encoded, len(audio) / 16000, sure_english, english) is english
+
+
+@pytest.mark.parametrize("said, voice, speed, command", [
+    ("Undo that.", "en-us", 170, True), ("New paragraph.", "en-us+m3", 185, True),
+    ("A good night.", "en-us", 170, False), ("And you know.", "en-us", 170, False),
+])
+def test_whispers_own_command_proposal_reaches_mishearings_spelling_cannot(base, said, voice, speed, command):
+    # espeak-ng's "Undo that." reads "A new net" and "New paragraph." "Upair Redraft": too far in spelling
+    # for the shortlist; decoded after a prompt of commands they are the commands, and the audio agrees.
+    from hearing.speech import speak
+
+    recognition = base.transcribe(_float(speak(said, voice, speed)))
+    assert CommandVocabulary().is_command(recognition.text) == command, (recognition.text, recognition.heard_as)
+    if command:
+        assert recognition.text == said
