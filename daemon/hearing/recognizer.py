@@ -306,8 +306,10 @@ class FasterWhisperRecognizer:
         probabilities = {token.strip("<|>"): p for token, p in detected}
         return self.language_prior.weigh(probabilities, document=document_language)
 
-    def _decode(self, encoder_output, audio_s: float, language: str, *, final: bool) -> tuple[RecognizedSegment, str]:
-        """One greedy (or beam) decode with the temperature fallback; the segment and its raw text."""
+    def _decode(self, encoder_output, audio_s: float, language: str, *, final: bool,
+                context: str | None = None) -> tuple[RecognizedSegment, str]:
+        """One greedy (or beam) decode with the temperature fallback; the segment and its raw text.
+        ``context``: the previous text the decoder reads (default: the user's prompt and vocabulary)."""
         from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
         s = self.settings
@@ -315,7 +317,8 @@ class FasterWhisperRecognizer:
         prompt = list(tokenizer.sot_sequence)
         if s.suppress_timestamps:
             prompt.append(tokenizer.no_timestamps)
-        context = prompt_text(s)
+        if context is None:
+            context = prompt_text(s)
         if context:
             prompt = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-(223):] + prompt
         # Speech runs at most ~6 tokens a second; a bound well above that stops a loop early.
@@ -398,14 +401,27 @@ class FasterWhisperRecognizer:
         if vocabulary is None or not self.settings.command_rescoring or vocabulary.is_command(recognition.text):
             return recognition
         options = self.rescoring
-        candidates = vocabulary.shortlist(recognition.text, recognition.language, limit=options.candidates,
-                                          max_words=self.settings.command_max_words)
+        if len(recognition.text.split()) > self.settings.command_max_words:
+            return recognition  # dictation: never compared with commands
+        language = recognition.language
+        candidates = [c.text for c in vocabulary.shortlist(recognition.text, language, limit=options.candidates,
+                                                           max_words=self.settings.command_max_words)]
+        # Whisper's own proposal: the audio decoded as if the user had just said commands. It reaches
+        # mishearings too far in spelling for the shortlist ("A doot net." for "Undo that."); like the
+        # shortlist's phrases it must then beat the free transcript on the audio.
+        prompt = COMMAND_PROMPTS.get(language, "")
+        proposed = ""
+        if prompt:
+            proposal, _ = self._decode(encoder_output, frames / 100, language, final=False, context=prompt)
+            text = " ".join(proposal.text.split())
+            if text and text not in candidates and vocabulary.is_command(text):
+                candidates.append(text)
+                proposed = text
         if not candidates:
             return recognition
-        readings = score_readings(self._model.model, self._tokenizer(recognition.language), encoder_output, frames,
-                                  [recognition.text] + [c.text for c in candidates],
-                                  prompt=COMMAND_PROMPTS.get(recognition.language, ""))
-        decision = decide(recognition.text, candidates, readings, options)
+        readings = score_readings(self._model.model, self._tokenizer(language), encoder_output, frames,
+                                  [recognition.text] + candidates, prompt=prompt)
+        decision = decide(recognition.text, readings, options, proposed)
         log.debug("command rescoring of %r: %s", recognition.text, decision)
         if not decision.chosen:
             return recognition
@@ -428,7 +444,8 @@ _LOOP_WORD = re.compile(r"\S+")
 
 def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats: int = 4) -> tuple[str, bool]:
     """A decoder loop ("and you and you and you ...") kept once: an n-gram repeated back to back at least
-    ``min_repeats`` times (``single_word_repeats`` for one word, so "no, no, no" stays) is written once."""
+    ``min_repeats`` times (``single_word_repeats`` for one word, so "no, no, no" stays; twice for four
+    words or more) is written once."""
     words = _LOOP_WORD.findall(text)
     keys = [normalize_phrase(w) for w in words]
     out: list[str] = []
@@ -437,7 +454,8 @@ def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats
     while i < len(words):
         collapsed = False
         for n in range(1, min(8, (len(words) - i) // 2) + 1):
-            needed = single_word_repeats if n == 1 else min_repeats
+            # A sentence said twice in one breath is a loop too; a short phrase may be repeated for effect.
+            needed = single_word_repeats if n == 1 else (2 if n >= 4 else min_repeats)
             pattern = keys[i:i + n]
             if not all(pattern):
                 continue

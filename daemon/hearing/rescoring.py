@@ -5,9 +5,11 @@ Whisper's language prior prefers common English to terse commands ("Undo." → "
 "Cut that."), yet its decoder, asked how probable a given text is under this audio
 (CTranslate2's ``Whisper.align``), still finds the command nearly as likely. Both readings are scored
 after a short prompt of commands (as if the user had just said some), which is what a user of a voice
-editor is doing; the command wins when its log-probability is within ``margin`` of the transcript's and
-its tokens are believed on average. A dictated sentence is never rescored: only short utterances with
-a phrase close in spelling are, and a real sentence scores far above any command under its own audio.
+editor is doing; a phrase close in spelling wins when its log-probability is within ``margin`` of the
+transcript's, Whisper's own proposal (not close in spelling) when it beats the transcript by
+``proposal_lead``; either way its tokens must be believed on average. The candidates are the grammar's phrases closest in spelling and
+Whisper's own proposal (the audio decoded after that prompt). A dictated sentence is never rescored:
+only short utterances are, and a real sentence scores far above any command under its own audio.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Sequence
 
 import numpy as np
 
-from .commands import CommandPhrase
 
 # What the user "just said" before the scored text: commands of the language, so that terse phrases are
 # not judged by the prior of subtitles.
@@ -35,6 +36,7 @@ class RescoringOptions:
     margin: float = 3.5  # nats: how far below the transcript's log-probability a command may score and win
     min_token_logprob: float = -2.2  # the command's mean log-probability per token must reach this
     candidates: int = 4  # phrases scored per utterance (one batched align call)
+    proposal_lead: float = 2.0  # nats by which a command only Whisper's prompted decode proposed must win
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,17 @@ def score_readings(model, tokenizer, encoder_output, num_frames: int, texts: Seq
     return readings
 
 
-def decide(transcript: str, candidates: Sequence[CommandPhrase], readings: Sequence[ScoredReading],
-           options: RescoringOptions) -> RescoringDecision:
-    """``readings`` are the transcript's then each candidate's, in order."""
+def decide(transcript: str, readings: Sequence[ScoredReading], options: RescoringOptions,
+           proposed: str = "") -> RescoringDecision:
+    """``readings`` are the transcript's then each candidate command's, in order; ``proposed`` names the
+    candidate that only Whisper's prompted decode put forward (not close in spelling): it must beat the
+    transcript by ``proposal_lead`` instead of coming within ``margin`` of it."""
     heard, commands = readings[0], tuple(readings[1:])
-    best = max(commands, key=lambda r: r.logprob, default=None)
-    chosen = ""
-    if best is not None and best.logprob >= heard.logprob - options.margin \
-            and best.logprob / max(best.tokens, 1) >= options.min_token_logprob:
-        chosen = best.text
-    return RescoringDecision(heard, commands, chosen)
+
+    def wins(reading: ScoredReading) -> bool:
+        floor = heard.logprob + options.proposal_lead if reading.text == proposed else heard.logprob - options.margin
+        return reading.logprob >= floor and reading.logprob / max(reading.tokens, 1) >= options.min_token_logprob
+
+    winners = [reading for reading in commands if wins(reading)]
+    best = max(winners, key=lambda r: r.logprob, default=None)
+    return RescoringDecision(heard, commands, best.text if best is not None else "")

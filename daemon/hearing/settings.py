@@ -124,5 +124,10 @@ def validate(settings: HearingSettings) -> None:
         raise ValueError("[hearing.vad] hangover_ms must be at least one frame, pre_roll_ms >= 0, max_utterance_s > 1")
     if not 1.0 <= settings.recognizer.min_window_s <= 30.0:
         raise ValueError(f"[hearing.recognizer] min_window_s = {settings.recognizer.min_window_s}: expected 1 to 30 seconds")
+    recognizer = settings.recognizer
+    if not 0.0 <= recognizer.language_confidence <= 1.0:
+        raise ValueError(f"[hearing.recognizer] language_confidence = {recognizer.language_confidence}: expected 0 to 1")
+    if recognizer.command_margin < 0 or recognizer.command_max_words < 1:
+        raise ValueError("[hearing.recognizer] command_margin must be >= 0 and command_max_words >= 1")
     if not settings.recognizer.languages:
         raise ValueError("[hearing.recognizer] languages must name at least one language, e.g. [\"en\", \"ru\"]")

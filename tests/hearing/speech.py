@@ -71,16 +71,21 @@ def compose(pieces: list, noise_dbfs: float | None = None, seed: int = 0) -> Sce
 
 
 def speak_piper(text: str, voice_path) -> np.ndarray:
-    """The Piper neural voice (``voice_path``: its .onnx) saying ``text``: 16 kHz int16 (T,), trimmed."""
+    """The Piper neural voice (``voice_path``: its .onnx) saying ``text``: 16 kHz int16 (T,), trimmed.
+
+    Piper samples noise inside its model, so each rendering differs; with the noise at zero the same text
+    gives the same audio, and a test the same result.
+    """
     import wave
 
-    from piper import PiperVoice
+    from piper import PiperVoice, SynthesisConfig
 
     with tempfile.TemporaryDirectory() as folder:
         raw = os.path.join(folder, "raw.wav")
         wav = os.path.join(folder, "speech.wav")
         with wave.open(raw, "wb") as out:
-            PiperVoice.load(str(voice_path)).synthesize_wav(text, out)
+            PiperVoice.load(str(voice_path)).synthesize_wav(text, out, syn_config=SynthesisConfig(noise_scale=0.0,
+                                                                                                   noise_w_scale=0.0))
         subprocess.run(["sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", wav], check=True, capture_output=True)
         samples = read_audio_file(wav)
     return trim(samples)

@@ -183,5 +183,7 @@ def test_decoder_loops_are_written_once_and_real_repetition_stays():
     assert collapse_repetitions("and knew that. And knew that. And knew that. And") == ("and knew that.", True)
     assert collapse_repetitions("Cut that. Cut that. Cut that. Cut that") == ("Cut that.", True)
     assert collapse_repetitions("No, no, no. I said Friday.") == ("No, no, no. I said Friday.", False)
+    assert collapse_repetitions("Cut the bread into slices. Cut the bread into slices.") == ("Cut the bread into slices.", True)
+    assert collapse_repetitions("Very, very good.") == ("Very, very good.", False)
     assert collapse_repetitions("We had had enough of it.") == ("We had had enough of it.", False)
     assert collapse_repetitions("") == ("", False)

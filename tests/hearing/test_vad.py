@@ -225,3 +225,19 @@ def test_a_pause_is_measured_and_the_utterance_can_close_before_its_hangover(cli
     assert abs(utterance.speech_end_s - end_s) <= TOLERANCE_S
     assert segmenter.time_s - end_s < 0.5  # closed long before the 1.5 s hangover
     assert not segmenter.is_open and segmenter.close_now() == []  # nothing open: nothing to close
+
+
+def test_the_new_hearing_settings_load_and_bad_values_are_named():
+    settings = hearing_settings_from_mapping({"vad": {"early_decode_ms": 0},
+                                              "recognizer": {"min_window_s": 30, "vocabulary": ["Vronsky"],
+                                                             "command_rescoring": False}})
+    assert settings.vad.early_decode_ms == 0 and settings.recognizer.min_window_s == 30
+    assert settings.recognizer.vocabulary == ("Vronsky",) and not settings.recognizer.command_rescoring
+    with pytest.raises(ValueError, match="min_window_s"):
+        hearing_settings_from_mapping({"recognizer": {"min_window_s": 0.2}})
+    with pytest.raises(ValueError, match="early_decode_ms"):
+        hearing_settings_from_mapping({"vad": {"early_decode_ms": -5}})
+    with pytest.raises(ValueError, match="language_confidence"):
+        hearing_settings_from_mapping({"recognizer": {"language_confidence": 1.5}})
+    with pytest.raises(ValueError, match="command_margin"):
+        hearing_settings_from_mapping({"recognizer": {"command_margin": -1}})
