@@ -3,7 +3,9 @@
 -- The plugin spawns `pushkin bridge --stdio` (JSON lines; clients/BRIDGE.md) and keeps, per attached
 -- buffer, what the daemon was last told. b:changedtick is the document version. An edit batch is applied
 -- only when the buffer is still at the batch's base version; otherwise it is answered "stale" with the
--- current text and the daemon re-plans. Each voice action is one undo step. The daemon or the bridge
+-- current text and the daemon re-plans. Each voice action is one undo step. The plugin keeps a copy of
+-- each buffer's lines and their lengths in code points, so that a change is sent as a change (the
+-- contract's UpdateDocument.changes), never as the whole text per keystroke. The daemon or the bridge
 -- being away is a state shown in the statusline, never an error thrown at the user.
 local text = require("pushkin.text")
 
@@ -35,7 +37,11 @@ local job = nil
 local stopping = false
 local restart_delay = 0.25
 local stdout_tail = ""
-local docs = {} -- bufnr -> { id, sent_version, selection_dirty, last_group, last_tick, voice }
+-- bufnr -> { id, sent_version, selection_dirty, last_group, last_tick, voice,
+--           lines, lens (the buffer's lines and their code point lengths, as of the last on_lines),
+--           changes (not yet sent: { start, end, text, text_len, tick }), full (send the whole text next),
+--           applying (a voice batch is being applied: the daemon knows those edits already) }
+local docs = {}
 local pending = {} -- request id -> callback(reply)
 local next_request = 1
 local float_win, float_buf = nil, nil
@@ -104,6 +110,13 @@ end
 
 -- The selection of `bufnr` in code points: the cursor (or visual selection) of the window showing it.
 local function selection_of(bufnr, lines)
+  local lens = docs[bufnr] and docs[bufnr].lines == lines and docs[bufnr].lens or nil
+  local function offset_of(l, row, col)
+    if lens then
+      return text.offset_in(l, lens, row, col)
+    end
+    return text.offset_of(l, row, col)
+  end
   local win = vim.api.nvim_get_current_win()
   if vim.api.nvim_win_get_buf(win) ~= bufnr then
     win = vim.fn.bufwinid(bufnr)
@@ -129,15 +142,15 @@ local function selection_of(bufnr, lines)
     -- `a` would), so that speaking at the end of a line continues it. Elsewhere it goes before it (`i`).
     col = #line
   end
-  local active = text.offset_of(lines, row, col)
+  local active = offset_of(lines, row, col)
   if win == vim.api.nvim_get_current_win() and (mode == "v" or mode == "V" or mode == "\22") then
     local vpos = vim.fn.getpos("v")
     local arow, acol = vpos[2] - 1, vpos[3] - 1
-    local anchor = text.offset_of(lines, arow, acol)
+    local anchor = offset_of(lines, arow, acol)
     if mode == "V" then
       local first, last = math.min(arow, row), math.max(arow, row)
-      local s = text.offset_of(lines, first, 0)
-      local e = text.offset_of(lines, last, #(lines[last + 1] or ""))
+      local s = offset_of(lines, first, 0)
+      local e = offset_of(lines, last, #(lines[last + 1] or ""))
       if arow <= row then
         return { anchor = s, active = e }
       end
@@ -145,15 +158,16 @@ local function selection_of(bufnr, lines)
     end
     -- Visual mode includes the character under the cursor: the range ends after the later one.
     if anchor <= active then
-      return { anchor = anchor, active = text.offset_of(lines, row, char_end(lines[row + 1] or "", col)) }
+      return { anchor = anchor, active = offset_of(lines, row, char_end(lines[row + 1] or "", col)) }
     end
-    return { anchor = text.offset_of(lines, arow, char_end(lines[arow + 1] or "", acol)), active = active }
+    return { anchor = offset_of(lines, arow, char_end(lines[arow + 1] or "", acol)), active = active }
   end
   return { anchor = active, active = active }
 end
 
 local function open_message(bufnr)
-  local lines = buf_lines(bufnr)
+  local doc = docs[bufnr]
+  local lines = doc and doc.lines or buf_lines(bufnr)
   local message = {
     type = "open",
     document_id = doc_id(bufnr),
@@ -169,6 +183,34 @@ local function open_message(bufnr)
   return message
 end
 
+-- The pending changes as updates: a run of changes that each start at or after the end of the previous
+-- one becomes one update (offsets moved back onto the version before the run); a change that reaches back
+-- into the run starts the next update. Returns a list of { changes, tick }.
+local function change_runs(changes)
+  local runs, run = {}, nil
+  local delta, run_end = 0, -1
+  for _, c in ipairs(changes) do
+    if run == nil or c.start < run_end then
+      run = { changes = {}, tick = c.tick }
+      runs[#runs + 1] = run
+      delta, run_end = 0, -1
+    end
+    local last = run.changes[#run.changes]
+    local base_start, base_end = c.start - delta, c["end"] - delta
+    if last and c.start == run_end then
+      -- Touching the previous change (typing a word letter by letter): extend it.
+      last["end"] = base_end
+      last.text = last.text .. c.text
+    else
+      run.changes[#run.changes + 1] = { start = base_start, ["end"] = base_end, text = c.text }
+    end
+    run.tick = c.tick
+    run_end = c.start + c.text_len
+    delta = delta + c.text_len - (c["end"] - c.start)
+  end
+  return runs
+end
+
 local function flush()
   flush_scheduled = false
   if not connected() then
@@ -178,18 +220,30 @@ local function flush()
     if vim.api.nvim_buf_is_valid(bufnr) then
       local tick = vim.api.nvim_buf_get_changedtick(bufnr)
       if tick ~= doc.sent_version or doc.selection_dirty then
-        local lines = buf_lines(bufnr)
-        local message = { type = "update", document_id = doc.id, version = tick }
-        if tick ~= doc.sent_version then
-          message.text = text.join(lines)
+        local lines = doc.lines
+        local runs = {}
+        if doc.full then
+          runs = { { text = text.join(lines), tick = tick } }
+        elseif #doc.changes > 0 then
+          runs = change_runs(doc.changes)
         end
-        local selection = selection_of(bufnr, lines)
-        if selection then
-          message.selection = selection
+        doc.changes, doc.full = {}, false
+        if #runs == 0 then
+          runs = { { tick = tick } } -- the version moved without a text change (or only the cursor)
+        end
+        runs[#runs].tick = tick
+        for i, run in ipairs(runs) do
+          local message = { type = "update", document_id = doc.id, version = run.tick, text = run.text, changes = run.changes }
+          if i == #runs then
+            local selection = selection_of(bufnr, lines)
+            if selection then
+              message.selection = selection
+            end
+          end
+          send(message)
         end
         doc.sent_version = tick
         doc.selection_dirty = false
-        send(message)
       end
     end
   end
@@ -200,6 +254,70 @@ local function schedule_flush()
     flush_scheduled = true
     vim.schedule(flush)
   end
+end
+
+local function remember_lines(doc, lines)
+  local lens = {}
+  for i, line in ipairs(lines) do
+    lens[i] = text.line_length(line)
+  end
+  doc.lines, doc.lens = lines, lens
+end
+
+-- Replace items first+1 .. last of `list` by `items` (0-based, end-exclusive rows, as on_lines gives them).
+local function splice(list, first, last, items)
+  local n, old_count, new_count = #list, last - first, #items
+  if new_count ~= old_count then
+    table.move(list, last + 1, n, first + new_count + 1)
+    for i = n + new_count - old_count + 1, n do
+      list[i] = nil
+    end
+  end
+  for i = 1, new_count do
+    list[first + i] = items[i]
+  end
+end
+
+-- Lines first..last-1 (0-based) of the copy became `new_lines`: update the copy and return the change in
+-- code points against the text before it ({ start, end, text, text_len }), or nil when nothing changed.
+local function take_change(doc, first, last, new_lines)
+  local lines, lens = doc.lines, doc.lens
+  local count = #lines
+  local start = 0
+  for i = 1, first do
+    start = start + lens[i] + 1
+  end
+  local old = text.join(vim.list_slice(lines, first + 1, last))
+  local new = text.join(new_lines)
+  -- Whole lines were inserted or removed: the newline that separated them belongs to the change.
+  if last == first and #new_lines > 0 then
+    if first < count then
+      new = new .. "\n"
+    else
+      new, start = "\n" .. new, start - 1
+    end
+  elseif #new_lines == 0 and last > first then
+    if last < count then
+      old = old .. "\n"
+    elseif first > 0 then
+      old, start = "\n" .. old, start - 1
+    end
+  end
+  local new_lens = {}
+  for i, line in ipairs(new_lines) do
+    new_lens[i] = text.line_length(line)
+  end
+  splice(lines, first, last, new_lines)
+  splice(lens, first, last, new_lens)
+  local p, s = text.common_ends(old, new)
+  if p == #old and p == #new then
+    return nil
+  end
+  local removed = old:sub(p + 1, #old - s)
+  local inserted = new:sub(p + 1, #new - s)
+  local at = start + (p > 0 and vim.str_utfindex(old:sub(1, p)) or 0)
+  local inserted_len = vim.str_utfindex(inserted)
+  return { start = at, ["end"] = at + vim.str_utfindex(removed), text = inserted, text_len = inserted_len }
 end
 
 local function eligible(bufnr)
@@ -215,24 +333,39 @@ function M.attach(bufnr)
   if docs[bufnr] or not eligible(bufnr) then
     return docs[bufnr] ~= nil
   end
-  local doc = { id = doc_id(bufnr), sent_version = -1, selection_dirty = false }
+  local doc = { id = doc_id(bufnr), sent_version = -1, selection_dirty = false, changes = {}, full = false }
+  remember_lines(doc, buf_lines(bufnr))
   docs[bufnr] = doc
-  local function on_change()
-    if docs[bufnr] ~= doc then
-      return true -- detached: stop listening to this buffer
-    end
-    schedule_flush()
-  end
   local callbacks = {
+    on_lines = function(_, _, tick, first, last, new_last)
+      if docs[bufnr] ~= doc then
+        return true -- detached: stop listening to this buffer
+      end
+      local change = take_change(doc, first, last, vim.api.nvim_buf_get_lines(bufnr, first, new_last, false))
+      if change and not doc.applying then
+        change.tick = tick
+        doc.changes[#doc.changes + 1] = change
+        schedule_flush()
+      end
+    end,
+    on_changedtick = function()
+      if docs[bufnr] ~= doc then
+        return true
+      end
+      schedule_flush()
+    end,
     on_detach = function()
       docs[bufnr] = nil
     end,
     on_reload = function()
-      schedule_flush()
+      -- :edit! and the like replace the buffer without on_lines: read it again, send it whole.
+      if docs[bufnr] == doc then
+        remember_lines(doc, buf_lines(bufnr))
+        doc.changes, doc.full = {}, true
+        schedule_flush()
+      end
     end,
   }
-  -- on_bytes is the cheaper signal; the full text is sent at the flush either way.
-  callbacks.on_bytes = on_change
   vim.api.nvim_buf_attach(bufnr, false, callbacks)
   if connected() then
     local message = open_message(bufnr)
@@ -279,14 +412,19 @@ end
 local function result(batch, outcome, bufnr, fields)
   local message = { type = "edit_result", batch_id = batch.batch_id, document_id = batch.document_id, outcome = outcome }
   if bufnr then
-    local lines = buf_lines(bufnr)
+    local doc = docs[bufnr]
+    local lines = doc and doc.lines or buf_lines(bufnr)
     message.version = vim.api.nvim_buf_get_changedtick(bufnr)
     local selection = selection_of(bufnr, lines)
     if selection then
       message.selection = selection
     end
     if outcome == "stale" then
+      -- The whole text supersedes any change not yet sent.
       message.text = text.join(lines)
+      if doc then
+        doc.changes, doc.full, doc.sent_version = {}, false, message.version
+      end
     end
   else
     message.version = 0
@@ -323,12 +461,12 @@ local function apply_batch(batch)
     doc.sent_version = tick
     return
   end
-  local lines = buf_lines(bufnr)
+  local lines, lens = doc.lines, doc.lens
   -- Resolve every range before touching the buffer: the batch applies whole or not at all.
   local edits = {}
   for _, edit in ipairs(batch.edits or {}) do
-    local sr, sc, err1 = text.position_of(lines, edit.start)
-    local er, ec, err2 = text.position_of(lines, edit["end"])
+    local sr, sc, err1 = text.position_in(lines, lens, edit.start)
+    local er, ec, err2 = text.position_in(lines, lens, edit["end"])
     if not sr or not er or edit["end"] < edit.start then
       result(batch, "failed", bufnr, { error = err1 or err2 or "reversed range" })
       return
@@ -347,10 +485,13 @@ local function apply_batch(batch)
       -- A new voice action starts a new undo step, even right after the previous one.
       vim.cmd("let &g:undolevels = &g:undolevels")
     end
+    -- The daemon planned these edits: the copy follows them, but they are not sent back as changes.
+    doc.applying = true
     for _, e in ipairs(edits) do
       vim.api.nvim_buf_set_text(bufnr, e.sr, e.sc, e.er, e.ec, e.lines)
     end
   end)
+  doc.applying = false
   if not ok then
     result(batch, "failed", bufnr, { error = tostring(err) })
     return
@@ -362,8 +503,7 @@ local function apply_batch(batch)
   doc.voice = nil
   local after = batch.selection_after
   if type(after) == "table" then
-    local new_lines = buf_lines(bufnr)
-    local row, col = text.position_of(new_lines, after.active)
+    local row, col = text.position_in(doc.lines, doc.lens, after.active)
     if row then
       for _, win in ipairs(vim.api.nvim_list_wins()) do
         if vim.api.nvim_win_get_buf(win) == bufnr then
@@ -466,6 +606,7 @@ function handlers.welcome(m)
     if vim.api.nvim_buf_is_valid(bufnr) then
       local message = open_message(bufnr)
       doc.sent_version = message.version
+      doc.changes, doc.full = {}, false
       doc.last_group = nil
       send(message)
     end
