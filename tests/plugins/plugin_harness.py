@@ -96,13 +96,14 @@ class DaemonProcess:
 class Neovim:
     """A headless Neovim with the plugin set up, attached over its RPC (pynvim)."""
 
-    def __init__(self, daemon: DaemonProcess, *, extra_setup: str = "", bridge_cmd: list[str] | None = None) -> None:
+    def __init__(self, daemon: DaemonProcess, *, extra_setup: str = "", bridge_cmd: list[str] | None = None,
+                 plugin_dir: Path = NVIM_PLUGIN) -> None:
         import pynvim
 
         init = daemon.folder / f"init-{os.getpid()}-{time.monotonic_ns()}.lua"
         command = ", ".join(f'"{part}"' for part in (bridge_cmd or [*PUSHKIN, "bridge", "--stdio"]))
         init.write_text(
-            f'vim.opt.runtimepath:prepend("{NVIM_PLUGIN}")\n'
+            f'vim.opt.runtimepath:prepend("{plugin_dir}")\n'
             'vim.cmd("runtime plugin/pushkin.lua")\n'
             f'require("pushkin").setup({{ cmd = {{ {command} }} {extra_setup} }})\n',
             encoding="utf-8",
