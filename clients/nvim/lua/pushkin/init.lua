@@ -19,6 +19,8 @@ local defaults = {
   attach = nil, -- function(bufnr) -> bool; default: normal, modifiable buffers
   restart_max_s = 10, -- the longest wait before restarting a bridge that exited
   notify_level = vim.log.levels.INFO,
+  previews = true, -- ask for rewrite proposals and show them as previews (accept / reject)
+  preview_keys = true, -- <Leader>pa / <Leader>pr in a buffer that shows a preview
 }
 
 M.config = vim.deepcopy(defaults)
@@ -46,6 +48,9 @@ local pending = {} -- request id -> callback(reply)
 local next_request = 1
 local float_win, float_buf = nil, nil
 local flush_scheduled = false
+local preview_ns = vim.api.nvim_create_namespace("pushkin_preview")
+local drop_touched_preview -- defined with the previews below
+local previews = {} -- bufnr -> { proposal_id, mark (the old text's extmark id) }
 
 local function notify(msg, level)
   vim.schedule(function()
@@ -320,6 +325,121 @@ local function take_change(doc, first, last, new_lines)
   return { start = at, ["end"] = at + vim.str_utfindex(removed), text = inserted, text_len = inserted_len }
 end
 
+-- ---------------------------------------------------------------------------------------------------
+-- Rewrite previews (proposals)
+-- ---------------------------------------------------------------------------------------------------
+
+local function split_lines(s)
+  local out, start = {}, 1
+  while true do
+    local i = s:find("\n", start, true)
+    if not i then
+      out[#out + 1] = s:sub(start)
+      return out
+    end
+    out[#out + 1] = s:sub(start, i - 1)
+    start = i + 1
+  end
+end
+
+local function clear_preview(bufnr)
+  local preview = previews[bufnr]
+  previews[bufnr] = nil
+  if preview and vim.api.nvim_buf_is_valid(bufnr) then
+    vim.api.nvim_buf_clear_namespace(bufnr, preview_ns, 0, -1)
+    if preview.keys then
+      pcall(vim.keymap.del, "n", "<Leader>pa", { buffer = bufnr })
+      pcall(vim.keymap.del, "n", "<Leader>pr", { buffer = bufnr })
+    end
+  end
+  return preview
+end
+
+-- The user edited the lines a preview covers: the daemon drops a proposal whose text was touched, so the
+-- preview goes too (saying "accept" afterwards gets the daemon's answer, not a stale picture).
+drop_touched_preview = function(bufnr, first, last)
+  local preview = previews[bufnr]
+  if not (preview and preview.mark) then
+    return
+  end
+  local mark = vim.api.nvim_buf_get_extmark_by_id(bufnr, preview_ns, preview.mark, { details = true })
+  if not mark[1] then
+    return
+  end
+  local top, bottom = mark[1], (mark[3] and mark[3].end_row) or mark[1]
+  if first <= bottom and last >= top then
+    clear_preview(bufnr)
+  end
+end
+
+local function one_line(s)
+  return (s:gsub("\r?\n", " ⏎ "))
+end
+
+-- Show the proposal's edits in place: the old text highlighted as removed, the new text after it (inline
+-- on Neovim 0.10+, else as virtual lines under it). Returns false when a range does not resolve.
+local function show_preview(bufnr, preview, edits)
+  local doc = docs[bufnr]
+  local inline = vim.fn.has("nvim-0.10") == 1
+  local resolved = {}
+  for _, edit in ipairs(edits) do
+    local sr, sc = text.position_in(doc.lines, doc.lens, edit.start)
+    local er, ec = text.position_in(doc.lines, doc.lens, edit["end"])
+    if not sr or not er or edit["end"] < edit.start then
+      return false
+    end
+    resolved[#resolved + 1] = { sr = sr, sc = sc, er = er, ec = ec, text = edit.text or "" }
+  end
+  for _, e in ipairs(resolved) do
+    local mark = vim.api.nvim_buf_set_extmark(bufnr, preview_ns, e.sr, e.sc,
+      { end_row = e.er, end_col = e.ec, hl_group = "PushkinOld" })
+    preview.mark = preview.mark or mark
+    if inline then
+      vim.api.nvim_buf_set_extmark(bufnr, preview_ns, e.er, e.ec,
+        { virt_text = { { one_line(e.text), "PushkinNew" } }, virt_text_pos = "inline" })
+    else
+      local virt_lines = {}
+      for _, line in ipairs(split_lines(e.text)) do
+        virt_lines[#virt_lines + 1] = { { "→ " .. line, "PushkinNew" } }
+      end
+      vim.api.nvim_buf_set_extmark(bufnr, preview_ns, e.er, 0, { virt_lines = virt_lines })
+    end
+  end
+  local last = resolved[#resolved]
+  if last then
+    local hint = M.config.preview_keys and " accept: <Leader>pa, reject: <Leader>pr" or " :Pushkin accept / reject"
+    vim.api.nvim_buf_set_extmark(bufnr, preview_ns, last.er, 0,
+      { virt_text = { { "pushkin rewrite —" .. hint, "Comment" } }, virt_text_pos = "eol" })
+  end
+  return true
+end
+
+local function decide(bufnr, accept)
+  local preview = clear_preview(bufnr)
+  if not preview then
+    notify("no rewrite preview in this buffer", vim.log.levels.WARN)
+    return false
+  end
+  send({ type = "proposal_decision", proposal_id = preview.proposal_id, accept = accept })
+  return true
+end
+
+--- Accept the rewrite preview of the current buffer (it is applied as one undo step).
+function M.accept()
+  return decide(vim.api.nvim_get_current_buf(), true)
+end
+
+--- Reject the rewrite preview of the current buffer.
+function M.reject()
+  return decide(vim.api.nvim_get_current_buf(), false)
+end
+
+--- The preview shown in `bufnr` (nil when none): { proposal_id, shown }.
+function M.preview(bufnr)
+  local preview = previews[(bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr]
+  return preview and { proposal_id = preview.proposal_id, shown = preview.shown } or nil
+end
+
 local function eligible(bufnr)
   if M.config.attach then
     return M.config.attach(bufnr)
@@ -343,6 +463,7 @@ function M.attach(bufnr)
       end
       local change = take_change(doc, first, last, vim.api.nvim_buf_get_lines(bufnr, first, new_last, false))
       if change and not doc.applying then
+        drop_touched_preview(bufnr, first, last)
         change.tick = tick
         doc.changes[#doc.changes + 1] = change
         schedule_flush()
@@ -356,6 +477,7 @@ function M.attach(bufnr)
     end,
     on_detach = function()
       docs[bufnr] = nil
+      previews[bufnr] = nil
     end,
     on_reload = function()
       -- :edit! and the like replace the buffer without on_lines: read it again, send it whole.
@@ -396,18 +518,6 @@ end
 -- Applying edit batches
 -- ---------------------------------------------------------------------------------------------------
 
-local function split_lines(s)
-  local out, start = {}, 1
-  while true do
-    local i = s:find("\n", start, true)
-    if not i then
-      out[#out + 1] = s:sub(start)
-      return out
-    end
-    out[#out + 1] = s:sub(start, i - 1)
-    start = i + 1
-  end
-end
 
 local function result(batch, outcome, bufnr, fields)
   local message = { type = "edit_result", batch_id = batch.batch_id, document_id = batch.document_id, outcome = outcome }
@@ -631,6 +741,14 @@ end
 
 function handlers.notice(m)
   set_listen(m.state)
+  if m.code == "proposal-closed" then
+    -- Decided (by voice or by us) on the daemon's side: take its preview down.
+    local bufnr = buf_of(m.document_id)
+    local id = tonumber(tostring(m.message or ""):match("(%d+)"))
+    if bufnr and previews[bufnr] and previews[bufnr].proposal_id == id then
+      clear_preview(bufnr)
+    end
+  end
   if m.level == "warning" or m.level == "error" then
     M.state.message = m.message or ""
     notify(m.message or m.code, m.level == "error" and vim.log.levels.ERROR or vim.log.levels.WARN)
@@ -656,7 +774,36 @@ function handlers.error(m)
   end
 end
 
-function handlers.proposal(_) end
+function handlers.proposal(m)
+  local bufnr = buf_of(m.document_id)
+  if not bufnr then
+    send({ type = "proposal_decision", proposal_id = m.proposal_id, accept = false })
+    return
+  end
+  -- One preview per buffer: a newer proposal replaces the one on screen, which is rejected, so that
+  -- "accept" always means the preview the user sees.
+  local older = clear_preview(bufnr)
+  if older then
+    send({ type = "proposal_decision", proposal_id = older.proposal_id, accept = false })
+  end
+  local preview = { proposal_id = m.proposal_id, shown = false }
+  previews[bufnr] = preview
+  if vim.api.nvim_buf_get_changedtick(bufnr) == m.base_version then
+    preview.shown = show_preview(bufnr, preview, m.edits or {})
+  end
+  if not preview.shown then
+    -- The buffer moved while the model wrote: the daemon carries the proposal along, but its offsets
+    -- here are for an older text.
+    M.state.message = "a rewrite proposal arrived for an older text; :Pushkin accept or reject"
+    notify(M.state.message, vim.log.levels.WARN)
+  end
+  if M.config.preview_keys then
+    preview.keys = true
+    vim.keymap.set("n", "<Leader>pa", function() decide(bufnr, true) end, { buffer = bufnr, desc = "pushkin: accept the rewrite" })
+    vim.keymap.set("n", "<Leader>pr", function() decide(bufnr, false) end, { buffer = bufnr, desc = "pushkin: reject the rewrite" })
+  end
+  redraw()
+end
 
 local function on_message(m)
   if type(m) ~= "table" then
@@ -768,7 +915,7 @@ start_bridge = function()
     type = "hello",
     editor_name = "nvim",
     editor_version = tostring(vim.version().major) .. "." .. vim.version().minor .. "." .. vim.version().patch,
-    capabilities = { "interim", "undo-groups" },
+    capabilities = M.config.previews and { "interim", "undo-groups", "proposals" } or { "interim", "undo-groups" },
   })
   focus_current()
   redraw()
@@ -886,10 +1033,11 @@ function M.documents()
 end
 
 function M.command(arg)
-  local actions = { start = M.start, stop = M.stop, status = M.status, sleep = M.sleep, wake = M.wake }
+  local actions = { start = M.start, stop = M.stop, status = M.status, sleep = M.sleep, wake = M.wake,
+                    accept = M.accept, reject = M.reject }
   local action = actions[arg]
   if not action then
-    vim.notify("pushkin: :Pushkin start|stop|status|sleep|wake", vim.log.levels.WARN)
+    vim.notify("pushkin: :Pushkin start|stop|status|sleep|wake|accept|reject", vim.log.levels.WARN)
     return
   end
   action()
@@ -901,6 +1049,8 @@ function M.setup(opts)
   M._configured = true
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
   augroup = vim.api.nvim_create_augroup("pushkin", { clear = true })
+  vim.cmd("highlight default link PushkinOld DiffDelete")
+  vim.cmd("highlight default link PushkinNew DiffAdd")
   vim.api.nvim_create_autocmd({ "BufEnter", "FocusGained" }, {
     group = augroup,
     callback = function()
