@@ -47,7 +47,8 @@ if [ ! -x "$CACHE/code-server/node_modules/.bin/code-server" ]; then
   npm install --prefix "$CACHE/code-server" --no-audit --no-fund "$CODE_SERVER" >&2
 fi
 
-if [ ! -d "$CACHE/driver/node_modules/puppeteer-core" ] || [ ! -d "$CACHE/driver/node_modules/@vscode/vsce" ]; then
+# Check a file, not a folder: an interrupted install leaves folders behind.
+if [ ! -f "$CACHE/driver/node_modules/puppeteer-core/package.json" ] || [ ! -f "$CACHE/driver/node_modules/@vscode/vsce/package.json" ]; then
   say "installing ${DRIVER_PACKAGES[*]}"
   mkdir -p "$CACHE/driver"
   PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix "$CACHE/driver" --no-audit --no-fund "${DRIVER_PACKAGES[@]}" >&2
