@@ -233,13 +233,16 @@ class PushkinExtension implements vscode.Disposable {
       return;
     }
     const id = this.idOf(document);
-    if (!this.applying.has(id)) {
-      this.undo.changed(id);
-      // The user edited the previewed text: the daemon drops such a proposal, so the preview goes too.
-      const preview = this.previews.get(id);
-      if (preview && event.contentChanges.some((c) => preview.ranges.some((r) => c.range.intersection(r) !== undefined))) {
-        this.clearPreview(id);
-      }
+    if (this.applying.has(id)) {
+      // Our own voice edit: the daemon learns it from the edit result. Sending it as an update too would
+      // move the daemon's copy past the batch's version before the result arrives (out of sync).
+      return;
+    }
+    this.undo.changed(id);
+    // The user edited the previewed text: the daemon drops such a proposal, so the preview goes too.
+    const preview = this.previews.get(id);
+    if (preview && event.contentChanges.some((c) => preview.ranges.some((r) => c.range.intersection(r) !== undefined))) {
+      this.clearPreview(id);
     }
     this.send({
       update: { document_id: id, version: document.version, text: document.getText(), selection: this.selectionOf(document) },
@@ -447,9 +450,15 @@ class PushkinExtension implements vscode.Disposable {
       result("STALE", { version: document.version, text: document.getText(), selection: this.selectionOf(document) });
       return;
     }
+    // edit() moves the version by one. Anything past that was typed while the edit was applied and went
+    // unreported (the change events were taken for ours): the whole text follows the result.
+    const ours = Number(batch.base_version) + 1;
     this.undo.applied(id, batch.undo_group ?? "", document.version);
     const selection: Message | undefined = batch.selection_after ?? this.selectionOf(document);
-    result("APPLIED", { version: document.version, selection });
+    result("APPLIED", { version: ours, selection: document.version === ours ? selection : undefined });
+    if (document.version !== ours) {
+      this.send({ update: { document_id: id, version: document.version, text: document.getText(), selection: this.selectionOf(document) } });
+    }
   }
 
   // -- listening state and status --------------------------------------------------------------------

@@ -51,9 +51,16 @@ const ops = {
     await page.waitForSelector(".quick-input-widget input", { visible: true, timeout: 20000 });
     await sleep(200);
     await page.keyboard.type(name);
-    await waitFor(() => page.evaluate((n) => [...document.querySelectorAll(".quick-input-list .monaco-list-row")]
-      .some((r) => r.textContent.includes(n)), name), 20000, `${name} in Quick Open`);
-    await page.keyboard.press("Enter");
+    // A file created a moment ago may not be indexed yet, and fuzzy matching offers others ("undo.txt" for
+    // "unicode.txt"): wait for the row named exactly so, and pick that one.
+    const row = await waitFor(async () => {
+      for (const handle of await page.$$(".quick-input-list .monaco-list-row")) {
+        const label = await handle.$eval(".label-name", (e) => e.textContent.trim()).catch(() => "");
+        if (label === name) return handle;
+      }
+      return null;
+    }, 20000, `${name} in Quick Open`);
+    await row.click();
     await waitFor(() => page.evaluate((n) => {
       const tab = document.querySelector(".editor-group-container.active .tab.active");
       return tab && tab.textContent.includes(n);
