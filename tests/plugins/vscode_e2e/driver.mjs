@@ -96,9 +96,18 @@ const ops = {
       const group = document.querySelector(".editor-group-container.active") || document;
       return [...group.querySelectorAll(".monaco-editor .view-lines span")]
         .filter((e) => getComputedStyle(e).textDecorationLine.includes("line-through"))
-        .map((e) => e.textContent).join("");
+        .map((e) => e.textContent.replace(/\u00a0/g, " ")).join("");
     });
-    return { struck, screen: await editorText() };
+    // Decoration text after a range is CSS generated content (::after) or injected text, depending on the
+    // VS Code version: gather both.
+    const after = await page.evaluate(() => {
+      const group = document.querySelector(".editor-group-container.active") || document;
+      return [...group.querySelectorAll(".monaco-editor .view-lines span")]
+        .map((e) => getComputedStyle(e, "::after").content)
+        .filter((c) => c && c !== "none" && c !== "normal" && c !== '""')
+        .join("");
+    });
+    return { struck, after, screen: await editorText() };
   },
   async arm({ word }) {
     // Stamp (wall clock, ms) the first moment `word` is rendered in the active editor.
