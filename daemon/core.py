@@ -323,7 +323,16 @@ class DaemonCore:
         if rewriter is not None and snapshot is not None:
             decision = rewriter.decision_for(utterance.text, snapshot.document_id)
             if decision is not None:
-                return rewriter.decide(snapshot, decision, proposal_id or None)
+                open_before = {p.proposal_id for p in rewriter.book.pending(snapshot.document_id)}
+                plan = rewriter.decide(snapshot, decision, proposal_id or None)
+                if session is not None:
+                    # Editors showing a preview take it down (a spoken decision reaches them no other way).
+                    still_open = {p.proposal_id for p in rewriter.book.pending(snapshot.document_id)}
+                    for closed in sorted(open_before - still_open):
+                        session.notice(NoticeLevel.INFO, "proposal-closed",
+                                       f"Proposal {closed} was {'accepted' if decision else 'rejected'}.",
+                                       snapshot.document_id)
+                return plan
         plan = self._plan(utterance, snapshot)
         if plan is not None and rewriter is not None and act and plan.intent.kind is IntentKind.DICTATION \
                 and utterance.source != "editor":

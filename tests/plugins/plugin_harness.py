@@ -32,8 +32,9 @@ def short_tmpdir() -> Path:
 class DaemonProcess:
     """`pushkin serve` on a Unix socket; ``stub`` talks to it in-process (sync gRPC)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.folder = folder
+        self.extra_args = tuple(extra_args)
         self.socket = folder / "daemon.sock"
         self.address = f"unix://{self.socket}"
         self.env = {**os.environ, "PUSHKIN_ADDRESS": self.address}
@@ -43,7 +44,7 @@ class DaemonProcess:
 
     def start(self, timeout_s: float = 15.0) -> None:
         log = open(self.folder / "serve.log", "ab")
-        self.process = subprocess.Popen([*PUSHKIN, "serve", "--no-mic", "--set", "hearing.preload=false"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([*PUSHKIN, "serve", "--no-mic", "--set", "hearing.preload=false", *self.extra_args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self._channel = grpc.insecure_channel(f"unix:{self.socket}")
         self.stub = pb_grpc.PushkinStub(self._channel)
         deadline = time.monotonic() + timeout_s
@@ -96,13 +97,14 @@ class DaemonProcess:
 class Neovim:
     """A headless Neovim with the plugin set up, attached over its RPC (pynvim)."""
 
-    def __init__(self, daemon: DaemonProcess, *, extra_setup: str = "") -> None:
+    def __init__(self, daemon: DaemonProcess, *, extra_setup: str = "", bridge_cmd: list[str] | None = None,
+                 plugin_dir: Path = NVIM_PLUGIN) -> None:
         import pynvim
 
         init = daemon.folder / f"init-{os.getpid()}-{time.monotonic_ns()}.lua"
-        command = ", ".join(f'"{part}"' for part in [*PUSHKIN, "bridge", "--stdio"])
+        command = ", ".join(f'"{part}"' for part in (bridge_cmd or [*PUSHKIN, "bridge", "--stdio"]))
         init.write_text(
-            f'vim.opt.runtimepath:prepend("{NVIM_PLUGIN}")\n'
+            f'vim.opt.runtimepath:prepend("{plugin_dir}")\n'
             'vim.cmd("runtime plugin/pushkin.lua")\n'
             f'require("pushkin").setup({{ cmd = {{ {command} }} {extra_setup} }})\n',
             encoding="utf-8",

@@ -42,6 +42,7 @@ def test_the_extension_builds_and_packages_to_a_vsix():
     assert any(name.startswith("extension/node_modules/@grpc/grpc-js/") for name in names)
     assert not any(name.startswith("extension/src/") for name in names)
     commands = {c["command"] for c in manifest["contributes"]["commands"]}
-    assert commands == {"pushkin.start", "pushkin.stop", "pushkin.status", "pushkin.sleep", "pushkin.wake"}
+    assert commands == {"pushkin.start", "pushkin.stop", "pushkin.status", "pushkin.sleep", "pushkin.wake",
+                        "pushkin.accept", "pushkin.reject"}
     # The contract inside the package is the repository's, byte for byte.
     assert (EXTENSION / "proto" / "pushkin.proto").read_bytes() == (REPO / "proto" / "v1" / "pushkin.proto").read_bytes()

@@ -1,4 +1,4 @@
--- :Pushkin start|stop|status|sleep|wake. Loading the plugin starts nothing: call
+-- :Pushkin start|stop|status|sleep|wake|accept|reject. Loading the plugin starts nothing: call
 -- require("pushkin").setup({...}) (which connects unless auto_start = false) or run :Pushkin start.
 if vim.g.loaded_pushkin then
   return
@@ -17,7 +17,7 @@ end, {
   complete = function(lead)
     return vim.tbl_filter(function(c)
       return c:find(lead, 1, true) == 1
-    end, { "start", "stop", "status", "sleep", "wake" })
+    end, { "start", "stop", "status", "sleep", "wake", "accept", "reject" })
   end,
-  desc = "lil Pushkin voice editing: start, stop, status, sleep, wake",
+  desc = "lil Pushkin voice editing: start, stop, status, sleep, wake, accept, reject",
 })

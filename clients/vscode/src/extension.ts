@@ -10,10 +10,12 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { UndoGrouper, planBatch, selectionToCodePoints, socketTrustProblem } from "./seam";
+import { UndoGrouper, editsToUtf16, planBatch, selectionToCodePoints, socketTrustProblem } from "./seam";
 
 type Message = Record<string, any>;
 type ConnectionState = "stopped" | "connecting" | "connected" | "disconnected";
+/** A rewrite proposal on screen: its id and the UTF-16 ranges it would replace. */
+type Preview = { proposalId: number; ranges: vscode.Range[] };
 
 const RECONNECT_INITIAL_MS = 100;
 const RECONNECT_MAX_MS = 5000;
@@ -69,6 +71,12 @@ class PushkinExtension implements vscode.Disposable {
   private readonly applying = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly statusItem: vscode.StatusBarItem;
+  private readonly previews = new Map<string, Preview>(); // document id -> the preview shown
+  private readonly oldText = vscode.window.createTextEditorDecorationType({
+    textDecoration: "line-through",
+    backgroundColor: new vscode.ThemeColor("diffEditor.removedTextBackground"),
+  });
+  private readonly newText = vscode.window.createTextEditorDecorationType({});
   private readonly output: vscode.OutputChannel;
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -76,6 +84,8 @@ class PushkinExtension implements vscode.Disposable {
     this.statusItem.command = "pushkin.status";
     this.output = vscode.window.createOutputChannel("lil Pushkin");
     this.disposables.push(
+      this.oldText,
+      this.newText,
       this.statusItem,
       this.output,
       vscode.workspace.onDidOpenTextDocument((d) => this.openDocument(d)),
@@ -164,7 +174,8 @@ class PushkinExtension implements vscode.Disposable {
     call.write({
       hello: {
         editor_name: "vscode", editor_version: vscode.version, protocol_version: 1,
-        capabilities: ["interim", "undo-groups"],
+        capabilities: vscode.workspace.getConfiguration("pushkin").get<boolean>("previews", true)
+          ? ["interim", "undo-groups", "proposals"] : ["interim", "undo-groups"],
       },
     });
   }
@@ -230,8 +241,16 @@ class PushkinExtension implements vscode.Disposable {
       return;
     }
     const id = this.idOf(document);
-    if (!this.applying.has(id)) {
-      this.undo.changed(id);
+    if (this.applying.has(id)) {
+      // Our own voice edit: the daemon learns it from the edit result. Sending it as an update too would
+      // move the daemon's copy past the batch's version before the result arrives (out of sync).
+      return;
+    }
+    this.undo.changed(id);
+    // The user edited the previewed text: the daemon drops such a proposal, so the preview goes too.
+    const preview = this.previews.get(id);
+    if (preview && event.contentChanges.some((c) => preview.ranges.some((r) => c.range.intersection(r) !== undefined))) {
+      this.clearPreview(id);
     }
     this.send({
       update: { document_id: id, version: document.version, text: document.getText(), selection: this.selectionOf(document) },
@@ -277,7 +296,18 @@ class PushkinExtension implements vscode.Disposable {
       case "transcript":
         this.interim = message.transcript.final ? "" : message.transcript.text;
         break;
+      case "proposal":
+        this.showProposal(message.proposal);
+        break;
       case "notice":
+        if (message.notice.code === "proposal-closed") {
+          // Decided on the daemon's side (by voice, or our own decision coming back): take the preview down.
+          const closed = Number(/(\d+)/.exec(message.notice.message ?? "")?.[1]);
+          const preview = this.previews.get(message.notice.document_id);
+          if (preview && preview.proposalId === closed) {
+            this.clearPreview(message.notice.document_id);
+          }
+        }
         if (message.notice.state && message.notice.state !== "LISTEN_STATE_UNSPECIFIED") {
           this.listen = message.notice.state;
         }
@@ -290,6 +320,88 @@ class PushkinExtension implements vscode.Disposable {
         break;
     }
     this.render();
+  }
+
+  // -- rewrite previews ------------------------------------------------------------------------------
+  private showProposal(proposal: Message): void {
+    const id = String(proposal.document_id);
+    const proposalId = Number(proposal.proposal_id);
+    // One preview per document: a newer proposal replaces the one shown, which is rejected, so that
+    // "accept" always means what the user sees.
+    const older = this.clearPreview(id);
+    if (older) {
+      this.send({ proposal_decision: { proposal_id: older.proposalId, accept: false } });
+    }
+    const document = vscode.workspace.textDocuments.find((d) => this.idOf(d) === id);
+    if (!document) {
+      this.send({ proposal_decision: { proposal_id: proposalId, accept: false } });
+      return;
+    }
+    const preview: Preview = { proposalId, ranges: [] };
+    this.previews.set(id, preview);
+    void vscode.commands.executeCommand("setContext", "pushkin.previewShown", true);
+    let edits: Message[] = [];
+    try {
+      if (document.version !== Number(proposal.base_version)) {
+        throw new Error("the document changed while the rewrite was written");
+      }
+      edits = editsToUtf16(document.getText(), proposal.edits ?? []);
+    } catch (error) {
+      void vscode.window.showWarningMessage(`Pushkin: a rewrite proposal cannot be shown (${error}); use Pushkin: Accept / Reject.`);
+      return;
+    }
+    preview.ranges = edits.map((e) => new vscode.Range(document.positionAt(e.start), document.positionAt(e.end)));
+    this.previewTexts.set(id, edits.map((e) => String(e.text).replace(/\r?\n/g, " ⏎ ")));
+    this.renderPreview(id);
+  }
+
+  private renderPreview(id: string): void {
+    const preview = this.previews.get(id);
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (this.idOf(editor.document) !== id) {
+        continue;
+      }
+      if (!preview) {
+        editor.setDecorations(this.oldText, []);
+        editor.setDecorations(this.newText, []);
+        continue;
+      }
+      editor.setDecorations(this.oldText, preview.ranges.map((range) => ({ range, hoverMessage: "Pushkin rewrite: the old text" })));
+      editor.setDecorations(this.newText, preview.ranges.map((range, i) => ({
+        range: new vscode.Range(range.end, range.end),
+        renderOptions: {
+          after: {
+            contentText: this.previewTexts.get(id)?.[i] ?? "",
+            backgroundColor: new vscode.ThemeColor("diffEditor.insertedTextBackground"),
+          },
+        },
+      })));
+    }
+  }
+
+  private readonly previewTexts = new Map<string, string[]>();
+
+  private clearPreview(id: string): Preview | undefined {
+    const preview = this.previews.get(id);
+    this.previews.delete(id);
+    this.previewTexts.delete(id);
+    if (preview) {
+      this.renderPreview(id);
+    }
+    void vscode.commands.executeCommand("setContext", "pushkin.previewShown", this.previews.size > 0);
+    return preview;
+  }
+
+  /** Accept or reject the preview of the active editor's document. */
+  decide(accept: boolean): void {
+    const editor = vscode.window.activeTextEditor;
+    const id = editor ? this.idOf(editor.document) : "";
+    const preview = this.clearPreview(id);
+    if (!preview) {
+      void vscode.window.showInformationMessage("Pushkin: no rewrite preview in this editor");
+      return;
+    }
+    this.send({ proposal_decision: { proposal_id: preview.proposalId, accept } });
   }
 
   private async applyBatch(batch: Message): Promise<void> {
@@ -346,9 +458,15 @@ class PushkinExtension implements vscode.Disposable {
       result("STALE", { version: document.version, text: document.getText(), selection: this.selectionOf(document) });
       return;
     }
+    // edit() moves the version by one. Anything past that was typed while the edit was applied and went
+    // unreported (the change events were taken for ours): the whole text follows the result.
+    const ours = Number(batch.base_version) + 1;
     this.undo.applied(id, batch.undo_group ?? "", document.version);
     const selection: Message | undefined = batch.selection_after ?? this.selectionOf(document);
-    result("APPLIED", { version: document.version, selection });
+    result("APPLIED", { version: ours, selection: document.version === ours ? selection : undefined });
+    if (document.version !== ours) {
+      this.send({ update: { document_id: id, version: document.version, text: document.getText(), selection: this.selectionOf(document) } });
+    }
   }
 
   // -- listening state and status --------------------------------------------------------------------
@@ -420,6 +538,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("pushkin.status", () => extension.showStatus()),
     vscode.commands.registerCommand("pushkin.sleep", () => extension.setListening("SLEEPING")),
     vscode.commands.registerCommand("pushkin.wake", () => extension.setListening("LISTENING")),
+    vscode.commands.registerCommand("pushkin.accept", () => extension.decide(true)),
+    vscode.commands.registerCommand("pushkin.reject", () => extension.decide(false)),
   );
   if (vscode.workspace.getConfiguration("pushkin").get<boolean>("autoStart")) {
     extension.start();

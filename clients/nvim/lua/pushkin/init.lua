@@ -3,7 +3,9 @@
 -- The plugin spawns `pushkin bridge --stdio` (JSON lines; clients/BRIDGE.md) and keeps, per attached
 -- buffer, what the daemon was last told. b:changedtick is the document version. An edit batch is applied
 -- only when the buffer is still at the batch's base version; otherwise it is answered "stale" with the
--- current text and the daemon re-plans. Each voice action is one undo step. The daemon or the bridge
+-- current text and the daemon re-plans. Each voice action is one undo step. The plugin keeps a copy of
+-- each buffer's lines and their lengths in code points, so that a change is sent as a change (the
+-- contract's UpdateDocument.changes), never as the whole text per keystroke. The daemon or the bridge
 -- being away is a state shown in the statusline, never an error thrown at the user.
 local text = require("pushkin.text")
 
@@ -17,6 +19,8 @@ local defaults = {
   attach = nil, -- function(bufnr) -> bool; default: normal, modifiable buffers
   restart_max_s = 10, -- the longest wait before restarting a bridge that exited
   notify_level = vim.log.levels.INFO,
+  previews = true, -- ask for rewrite proposals and show them as previews (accept / reject)
+  preview_keys = true, -- <Leader>pa / <Leader>pr in a buffer that shows a preview
 }
 
 M.config = vim.deepcopy(defaults)
@@ -35,11 +39,18 @@ local job = nil
 local stopping = false
 local restart_delay = 0.25
 local stdout_tail = ""
-local docs = {} -- bufnr -> { id, sent_version, selection_dirty, last_group, last_tick, voice }
+-- bufnr -> { id, sent_version, selection_dirty, last_group, last_tick, voice,
+--           lines, lens (the buffer's lines and their code point lengths, as of the last on_lines),
+--           changes (not yet sent: { start, end, text, text_len, tick }), full (send the whole text next),
+--           applying (a voice batch is being applied: the daemon knows those edits already) }
+local docs = {}
 local pending = {} -- request id -> callback(reply)
 local next_request = 1
 local float_win, float_buf = nil, nil
 local flush_scheduled = false
+local preview_ns = vim.api.nvim_create_namespace("pushkin_preview")
+local drop_touched_preview -- defined with the previews below
+local previews = {} -- bufnr -> { proposal_id, mark (the old text's extmark id) }
 
 local function notify(msg, level)
   vim.schedule(function()
@@ -104,6 +115,13 @@ end
 
 -- The selection of `bufnr` in code points: the cursor (or visual selection) of the window showing it.
 local function selection_of(bufnr, lines)
+  local lens = docs[bufnr] and docs[bufnr].lines == lines and docs[bufnr].lens or nil
+  local function offset_of(l, row, col)
+    if lens then
+      return text.offset_in(l, lens, row, col)
+    end
+    return text.offset_of(l, row, col)
+  end
   local win = vim.api.nvim_get_current_win()
   if vim.api.nvim_win_get_buf(win) ~= bufnr then
     win = vim.fn.bufwinid(bufnr)
@@ -129,15 +147,15 @@ local function selection_of(bufnr, lines)
     -- `a` would), so that speaking at the end of a line continues it. Elsewhere it goes before it (`i`).
     col = #line
   end
-  local active = text.offset_of(lines, row, col)
+  local active = offset_of(lines, row, col)
   if win == vim.api.nvim_get_current_win() and (mode == "v" or mode == "V" or mode == "\22") then
     local vpos = vim.fn.getpos("v")
     local arow, acol = vpos[2] - 1, vpos[3] - 1
-    local anchor = text.offset_of(lines, arow, acol)
+    local anchor = offset_of(lines, arow, acol)
     if mode == "V" then
       local first, last = math.min(arow, row), math.max(arow, row)
-      local s = text.offset_of(lines, first, 0)
-      local e = text.offset_of(lines, last, #(lines[last + 1] or ""))
+      local s = offset_of(lines, first, 0)
+      local e = offset_of(lines, last, #(lines[last + 1] or ""))
       if arow <= row then
         return { anchor = s, active = e }
       end
@@ -145,15 +163,16 @@ local function selection_of(bufnr, lines)
     end
     -- Visual mode includes the character under the cursor: the range ends after the later one.
     if anchor <= active then
-      return { anchor = anchor, active = text.offset_of(lines, row, char_end(lines[row + 1] or "", col)) }
+      return { anchor = anchor, active = offset_of(lines, row, char_end(lines[row + 1] or "", col)) }
     end
-    return { anchor = text.offset_of(lines, arow, char_end(lines[arow + 1] or "", acol)), active = active }
+    return { anchor = offset_of(lines, arow, char_end(lines[arow + 1] or "", acol)), active = active }
   end
   return { anchor = active, active = active }
 end
 
 local function open_message(bufnr)
-  local lines = buf_lines(bufnr)
+  local doc = docs[bufnr]
+  local lines = doc and doc.lines or buf_lines(bufnr)
   local message = {
     type = "open",
     document_id = doc_id(bufnr),
@@ -169,6 +188,34 @@ local function open_message(bufnr)
   return message
 end
 
+-- The pending changes as updates: a run of changes that each start at or after the end of the previous
+-- one becomes one update (offsets moved back onto the version before the run); a change that reaches back
+-- into the run starts the next update. Returns a list of { changes, tick }.
+local function change_runs(changes)
+  local runs, run = {}, nil
+  local delta, run_end = 0, -1
+  for _, c in ipairs(changes) do
+    if run == nil or c.start < run_end then
+      run = { changes = {}, tick = c.tick }
+      runs[#runs + 1] = run
+      delta, run_end = 0, -1
+    end
+    local last = run.changes[#run.changes]
+    local base_start, base_end = c.start - delta, c["end"] - delta
+    if last and c.start == run_end then
+      -- Touching the previous change (typing a word letter by letter): extend it.
+      last["end"] = base_end
+      last.text = last.text .. c.text
+    else
+      run.changes[#run.changes + 1] = { start = base_start, ["end"] = base_end, text = c.text }
+    end
+    run.tick = c.tick
+    run_end = c.start + c.text_len
+    delta = delta + c.text_len - (c["end"] - c.start)
+  end
+  return runs
+end
+
 local function flush()
   flush_scheduled = false
   if not connected() then
@@ -178,18 +225,30 @@ local function flush()
     if vim.api.nvim_buf_is_valid(bufnr) then
       local tick = vim.api.nvim_buf_get_changedtick(bufnr)
       if tick ~= doc.sent_version or doc.selection_dirty then
-        local lines = buf_lines(bufnr)
-        local message = { type = "update", document_id = doc.id, version = tick }
-        if tick ~= doc.sent_version then
-          message.text = text.join(lines)
+        local lines = doc.lines
+        local runs = {}
+        if doc.full then
+          runs = { { text = text.join(lines), tick = tick } }
+        elseif #doc.changes > 0 then
+          runs = change_runs(doc.changes)
         end
-        local selection = selection_of(bufnr, lines)
-        if selection then
-          message.selection = selection
+        doc.changes, doc.full = {}, false
+        if #runs == 0 then
+          runs = { { tick = tick } } -- the version moved without a text change (or only the cursor)
+        end
+        runs[#runs].tick = tick
+        for i, run in ipairs(runs) do
+          local message = { type = "update", document_id = doc.id, version = run.tick, text = run.text, changes = run.changes }
+          if i == #runs then
+            local selection = selection_of(bufnr, lines)
+            if selection then
+              message.selection = selection
+            end
+          end
+          send(message)
         end
         doc.sent_version = tick
         doc.selection_dirty = false
-        send(message)
       end
     end
   end
@@ -200,6 +259,185 @@ local function schedule_flush()
     flush_scheduled = true
     vim.schedule(flush)
   end
+end
+
+local function remember_lines(doc, lines)
+  local lens = {}
+  for i, line in ipairs(lines) do
+    lens[i] = text.line_length(line)
+  end
+  doc.lines, doc.lens = lines, lens
+end
+
+-- Replace items first+1 .. last of `list` by `items` (0-based, end-exclusive rows, as on_lines gives them).
+local function splice(list, first, last, items)
+  local n, old_count, new_count = #list, last - first, #items
+  if new_count ~= old_count then
+    table.move(list, last + 1, n, first + new_count + 1)
+    for i = n + new_count - old_count + 1, n do
+      list[i] = nil
+    end
+  end
+  for i = 1, new_count do
+    list[first + i] = items[i]
+  end
+end
+
+-- Lines first..last-1 (0-based) of the copy became `new_lines`: update the copy and return the change in
+-- code points against the text before it ({ start, end, text, text_len }), or nil when nothing changed.
+local function take_change(doc, first, last, new_lines)
+  local lines, lens = doc.lines, doc.lens
+  local count = #lines
+  local start = 0
+  for i = 1, first do
+    start = start + lens[i] + 1
+  end
+  local old = text.join(vim.list_slice(lines, first + 1, last))
+  local new = text.join(new_lines)
+  -- Whole lines were inserted or removed: the newline that separated them belongs to the change.
+  if last == first and #new_lines > 0 then
+    if first < count then
+      new = new .. "\n"
+    else
+      new, start = "\n" .. new, start - 1
+    end
+  elseif #new_lines == 0 and last > first then
+    if last < count then
+      old = old .. "\n"
+    elseif first > 0 then
+      old, start = "\n" .. old, start - 1
+    end
+  end
+  local new_lens = {}
+  for i, line in ipairs(new_lines) do
+    new_lens[i] = text.line_length(line)
+  end
+  splice(lines, first, last, new_lines)
+  splice(lens, first, last, new_lens)
+  local p, s = text.common_ends(old, new)
+  if p == #old and p == #new then
+    return nil
+  end
+  local removed = old:sub(p + 1, #old - s)
+  local inserted = new:sub(p + 1, #new - s)
+  local at = start + (p > 0 and vim.str_utfindex(old:sub(1, p)) or 0)
+  local inserted_len = vim.str_utfindex(inserted)
+  return { start = at, ["end"] = at + vim.str_utfindex(removed), text = inserted, text_len = inserted_len }
+end
+
+-- ---------------------------------------------------------------------------------------------------
+-- Rewrite previews (proposals)
+-- ---------------------------------------------------------------------------------------------------
+
+local function split_lines(s)
+  local out, start = {}, 1
+  while true do
+    local i = s:find("\n", start, true)
+    if not i then
+      out[#out + 1] = s:sub(start)
+      return out
+    end
+    out[#out + 1] = s:sub(start, i - 1)
+    start = i + 1
+  end
+end
+
+local function clear_preview(bufnr)
+  local preview = previews[bufnr]
+  previews[bufnr] = nil
+  if preview and vim.api.nvim_buf_is_valid(bufnr) then
+    vim.api.nvim_buf_clear_namespace(bufnr, preview_ns, 0, -1)
+    if preview.keys then
+      pcall(vim.keymap.del, "n", "<Leader>pa", { buffer = bufnr })
+      pcall(vim.keymap.del, "n", "<Leader>pr", { buffer = bufnr })
+    end
+  end
+  return preview
+end
+
+-- The user edited the lines a preview covers: the daemon drops a proposal whose text was touched, so the
+-- preview goes too (saying "accept" afterwards gets the daemon's answer, not a stale picture).
+drop_touched_preview = function(bufnr, first, last)
+  local preview = previews[bufnr]
+  if not (preview and preview.mark) then
+    return
+  end
+  local mark = vim.api.nvim_buf_get_extmark_by_id(bufnr, preview_ns, preview.mark, { details = true })
+  if not mark[1] then
+    return
+  end
+  local top, bottom = mark[1], (mark[3] and mark[3].end_row) or mark[1]
+  if first <= bottom and last >= top then
+    clear_preview(bufnr)
+  end
+end
+
+local function one_line(s)
+  return (s:gsub("\r?\n", " ⏎ "))
+end
+
+-- Show the proposal's edits in place: the old text highlighted as removed, the new text after it (inline
+-- on Neovim 0.10+, else as virtual lines under it). Returns false when a range does not resolve.
+local function show_preview(bufnr, preview, edits)
+  local doc = docs[bufnr]
+  local inline = vim.fn.has("nvim-0.10") == 1
+  local resolved = {}
+  for _, edit in ipairs(edits) do
+    local sr, sc = text.position_in(doc.lines, doc.lens, edit.start)
+    local er, ec = text.position_in(doc.lines, doc.lens, edit["end"])
+    if not sr or not er or edit["end"] < edit.start then
+      return false
+    end
+    resolved[#resolved + 1] = { sr = sr, sc = sc, er = er, ec = ec, text = edit.text or "" }
+  end
+  for _, e in ipairs(resolved) do
+    local mark = vim.api.nvim_buf_set_extmark(bufnr, preview_ns, e.sr, e.sc,
+      { end_row = e.er, end_col = e.ec, hl_group = "PushkinOld" })
+    preview.mark = preview.mark or mark
+    if inline then
+      vim.api.nvim_buf_set_extmark(bufnr, preview_ns, e.er, e.ec,
+        { virt_text = { { one_line(e.text), "PushkinNew" } }, virt_text_pos = "inline" })
+    else
+      local virt_lines = {}
+      for _, line in ipairs(split_lines(e.text)) do
+        virt_lines[#virt_lines + 1] = { { "→ " .. line, "PushkinNew" } }
+      end
+      vim.api.nvim_buf_set_extmark(bufnr, preview_ns, e.er, 0, { virt_lines = virt_lines })
+    end
+  end
+  local last = resolved[#resolved]
+  if last then
+    local hint = M.config.preview_keys and " accept: <Leader>pa, reject: <Leader>pr" or " :Pushkin accept / reject"
+    vim.api.nvim_buf_set_extmark(bufnr, preview_ns, last.er, 0,
+      { virt_text = { { "pushkin rewrite —" .. hint, "Comment" } }, virt_text_pos = "eol" })
+  end
+  return true
+end
+
+local function decide(bufnr, accept)
+  local preview = clear_preview(bufnr)
+  if not preview then
+    notify("no rewrite preview in this buffer", vim.log.levels.WARN)
+    return false
+  end
+  send({ type = "proposal_decision", proposal_id = preview.proposal_id, accept = accept })
+  return true
+end
+
+--- Accept the rewrite preview of the current buffer (it is applied as one undo step).
+function M.accept()
+  return decide(vim.api.nvim_get_current_buf(), true)
+end
+
+--- Reject the rewrite preview of the current buffer.
+function M.reject()
+  return decide(vim.api.nvim_get_current_buf(), false)
+end
+
+--- The preview shown in `bufnr` (nil when none): { proposal_id, shown }.
+function M.preview(bufnr)
+  local preview = previews[(bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr]
+  return preview and { proposal_id = preview.proposal_id, shown = preview.shown } or nil
 end
 
 local function eligible(bufnr)
@@ -215,24 +453,41 @@ function M.attach(bufnr)
   if docs[bufnr] or not eligible(bufnr) then
     return docs[bufnr] ~= nil
   end
-  local doc = { id = doc_id(bufnr), sent_version = -1, selection_dirty = false }
+  local doc = { id = doc_id(bufnr), sent_version = -1, selection_dirty = false, changes = {}, full = false }
+  remember_lines(doc, buf_lines(bufnr))
   docs[bufnr] = doc
-  local function on_change()
-    if docs[bufnr] ~= doc then
-      return true -- detached: stop listening to this buffer
-    end
-    schedule_flush()
-  end
   local callbacks = {
-    on_detach = function()
-      docs[bufnr] = nil
+    on_lines = function(_, _, tick, first, last, new_last)
+      if docs[bufnr] ~= doc then
+        return true -- detached: stop listening to this buffer
+      end
+      local change = take_change(doc, first, last, vim.api.nvim_buf_get_lines(bufnr, first, new_last, false))
+      if change and not doc.applying then
+        drop_touched_preview(bufnr, first, last)
+        change.tick = tick
+        doc.changes[#doc.changes + 1] = change
+        schedule_flush()
+      end
     end,
-    on_reload = function()
+    on_changedtick = function()
+      if docs[bufnr] ~= doc then
+        return true
+      end
       schedule_flush()
     end,
+    on_detach = function()
+      docs[bufnr] = nil
+      previews[bufnr] = nil
+    end,
+    on_reload = function()
+      -- :edit! and the like replace the buffer without on_lines: read it again, send it whole.
+      if docs[bufnr] == doc then
+        remember_lines(doc, buf_lines(bufnr))
+        doc.changes, doc.full = {}, true
+        schedule_flush()
+      end
+    end,
   }
-  -- on_bytes is the cheaper signal; the full text is sent at the flush either way.
-  callbacks.on_bytes = on_change
   vim.api.nvim_buf_attach(bufnr, false, callbacks)
   if connected() then
     local message = open_message(bufnr)
@@ -263,30 +518,23 @@ end
 -- Applying edit batches
 -- ---------------------------------------------------------------------------------------------------
 
-local function split_lines(s)
-  local out, start = {}, 1
-  while true do
-    local i = s:find("\n", start, true)
-    if not i then
-      out[#out + 1] = s:sub(start)
-      return out
-    end
-    out[#out + 1] = s:sub(start, i - 1)
-    start = i + 1
-  end
-end
 
 local function result(batch, outcome, bufnr, fields)
   local message = { type = "edit_result", batch_id = batch.batch_id, document_id = batch.document_id, outcome = outcome }
   if bufnr then
-    local lines = buf_lines(bufnr)
+    local doc = docs[bufnr]
+    local lines = doc and doc.lines or buf_lines(bufnr)
     message.version = vim.api.nvim_buf_get_changedtick(bufnr)
     local selection = selection_of(bufnr, lines)
     if selection then
       message.selection = selection
     end
     if outcome == "stale" then
+      -- The whole text supersedes any change not yet sent.
       message.text = text.join(lines)
+      if doc then
+        doc.changes, doc.full, doc.sent_version = {}, false, message.version
+      end
     end
   else
     message.version = 0
@@ -323,12 +571,12 @@ local function apply_batch(batch)
     doc.sent_version = tick
     return
   end
-  local lines = buf_lines(bufnr)
+  local lines, lens = doc.lines, doc.lens
   -- Resolve every range before touching the buffer: the batch applies whole or not at all.
   local edits = {}
   for _, edit in ipairs(batch.edits or {}) do
-    local sr, sc, err1 = text.position_of(lines, edit.start)
-    local er, ec, err2 = text.position_of(lines, edit["end"])
+    local sr, sc, err1 = text.position_in(lines, lens, edit.start)
+    local er, ec, err2 = text.position_in(lines, lens, edit["end"])
     if not sr or not er or edit["end"] < edit.start then
       result(batch, "failed", bufnr, { error = err1 or err2 or "reversed range" })
       return
@@ -347,10 +595,13 @@ local function apply_batch(batch)
       -- A new voice action starts a new undo step, even right after the previous one.
       vim.cmd("let &g:undolevels = &g:undolevels")
     end
+    -- The daemon planned these edits: the copy follows them, but they are not sent back as changes.
+    doc.applying = true
     for _, e in ipairs(edits) do
       vim.api.nvim_buf_set_text(bufnr, e.sr, e.sc, e.er, e.ec, e.lines)
     end
   end)
+  doc.applying = false
   if not ok then
     result(batch, "failed", bufnr, { error = tostring(err) })
     return
@@ -362,8 +613,7 @@ local function apply_batch(batch)
   doc.voice = nil
   local after = batch.selection_after
   if type(after) == "table" then
-    local new_lines = buf_lines(bufnr)
-    local row, col = text.position_of(new_lines, after.active)
+    local row, col = text.position_in(doc.lines, doc.lens, after.active)
     if row then
       for _, win in ipairs(vim.api.nvim_list_wins()) do
         if vim.api.nvim_win_get_buf(win) == bufnr then
@@ -466,6 +716,7 @@ function handlers.welcome(m)
     if vim.api.nvim_buf_is_valid(bufnr) then
       local message = open_message(bufnr)
       doc.sent_version = message.version
+      doc.changes, doc.full = {}, false
       doc.last_group = nil
       send(message)
     end
@@ -490,6 +741,14 @@ end
 
 function handlers.notice(m)
   set_listen(m.state)
+  if m.code == "proposal-closed" then
+    -- Decided (by voice or by us) on the daemon's side: take its preview down.
+    local bufnr = buf_of(m.document_id)
+    local id = tonumber(tostring(m.message or ""):match("(%d+)"))
+    if bufnr and previews[bufnr] and previews[bufnr].proposal_id == id then
+      clear_preview(bufnr)
+    end
+  end
   if m.level == "warning" or m.level == "error" then
     M.state.message = m.message or ""
     notify(m.message or m.code, m.level == "error" and vim.log.levels.ERROR or vim.log.levels.WARN)
@@ -515,7 +774,36 @@ function handlers.error(m)
   end
 end
 
-function handlers.proposal(_) end
+function handlers.proposal(m)
+  local bufnr = buf_of(m.document_id)
+  if not bufnr then
+    send({ type = "proposal_decision", proposal_id = m.proposal_id, accept = false })
+    return
+  end
+  -- One preview per buffer: a newer proposal replaces the one on screen, which is rejected, so that
+  -- "accept" always means the preview the user sees.
+  local older = clear_preview(bufnr)
+  if older then
+    send({ type = "proposal_decision", proposal_id = older.proposal_id, accept = false })
+  end
+  local preview = { proposal_id = m.proposal_id, shown = false }
+  previews[bufnr] = preview
+  if vim.api.nvim_buf_get_changedtick(bufnr) == m.base_version then
+    preview.shown = show_preview(bufnr, preview, m.edits or {})
+  end
+  if not preview.shown then
+    -- The buffer moved while the model wrote: the daemon carries the proposal along, but its offsets
+    -- here are for an older text.
+    M.state.message = "a rewrite proposal arrived for an older text; :Pushkin accept or reject"
+    notify(M.state.message, vim.log.levels.WARN)
+  end
+  if M.config.preview_keys then
+    preview.keys = true
+    vim.keymap.set("n", "<Leader>pa", function() decide(bufnr, true) end, { buffer = bufnr, desc = "pushkin: accept the rewrite" })
+    vim.keymap.set("n", "<Leader>pr", function() decide(bufnr, false) end, { buffer = bufnr, desc = "pushkin: reject the rewrite" })
+  end
+  redraw()
+end
 
 local function on_message(m)
   if type(m) ~= "table" then
@@ -627,7 +915,7 @@ start_bridge = function()
     type = "hello",
     editor_name = "nvim",
     editor_version = tostring(vim.version().major) .. "." .. vim.version().minor .. "." .. vim.version().patch,
-    capabilities = { "interim", "undo-groups" },
+    capabilities = M.config.previews and { "interim", "undo-groups", "proposals" } or { "interim", "undo-groups" },
   })
   focus_current()
   redraw()
@@ -745,10 +1033,11 @@ function M.documents()
 end
 
 function M.command(arg)
-  local actions = { start = M.start, stop = M.stop, status = M.status, sleep = M.sleep, wake = M.wake }
+  local actions = { start = M.start, stop = M.stop, status = M.status, sleep = M.sleep, wake = M.wake,
+                    accept = M.accept, reject = M.reject }
   local action = actions[arg]
   if not action then
-    vim.notify("pushkin: :Pushkin start|stop|status|sleep|wake", vim.log.levels.WARN)
+    vim.notify("pushkin: :Pushkin start|stop|status|sleep|wake|accept|reject", vim.log.levels.WARN)
     return
   end
   action()
@@ -760,6 +1049,8 @@ function M.setup(opts)
   M._configured = true
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
   augroup = vim.api.nvim_create_augroup("pushkin", { clear = true })
+  vim.cmd("highlight default link PushkinOld DiffDelete")
+  vim.cmd("highlight default link PushkinNew DiffAdd")
   vim.api.nvim_create_autocmd({ "BufEnter", "FocusGained" }, {
     group = augroup,
     callback = function()
