@@ -19,6 +19,8 @@ def test_the_gguf_converts_once_and_the_next_start_reuses_the_verified_cache(gem
     folder = gemma_270m.folder
     assert folder.parent == Path(gemma_270m.source.path).parent  # beside the (linked) GGUF
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    # Plain float weights: nothing says "GGUF-quantized" any more (trainers refuse such a model).
+    assert "quantization_config" not in json.loads((folder / "config.json").read_text())
     record = json.loads((folder / SOURCE_FILE).read_text())
     assert record["sha256"] == GGUF_SHA256 and record["files"]["model.safetensors"] > 500_000_000
     written = (folder / "model.safetensors").stat().st_mtime_ns
