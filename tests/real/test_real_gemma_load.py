@@ -6,12 +6,17 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from pushkin.model.gguf import SOURCE_FILE, convert_gguf, verified_conversion
 from pushkin.model.loading import LoadOptions, load_base
 from pushkin.model.rewrite import RewriteOptions, RewriteRequest, rewrite
 from pushkin.model.tokens import input_only_ids
 
 GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+# The session's one GGUF conversion (minutes on a busy 2-core machine) runs in the first test's setup.
+pytestmark = pytest.mark.timeout(1800)
 
 
 def test_the_gguf_converts_once_and_the_next_start_reuses_the_verified_cache(gemma_270m):

@@ -18,6 +18,9 @@ from training.helpers import OBJECTS, SUBJECTS, VERBS, dpo_prompts, head, write_
 SMALL = ["run.batch_size=2", "run.max_steps=2", "run.eval_batches=1", "run.progress=false", "run.tensorboard=false"]
 ADAPTER_LIMIT = 30_000_000  # bytes: r=8 LoRA on 270M is a few MB; the 262k×640 embedding alone is 671 MB
 
+# The session's one GGUF conversion (minutes on a busy 2-core machine) runs in the first test's setup.
+pytestmark = pytest.mark.timeout(1800)
+
 
 @pytest.fixture(scope="module")
 def registry_root(tmp_path_factory):
