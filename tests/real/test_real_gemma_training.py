@@ -114,7 +114,7 @@ def test_every_recipes_adapter_reloads_onto_the_real_base(gemma_270m, registry_r
     registry = AdapterRegistry(registry_root)
     assert not registry.problems, registry.problems
     kinds = sorted((e.manifest.kind.value, e.manifest.name) for e in registry.entries)
-    assert kinds == [("audio", "speech"), ("persona", "author"), ("task", "continue"), ("task", "rephrase")]
+    assert kinds == [("audio", "speech"), ("persona", "author"), ("task", "continue-dpo"), ("task", "rephrase")]
     composed = ComposedModel(load_base(LoadOptions(model=gemma_270m.source.path)), registry)
     assert not composed.load_problems, composed.load_problems
     ids = composed.encode("The writer opened the window.")
