@@ -121,7 +121,7 @@ def test_every_recipes_adapter_reloads_onto_the_real_base(gemma_270m, registry_r
     with composed.peft.disable_adapter():
         base = composed.logits(input_ids=ids)
     for mode, task, wanted in ((Mode.REWRITE, "rephrase", ("persona:author", "audio:speech", "task:rephrase")),
-                               (Mode.AUTOCOMPLETE, "continue", ("task:continue",))):
+                               (Mode.AUTOCOMPLETE, "continue", ("task:continue-dpo",))):
         status = composed.compose(mode, task)
         assert status.active == wanted
         assert not torch.allclose(composed.logits(input_ids=ids), base, atol=1e-6)
