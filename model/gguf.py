@@ -26,7 +26,7 @@ GGUF_SUFFIX = ".gguf"
 GGUF_MAGIC = b"GGUF"
 SOURCE_FILE = "pushkin_gguf_source.json"
 # Bumped when the conversion itself changes, so caches written by an older one are rebuilt.
-CONVERSION_VERSION = 1
+CONVERSION_VERSION = 2
 
 
 class GgufError(RuntimeError):
@@ -185,9 +185,14 @@ def _convert_into(path: Path, source: GgufSource, folder: Path, report: Report) 
         finally:
             transformers.logging.set_verbosity(verbosity)
         report(0.6, "saving the safetensors cache")
-        # A GGUF-loaded model refuses save_pretrained; a fresh model of the same config holding its weights does not.
+        # A GGUF-loaded model refuses save_pretrained; a fresh model of the same config holding its weights does
+        # not. The weights are plain floats now: the config must not say "quantized with GGUF" (trainers refuse
+        # such a model, and loaders would treat it as one).
+        config = dequantized.config
+        if hasattr(config, "quantization_config"):
+            delattr(config, "quantization_config")
         with torch.device("meta"):
-            fresh = Gemma3ForCausalLM(dequantized.config)
+            fresh = Gemma3ForCausalLM(config)
         fresh.load_state_dict(dequantized.state_dict(), assign=True, strict=True)
         fresh.tie_weights()
         fresh.generation_config = dequantized.generation_config

@@ -115,11 +115,28 @@ _CLASSIFY_INSTRUCTION = (
     "Decide whether the utterance is dictated text or an editing command. Answer with one line: "
     "'dictate: <the text>' or one of these commands:\n"
 )
+# Worked examples for the few-shot prompt (a pretrained base knows no chat turns); those the grammar in use
+# does not allow are left out.
+_CLASSIFY_EXAMPLES = (
+    ("the sea was calm that morning", "dictate: the sea was calm that morning"),
+    ("could you get rid of the last two words", "command: delete unit=word count=2"),
+    ("сделай это покороче", "command: rewrite task=shorten"),
+    ("please take that back", "command: undo"),
+)
 
 
 def classification_prompt(utterance: str, grammar: CommandGrammar = DEFAULT_GRAMMAR) -> str:
-    return (f"<start_of_turn>user\n{_CLASSIFY_INSTRUCTION}{grammar.describe()}\n\nUtterance: {utterance}"
-            f"<end_of_turn>\n<start_of_turn>model\n")
+    """A few-shot completion: the instruction and grammar, worked examples, then the utterance; the answer is
+    the line after the last ``Answer:`` (generation stops at the newline)."""
+    shots = []
+    for said, answer in _CLASSIFY_EXAMPLES:
+        try:
+            parse_output_line(answer, grammar)
+        except OutputLanguageError:
+            continue
+        shots.append(f"Utterance: {said}\nAnswer: {answer}")
+    utterance_line = " ".join(utterance.split())
+    return "\n\n".join([_CLASSIFY_INSTRUCTION + grammar.describe(), *shots, f"Utterance: {utterance_line}\nAnswer:"])
 
 
 def classify_utterance(lm: LanguageModel, utterance: str, grammar: CommandGrammar = DEFAULT_GRAMMAR,

@@ -73,3 +73,17 @@ def test_classify_on_the_model_gives_a_safe_answer(composed):
     assert isinstance(result.output, (DictateOutput, CommandOutput))
     if isinstance(result.output, DictateOutput):
         assert result.output.text == "could you make this a bit shorter"
+
+
+def test_the_classification_prompt_is_a_few_shot_completion_within_the_grammar():
+    from pushkin.model.output_language import CommandGrammar, CommandSpec, parse_output_line
+    from pushkin.model.rewrite import classification_prompt
+
+    prompt = classification_prompt("get rid of that\nline")
+    assert "<start_of_turn>" not in prompt and "<end_of_turn>" not in prompt
+    assert prompt.endswith("\n\nUtterance: get rid of that line\nAnswer:")
+    answers = [line.removeprefix("Answer: ") for line in prompt.splitlines()[:-1] if line.startswith("Answer: ")]
+    assert len(answers) == 4 and all(parse_output_line(a) for a in answers)
+    # A narrower grammar gets only the examples it allows.
+    only_undo = classification_prompt("x", CommandGrammar.of([CommandSpec("undo")]))
+    assert "Answer: command: undo" in only_undo and "delete unit=word" not in only_undo

@@ -6,6 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from pushkin.model.gguf import SOURCE_FILE, convert_gguf, verified_conversion
 from pushkin.model.loading import LoadOptions, load_base
 from pushkin.model.rewrite import RewriteOptions, RewriteRequest, rewrite
@@ -13,12 +15,17 @@ from pushkin.model.tokens import input_only_ids
 
 GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 
+# The session's one GGUF conversion (minutes on a busy 2-core machine) runs in the first test's setup.
+pytestmark = pytest.mark.timeout(1800)
+
 
 def test_the_gguf_converts_once_and_the_next_start_reuses_the_verified_cache(gemma_270m):
     assert not gemma_270m.reused and gemma_270m.source.sha256 == GGUF_SHA256
     folder = gemma_270m.folder
     assert folder.parent == Path(gemma_270m.source.path).parent  # beside the (linked) GGUF
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    # Plain float weights: nothing says "GGUF-quantized" any more (trainers refuse such a model).
+    assert "quantization_config" not in json.loads((folder / "config.json").read_text())
     record = json.loads((folder / SOURCE_FILE).read_text())
     assert record["sha256"] == GGUF_SHA256 and record["files"]["model.safetensors"] > 500_000_000
     written = (folder / "model.safetensors").stat().st_mtime_ns

@@ -19,6 +19,9 @@ from pushkin.daemon.server import Daemon
 
 from daemon.conftest import connect_editor, unix_settings
 
+# The session's one GGUF conversion (minutes on a busy 2-core machine) runs in the first test's setup.
+pytestmark = pytest.mark.timeout(1800)
+
 
 @pytest.fixture
 def short_dir():

@@ -171,3 +171,21 @@ def test_train_dpo_two_steps(tiny_gemma, tmp_path):
     composed = _composed(tiny_gemma, tmp_path / "adapters")
     assert AdapterRegistry(tmp_path / "adapters").find(AdapterKind.TASK, task="continue").folder == folder
     assert _changes_logits(composed, Mode.AUTOCOMPLETE)
+
+
+@pytest.mark.slow
+def test_train_dpo_checkpoints_hold_the_lora_only_when_the_vocabulary_grew(tmp_path):
+    from safetensors import safe_open
+
+    from pushkin.model.tiny import TinyGemmaOptions, build_tiny_gemma
+    from pushkin.training import train_dpo
+
+    # A base whose tokenizer lacks the audio and silence tokens, like every real Gemma: load_base grows it.
+    plain = build_tiny_gemma(tmp_path / "plain", TinyGemmaOptions(input_only_tokens=False))
+    prompts = dpo_prompts(tmp_path / "prompts.jsonl", count=8)
+    train_dpo.main([str(CONFIGS / "dpo_tiny.yaml"), f"model.base={plain}", f"data.prompts={prompts}", "reward=",
+                    f"run.output_dir={tmp_path / 'run'}", f"registry.root={tmp_path / 'adapters'}"])
+    (checkpoint,) = (tmp_path / "run" / "trl").glob("checkpoint-*")
+    with safe_open(str(checkpoint / "adapter_model.safetensors"), "pt") as weights:
+        keys = list(weights.keys())
+    assert keys and not any("embed_tokens" in k or "lm_head" in k for k in keys)
