@@ -61,7 +61,7 @@ async def test_make_that_more_formal_changes_the_text_in_one_undo_step(short_dir
             assert line.state == "ready", line.detail
             assert (await client.say("hey, the meeting was kinda boring and way too long")).applied
             dictated = buffer.text
-            result = await client.say("make that more formal", timeout_s=300)
+            result = await client.say("make that more formal", timeout_s=60)
             assert result.applied, result.message
             assert len(result.batches) == 1 and len(result.batches[0].batch.edits) == 1
             assert buffer.text != dictated and buffer.text.strip()
@@ -85,7 +85,7 @@ async def test_nonsense_from_the_model_is_refused_and_the_text_kept(short_dir, g
             assert (await _ready(client)).state == "ready"
             assert (await client.say("the writer opened the window and looked at the sea")).applied
             dictated = buffer.text
-            result = await client.say("rephrase that", timeout_s=300)
+            result = await client.say("rephrase that", timeout_s=60)
             assert not result.batches and "refused" in result.message and "unchanged" in result.message
             assert buffer.text == dictated
         await editor.close()
