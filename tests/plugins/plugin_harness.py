@@ -22,6 +22,8 @@ from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 REPO = Path(__file__).resolve().parents[2]
 NVIM_PLUGIN = REPO / "clients" / "nvim"
 PUSHKIN = [sys.executable, "-m", "pushkin.clients.cli"]
+# `pushkin serve` with a language model whose rewrites the guards accept (see parrot_serve.py).
+PARROT_SERVE = (sys.executable, str(Path(__file__).with_name("parrot_serve.py")))
 
 
 def short_tmpdir() -> Path:
@@ -32,9 +34,10 @@ def short_tmpdir() -> Path:
 class DaemonProcess:
     """`pushkin serve` on a Unix socket; ``stub`` talks to it in-process (sync gRPC)."""
 
-    def __init__(self, folder: Path, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, folder: Path, extra_args: tuple[str, ...] = (), command: tuple[str, ...] = tuple(PUSHKIN)) -> None:
         self.folder = folder
         self.extra_args = tuple(extra_args)
+        self.command = tuple(command)
         self.socket = folder / "daemon.sock"
         self.address = f"unix://{self.socket}"
         self.env = {**os.environ, "PUSHKIN_ADDRESS": self.address}
@@ -44,7 +47,7 @@ class DaemonProcess:
 
     def start(self, timeout_s: float = 15.0) -> None:
         log = open(self.folder / "serve.log", "ab")
-        self.process = subprocess.Popen([*PUSHKIN, "serve", "--no-mic", "--set", "hearing.preload=false", *self.extra_args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen([*self.command, "serve", "--no-mic", "--set", "hearing.preload=false", *self.extra_args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self._channel = grpc.insecure_channel(f"unix:{self.socket}")
         self.stub = pb_grpc.PushkinStub(self._channel)
         deadline = time.monotonic() + timeout_s

@@ -1,25 +1,23 @@
 """Rewrite previews in Neovim: a proposal is shown in place, and accept / reject (voice, key, command)
 apply it as one undo step or drop it.
 
-The daemon is `pushkin serve` with a real (tiny, random-weight) Gemma 3 executing "rephrase that", sampling
-hot so that it writes some text; what it writes does not matter, only where it goes.
+The daemon is the real daemon with a word-moving stand-in language model (tests/plugins/parrot_serve.py): the
+tiny random Gemma's noise is refused by the rewrite guards, and what the model writes does not matter here,
+only where it goes. Real Gemma 3 270M rewrites are proven in tests/real/test_real_gemma_rewrite.py.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from plugin_harness import DaemonProcess, Neovim, short_tmpdir
+from plugin_harness import PARROT_SERVE, DaemonProcess, Neovim, short_tmpdir
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-def rewriting_daemon(tiny):
-    process = DaemonProcess(short_tmpdir(), ("--set", "model.enabled=true", "--set", f"model.model={tiny.base}",
-                                             "--set", f"model.adapters={tiny.adapters}",
-                                             "--set", "model.open_commands=false",
-                                             "--set", "model.temperature=3.0", "--set", "model.min_p=0.0"))
+def rewriting_daemon():
+    process = DaemonProcess(short_tmpdir(), command=PARROT_SERVE)
     process.start()
     yield process
     process.stop()

