@@ -71,6 +71,7 @@ class DaemonCore:
         self.utterances = 0
         self.listen_address = ""
         self.controls: ListeningControls | None = None  # set by the Listener when the daemon can hear
+        self.voice = None  # pushkin.daemon.voice.Voice when [voice] enabled: it answers after each utterance
         self.audio_problem = ""  # why the microphone cannot deliver audio ("" when it can, or is not used)
         self.started = time.monotonic()
         self._session_ids = itertools.count(1)
@@ -296,7 +297,19 @@ class DaemonCore:
                 utterance_id = self.next_utterance_id()
             if utterance.source == "typed":
                 self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
-            return await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
+            result = await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
+        return self._answer(utterance, result) if act else result
+
+    def _answer(self, utterance: Utterance, result: UtteranceResult) -> UtteranceResult:
+        """The voice says what the result calls for; "read that" with the voice off says how to turn it on."""
+        if self.voice is not None:
+            try:
+                self.voice.answer(utterance, result)
+            except Exception:  # the voice is a courtesy: it never costs an edit
+                log.exception("the voice failed to queue a reply")
+        elif result.intent.name == "read_that" and result.intent.args.get("text"):
+            result = replace(result, message="The voice is off: set [voice] enabled = true to hear it read.")
+        return result
 
     def edit_timeout(self, requested_s: float | None) -> float:
         """The wait for an editor's answer: ``requested_s`` (None or 0: the default); raises

@@ -77,6 +77,14 @@ class Daemon:
             if rewriter is not None and hasattr(rewriter, "component"):
                 components += (rewriter.component(),)
         self.core = DaemonCore(self.settings, self.planner, components=components, rewriter=rewriter)
+        self.voice = None
+        if self.settings.voice.enabled:
+            from .voice import Voice, VoiceGatedHearing  # piper itself loads on the first reply
+
+            self.voice = Voice(self.settings.voice, notify=self.core.broadcast_notice, report=self.core.set_component)
+            self.core.voice = self.voice
+            if hearing is not None:  # the recognizer hears silence while the voice speaks
+                hearing = self.hearing = VoiceGatedHearing(hearing, self.voice)
         self.listener: Listener | None = None
         if hearing is not None:
             self.listener = Listener(self.core, hearing, self.settings.hearing,
@@ -188,6 +196,8 @@ class Daemon:
         self._server, self.address, self.token = server, address, token
         self.core.listen_address = address.uri
         self.state = DaemonState.SERVING
+        if self.voice is not None:
+            self.voice.start()
         if self.listener is not None:
             await self.listener.start()
         # Everything built so far (modules, grpc, the planner) lives as long as the daemon: keep it out of
@@ -206,6 +216,8 @@ class Daemon:
             await self._health.enter_graceful_shutdown()
         if self.listener is not None:
             await self.listener.stop()
+        if self.voice is not None:
+            await self.voice.stop()
         self.core.broadcast_notice(NoticeLevel.INFO, "daemon-stopping", "The daemon is shutting down.")
         for session in list(self.core.sessions.values()):
             session.close()

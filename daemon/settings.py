@@ -44,6 +44,7 @@ from pushkin.proto.endpoint import default_config_path
 from .hearing.settings import HearingSettings
 from .intent.settings import IntentSettings
 from .model_settings import ModelSettings
+from .voice.settings import VoiceSettings
 
 
 class SettingsError(ValueError):
@@ -95,6 +96,7 @@ class Settings:
     hearing: HearingSettings = field(default_factory=HearingSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
     persona: PersonaSettings = field(default_factory=PersonaSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:

@@ -47,7 +47,7 @@ COMMANDS: Mapping[str, str] = {
     "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",
     "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
     "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
-    "rewrite": "task, lang", "dictate": "text", "stop": "",
+    "rewrite": "task, lang", "dictate": "text", "stop": "", "read_that": "",
 }
 
 _REWRITE_INSTRUCTIONS = {
@@ -113,6 +113,7 @@ class IntentEngine:
             "insert_at": self._insert_at, "format_that": self._format_that, "new_line": self._structure,
             "new_paragraph": self._structure, "punctuation": self._structure, "literal": self._literal,
             "rewrite": self._rewrite, "dictate": self._dictate_command, "stop": self._stop,
+            "read_that": self._read_that,
         }
 
     # ---- EditPlanner ------------------------------------------------------------------------------
@@ -330,6 +331,23 @@ class IntentEngine:
             return None, self._message(context, "The last dictated phrase is no longer in the document; nothing was changed.",
                                        "Последней продиктованной фразы больше нет в документе; ничего не изменено.")
         return phrase, None
+
+    def _read_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        """No edit: the plan's ``text`` arg is what the daemon's voice reads (the selection, else the last phrase)."""
+        document = context.document
+        selection = document.selection
+        if selection.start != selection.end:
+            text = document.text[selection.start:selection.end]
+        else:
+            phrase, refusal = self._that_phrase(context)
+            if refusal is not None:
+                return refusal
+            text = document.text[slice(*phrase.core())]
+        if not text.strip():
+            return self._message(context, "Nothing to read.", "Нечего читать.")
+        shown = text.strip()[:60] + ("…" if len(text.strip()) > 60 else "")
+        return self._plan(context, description="read that", message=_say(context.language, f"Reading “{shown}”.",
+                                                                          f"Читаю «{shown}»."), args={"text": text})
 
     def _changeable_phrase(self, context: _Context) -> tuple[Phrase | None, EditPlan | None]:
         """The last dictated phrase for a command that removes or changes it, or the plan that refuses."""

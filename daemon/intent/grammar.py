@@ -109,6 +109,9 @@ BUILTIN_RULES: tuple[GrammarRule, ...] = tuple(GrammarRule(p, c, a) for p, c, a 
     (f"redo [{_THAT}]", "redo", {}),
     ("(отмени|отменить) [это]", "undo", {}),
     ("(верни|вернуть|верни обратно|повтори отменённое)", "redo", {}),
+    # Reading aloud (the [voice] section): the selection, else the last dictated phrase
+    (f"read {_THAT} [(aloud|out loud|back)]", "read_that", {}),
+    ("(прочитай|прочти|зачитай) (это|вслух|это вслух)", "read_that", {}),
     # Correction
     (f"scratch {_THAT}", "scratch_that", {}),
     (f"(сотри|стереть|зачеркни) {_RU_THAT}", "scratch_that", {}),
