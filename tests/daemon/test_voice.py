@@ -1,0 +1,307 @@
+"""The voice that answers, in a real daemon on a real socket: "read that" and the spoken replies go to a
+file sink as WAVs of real speech (espeak-ng, the engine chosen explicitly here; Piper on real weights is in
+tests/real/test_real_voice.py); a missing voice or output device is a clear status line and notice, never
+a crash; and the round trip: the voice's own WAV streamed back through the daemon's hearing while it speaks
+is not dictated (and the same WAV after it has finished is, so the gate is what kept it out)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from pushkin.clients.buffer import EditorBuffer
+from pushkin.clients.daemon_client import DaemonClient
+from pushkin.clients.editor import EditorClient, ReconnectPolicy
+from pushkin.daemon.hearing import HearingSettings, SpeechFrontEnd
+from pushkin.daemon.intent import IntentEngine
+from pushkin.daemon.server import Daemon
+from pushkin.daemon.settings import SettingsError, load_settings
+from pushkin.daemon.voice import VoiceState
+from pushkin.proto.types import AudioStart, Selection, SpeechBoundary, StatusNotice, Transcript, UtteranceDecided
+
+from .conftest import Recorder, connect_editor, unix_settings
+
+
+def voice_settings(folder: Path, sink_dir: Path, **voice):
+    values = {"enabled": True, "engine": "espeak-ng", "sink": f"file:{sink_dir}", "tail_ms": 300, **voice}
+    return unix_settings(folder, voice=values)
+
+
+async def editor_with_selection(address, text: str, selection: Selection):
+    """An editor with one focused document whose selection is ``selection`` when it opens."""
+    recorder = Recorder()
+    client = EditorClient(address, editor_name="test", on_event=recorder, reconnect=ReconnectPolicy(enabled=False))
+    await client.start()
+    buffer = EditorBuffer("doc", text=text, version=1)
+    buffer.selection = selection
+    await client.open(buffer, focus=True)
+    return client, buffer
+
+
+async def wavs(folder: Path, count: int, timeout_s: float = 20.0) -> list[Path]:
+    """The first ``count`` WAVs the file sink wrote, waiting for them."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        found = sorted(folder.glob("*.wav")) if folder.exists() else []
+        if len(found) >= count or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.05)
+
+
+async def replies(voice, count: int, timeout_s: float = 20.0) -> list:
+    """The first ``count`` replies the voice finished speaking, waiting for them."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while len(voice.spoken) < count and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    return list(voice.spoken)
+
+
+def speech_measure(path: Path) -> tuple[float, float]:
+    """(duration in seconds, RMS of the loudest 100 ms in full scale) of a mono int16 WAV."""
+    with wave.open(str(path)) as reader:
+        assert reader.getnchannels() == 1 and reader.getsampwidth() == 2
+        rate = reader.getframerate()
+        samples = np.frombuffer(reader.readframes(reader.getnframes()), np.int16).astype(np.float32) / 32768
+    window = rate // 10
+    frames = samples[: len(samples) // window * window].reshape(-1, window)
+    return len(samples) / rate, float(np.sqrt((frames ** 2).mean(axis=1)).max())
+
+
+def as_16k(path: Path, folder: Path) -> np.ndarray:
+    """The WAV at 16 kHz int16; sox resamples, so the check does not lean on the code under test."""
+    out = folder / (path.stem + "-16k.wav")
+    subprocess.run(["sox", str(path), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True, capture_output=True)
+    samples, rate = soundfile.read(str(out), dtype="int16")
+    assert rate == 16000
+    return samples
+
+
+async def test_read_that_speaks_the_selection_to_a_wav_and_changes_nothing(short_dir):
+    sink = short_dir / "spoken"
+    daemon = Daemon(voice_settings(short_dir, sink), planner=IntentEngine())
+    await daemon.start()
+    text = "Hello there. The quick brown fox jumps over the lazy dog."
+    editor, buffer = await editor_with_selection(daemon.address, text, Selection(13, len(text)))
+    async with DaemonClient(daemon.address) as client:
+        await asyncio.sleep(0.1)
+        result = await client.say("read that")
+        status = await client.status()
+    assert result.intent.name == "read_that" and "The quick brown fox" in result.message
+    [spoken] = await wavs(sink, 1)
+    duration, loudest = speech_measure(spoken)
+    assert 1.5 < duration < 10 and loudest > 0.05  # a sentence of speech, not silence or a click
+    [reply] = await replies(daemon.voice, 1)
+    assert reply.reply.text == text[13:] and reply.reply.kind == "read" and reply.where == str(spoken)
+    assert buffer.text == text  # reading is not editing
+    assert any(c.name == "voice" and c.state == "ready" and "espeak-ng" in c.detail for c in status.components)
+    await editor.close()
+    await daemon.stop(0.2)
+
+
+async def test_read_that_without_a_selection_reads_the_last_dictated_phrase(short_dir):
+    sink = short_dir / "spoken"
+    daemon = Daemon(voice_settings(short_dir, sink), planner=IntentEngine())
+    await daemon.start()
+    editor, buffer, _ = await connect_editor(daemon.address, text="Typed by hand. ")
+    async with DaemonClient(daemon.address) as client:
+        await client.say("the meeting moves to Friday")
+        await client.say("прочитай это")
+    [spoken] = await wavs(sink, 1)
+    [reply] = await replies(daemon.voice, 1)
+    assert reply.reply.text.startswith("The meeting moves to Friday")
+    assert speech_measure(spoken)[1] > 0.05
+    assert buffer.text.startswith("Typed by hand. The meeting moves to Friday")
+    await editor.close()
+    await daemon.stop(0.2)
+
+
+async def test_refusals_and_mode_changes_are_spoken_each_behind_its_switch(short_dir):
+    spoken_dir, quiet_dir = short_dir / "spoken", short_dir / "quiet"
+    daemon = Daemon(voice_settings(short_dir, spoken_dir), planner=IntentEngine())
+    await daemon.start()
+    editor, _, _ = await connect_editor(daemon.address, text="")
+    async with DaemonClient(daemon.address) as client:
+        refused = await client.say("scratch that")
+        await client.say("command mode")
+    assert refused.message == "Nothing to scratch."
+    assert len(await wavs(spoken_dir, 2)) == 2
+    assert [(s.reply.kind, s.reply.text) for s in await replies(daemon.voice, 2)] == [
+        ("refusal", "Nothing to scratch."), ("mode", "Command mode: only commands are acted on.")]
+    await editor.close()
+    await daemon.stop(0.2)
+
+    quiet = Daemon(voice_settings(short_dir, quiet_dir, speak_refusals=False, speak_modes=False), planner=IntentEngine())
+    await quiet.start()
+    editor, _, _ = await connect_editor(quiet.address, text="")
+    async with DaemonClient(quiet.address) as client:
+        await client.say("scratch that")
+        await client.say("command mode")
+        await client.say("dictation mode")
+    await asyncio.sleep(1.0)
+    assert list(quiet.voice.spoken) == [] and not quiet_dir.exists()
+    await editor.close()
+    await quiet.stop(0.2)
+
+
+async def test_with_the_voice_off_read_that_says_how_to_turn_it_on(short_dir):
+    daemon = Daemon(unix_settings(short_dir), planner=IntentEngine())
+    await daemon.start()
+    assert daemon.voice is None
+    editor, buffer = await editor_with_selection(daemon.address, "Some words.", Selection(0, 4))
+    async with DaemonClient(daemon.address) as client:
+        await asyncio.sleep(0.1)
+        result = await client.say("read that")
+    assert "[voice] enabled = true" in result.message and buffer.text == "Some words."
+    await editor.close()
+    await daemon.stop(0.2)
+
+
+async def test_a_missing_voice_is_a_clear_status_and_notice_and_dictation_goes_on(short_dir, monkeypatch):
+    monkeypatch.setenv("PUSHKIN_MODELS_DIR", str(short_dir / "no-models"))
+    sink = short_dir / "spoken"
+    daemon = Daemon(voice_settings(short_dir, sink, engine="piper"), planner=IntentEngine())
+    await daemon.start()
+    editor, buffer, seen = await connect_editor(daemon.address, text="")
+    async with DaemonClient(daemon.address) as client:
+        status = await client.status()
+        [voice] = [c for c in status.components if c.name == "voice"]
+        assert voice.state == "problem" and "pushkin models fetch piper-joe" in voice.detail
+        assert "[voice] voice_en" in voice.detail
+        await client.say("one two three")
+        result = await client.say("read that")
+        assert result.applied and buffer.text.startswith("One two three")
+        notice = await seen.wait_for(lambda e: isinstance(e, StatusNotice) and e.code == "voice-unavailable"
+                                     and "piper-joe" in e.message)
+        await client.say("раз два три")
+        await client.say("прочитай это")
+        await seen.wait_for(lambda e: isinstance(e, StatusNotice) and "no Russian voice is installed" in e.message)
+    assert "pushkin models fetch piper-joe" in notice.message and not sink.exists()
+    await editor.close()
+    await daemon.stop(0.2)
+
+
+async def test_a_configured_voice_file_that_is_missing_names_its_setting(short_dir):
+    daemon = Daemon(voice_settings(short_dir, short_dir / "spoken", engine="piper",
+                                   voice_en=str(short_dir / "nowhere.onnx")), planner=IntentEngine())
+    await daemon.start()
+    async with DaemonClient(daemon.address) as client:
+        status = await client.status()
+    [voice] = [c for c in status.components if c.name == "voice"]
+    assert voice.state == "problem" and "nowhere.onnx ([voice] voice_en) does not exist" in voice.detail
+    await daemon.stop(0.2)
+
+
+async def test_no_output_device_is_a_notice_not_a_crash(short_dir):
+    sounddevice = pytest.importorskip  # noqa: F841  (the module is a declared dependency; see below)
+    import sounddevice as sd
+
+    try:
+        sd.query_devices(kind="output")
+        has_output = True
+    except (sd.PortAudioError, ValueError):
+        has_output = False
+    daemon = Daemon(unix_settings(short_dir, voice={"enabled": True, "engine": "espeak-ng"}), planner=IntentEngine())
+    await daemon.start()
+    async with DaemonClient(daemon.address) as client:
+        [voice] = [c for c in (await client.status()).components if c.name == "voice"]
+        result = await client.say("command mode")
+    if has_output:  # a machine with a sound card: the voice is ready for it
+        assert voice.state == "ready"
+    else:
+        assert voice.state == "problem" and "no audio output device" in voice.detail and "file:" in voice.detail
+        assert result.message.startswith("Command mode")
+        await asyncio.sleep(0.5)
+        assert daemon.voice.state is VoiceState.IDLE and daemon.voice._task is not None and not daemon.voice._task.done()
+    await daemon.stop(0.2)
+
+
+def test_bad_voice_settings_are_errors_naming_the_key(tmp_path):
+    for body, words in [('engine = "festival"', "voice.engine must be one of"),
+                        ('sink = "speakers"', "voice.sink must be"),
+                        ('sink = "file:"', "names no folder"),
+                        ("tail_ms = -5", "voice.tail_ms")]:
+        path = tmp_path / "config.toml"
+        path.write_text(f"[voice]\nenabled = true\n{body}\n")
+        with pytest.raises(SettingsError, match=words.replace(".", r"\.")):
+            load_settings(path)
+    assert load_settings(tmp_path / "missing.toml" if False else None, {}).voice.enabled is False
+
+
+async def paced(audio: np.ndarray, chunk_ms: int = 100, pause_s: float = 0.01):
+    step = 16 * chunk_ms
+    for start in range(0, len(audio), step):
+        yield audio[start:start + step].tobytes()
+        await asyncio.sleep(pause_s)
+
+
+@pytest.mark.slow
+async def test_the_voice_is_not_heard_back_as_dictation(short_dir, tiny_recognizer_settings):
+    hearing = dataclasses.replace(HearingSettings(recognizer=tiny_recognizer_settings, preload=False))
+    settings = dataclasses.replace(voice_settings(short_dir, short_dir / "spoken"), hearing=dataclasses.replace(
+        hearing, microphone=dataclasses.replace(hearing.microphone, enabled=False)))
+    front = SpeechFrontEnd(settings.hearing)
+    daemon = Daemon(settings, planner=IntentEngine(), hearing=front)
+    await daemon.start()
+    text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods."
+    editor, buffer = await editor_with_selection(daemon.address, text, Selection(0, len(text)))
+    async with DaemonClient(daemon.address) as client:
+        await asyncio.sleep(0.1)
+        await client.say("read that")
+        [spoken] = await wavs(short_dir / "spoken", 1)
+        assert daemon.voice.state is VoiceState.SPEAKING  # the file sink holds the voice as long as it sounds
+        echo = as_16k(spoken, short_dir)
+        silence = np.zeros(8000, np.int16)
+        heard_back = [u async for u in client.stream_audio(paced(np.concatenate([echo, silence])), AudioStart(language="en"))]
+        assert daemon.voice.hearing_muted()  # the whole echo arrived while the voice still spoke
+        assert not [u for u in heard_back if isinstance(u, (Transcript, UtteranceDecided, SpeechBoundary))]
+        assert buffer.text == text and daemon.hearing.muted_chunks > 0
+        # Once the voice and its tail are over, the very same audio is speech again: it is dictated.
+        while daemon.voice.hearing_muted():
+            await asyncio.sleep(0.05)
+        heard_after = [u async for u in client.stream_audio(paced(np.concatenate([silence, echo, silence, silence])),
+                                                            AudioStart(language="en"))]
+    decided = [u for u in heard_after if isinstance(u, UtteranceDecided)]
+    assert decided and decided[0].result.applied and buffer.text != text
+    await editor.close()
+    await daemon.stop(0.2)
+    front.close()
+
+
+@pytest.mark.slow
+async def test_the_voice_waits_until_the_user_stops_speaking(short_dir, tiny_recognizer_settings, clips):
+    hearing = HearingSettings(recognizer=tiny_recognizer_settings, preload=False)
+    settings = dataclasses.replace(voice_settings(short_dir, short_dir / "spoken"), hearing=dataclasses.replace(
+        hearing, microphone=dataclasses.replace(hearing.microphone, enabled=False)))
+    front = SpeechFrontEnd(settings.hearing)
+    daemon = Daemon(settings, planner=IntentEngine(), hearing=front)
+    await daemon.start()
+    editor, buffer = await editor_with_selection(daemon.address, "Read me aloud.", Selection(0, 14))
+    ended_at: list[float] = []
+    waited: list[VoiceState] = []
+    loop = asyncio.get_running_loop()
+    # The user talks in real time: 0.5 s of silence, the sentence, 1 s of silence.
+    audio = np.concatenate([np.zeros(8000, np.int16), clips["fox"], np.zeros(16000, np.int16)])
+    async with DaemonClient(daemon.address) as client, DaemonClient(daemon.address) as other:
+        reading = None
+        async for update in client.stream_audio(paced(audio, pause_s=0.1), AudioStart(language="en", act=False)):
+            if isinstance(update, SpeechBoundary) and update.started and reading is None:
+                reading = asyncio.ensure_future(other.say("read that", document_id="doc"))
+                await asyncio.sleep(0.3)
+                waited.append(daemon.voice.state)
+                assert not (short_dir / "spoken").exists()  # the user is speaking: not a word
+            if isinstance(update, SpeechBoundary) and not update.started:
+                ended_at.append(loop.time())
+        await reading
+    [spoken] = await wavs(short_dir / "spoken", 1)
+    assert waited == [VoiceState.WAITING] and ended_at
+    assert (await replies(daemon.voice, 1))[0].reply.text == "Read me aloud."
+    await editor.close()
+    await daemon.stop(0.2)
+    front.close()
