@@ -281,8 +281,13 @@ class DaemonCore:
         """Decide what ``utterance`` does and (``act``) carry it out at the target editor.
 
         A new utterance cancels a rewrite still generating (the user has moved on). ``proposal_id`` names
-        the proposal an editor's decision ("accept"/"reject") is about.
+        the proposal an editor's decision ("accept"/"reject") is about. The voice (when on) answers after.
         """
+        result = await self._decide(utterance, document_id, act, timeout_s, utterance_id, proposal_id)
+        return self._answer(utterance, result) if act else result
+
+    async def _decide(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float | None,
+                      utterance_id: str, proposal_id: int) -> UtteranceResult:
         if self.rewriter is not None and utterance.source != "editor":
             self.rewriter.cancel()
         limit = self.settings.limits.max_utterance_chars
@@ -297,8 +302,7 @@ class DaemonCore:
                 utterance_id = self.next_utterance_id()
             if utterance.source == "typed":
                 self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
-            result = await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
-        return self._answer(utterance, result) if act else result
+            return await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
 
     def _answer(self, utterance: Utterance, result: UtteranceResult) -> UtteranceResult:
         """The voice says what the result calls for; "read that" with the voice off says how to turn it on."""

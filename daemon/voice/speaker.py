@@ -167,12 +167,17 @@ class Voice:
             return ""
         if intent.name in _MODE_COMMANDS:
             kind, wanted = "mode", self.settings.speak_modes
-        elif result.batches or intent.kind is IntentKind.IGNORED:
-            kind, wanted = ("error", self.settings.speak_errors) if not result.applied else ("", False)
-        elif intent.kind is IntentKind.COMMAND:
+        elif not result.applied:
+            # The planner's own IGNORED answers (asleep, a hesitation, chatter in command mode) stay quiet: a
+            # voice that answered every murmur would be worse than none. The daemon's failures are errors.
+            if intent.kind is IntentKind.IGNORED and intent.source != "daemon":
+                return ""
+            kind, wanted = "error", self.settings.speak_errors
+        elif not result.batches and intent.kind in (IntentKind.COMMAND, IntentKind.DICTATION):
+            # A command that found nothing to do; words that went nowhere ("No document is focused.").
             kind, wanted = "refusal", self.settings.speak_refusals
         else:
-            kind, wanted = "", False
+            return ""
         if wanted and self.say(result.message, language or script_language(result.message) or "en", kind):
             return kind
         return ""

@@ -124,26 +124,40 @@ async def test_read_that_without_a_selection_reads_the_last_dictated_phrase(shor
 
 async def test_refusals_and_mode_changes_are_spoken_each_behind_its_switch(short_dir):
     spoken_dir, quiet_dir = short_dir / "spoken", short_dir / "quiet"
-    daemon = Daemon(voice_settings(short_dir, spoken_dir), planner=IntentEngine())
+    settings = dataclasses.replace(voice_settings(short_dir, spoken_dir), limits=dataclasses.replace(
+        voice_settings(short_dir, spoken_dir).limits, max_utterance_chars=40))
+    daemon = Daemon(settings, planner=IntentEngine())
     await daemon.start()
     editor, _, _ = await connect_editor(daemon.address, text="")
     async with DaemonClient(daemon.address) as client:
         refused = await client.say("scratch that")
         await client.say("command mode")
-    assert refused.message == "Nothing to scratch."
-    assert len(await wavs(spoken_dir, 2)) == 2
-    assert [(s.reply.kind, s.reply.text) for s in await replies(daemon.voice, 2)] == [
-        ("refusal", "Nothing to scratch."), ("mode", "Command mode: only commands are acted on.")]
+        await client.say("go to sleep")
+        asleep = await client.say("what a lovely day")  # the planner ignores it; the voice stays quiet too
+        await client.say("wake up")
+        await client.say("dictation mode")
+        failed = await client.say("this sentence is far longer than the forty allowed")
+    assert refused.message == "Nothing to scratch." and asleep.message.startswith("Sleeping")
+    assert not failed.applied and "the limit is 40" in failed.message
+    assert len(await wavs(spoken_dir, 6)) == 6
+    assert [(s.reply.kind, s.reply.text) for s in await replies(daemon.voice, 6)] == [
+        ("refusal", "Nothing to scratch."), ("mode", "Command mode: only commands are acted on."),
+        ("mode", "Sleeping: say “wake up” to resume."), ("mode", "Listening."), ("mode", "Dictation mode."),
+        ("error", failed.message)]
+    for wav in sorted(spoken_dir.glob("*.wav")):
+        assert speech_measure(wav)[1] > 0.05
     await editor.close()
     await daemon.stop(0.2)
 
-    quiet = Daemon(voice_settings(short_dir, quiet_dir, speak_refusals=False, speak_modes=False), planner=IntentEngine())
+    quiet_settings = voice_settings(short_dir, quiet_dir, speak_refusals=False, speak_modes=False, speak_errors=False)
+    quiet = Daemon(dataclasses.replace(quiet_settings, limits=settings.limits), planner=IntentEngine())
     await quiet.start()
     editor, _, _ = await connect_editor(quiet.address, text="")
     async with DaemonClient(quiet.address) as client:
         await client.say("scratch that")
         await client.say("command mode")
         await client.say("dictation mode")
+        await client.say("this sentence is far longer than the forty allowed")
     await asyncio.sleep(1.0)
     assert list(quiet.voice.spoken) == [] and not quiet_dir.exists()
     await editor.close()
