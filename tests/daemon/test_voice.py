@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -319,3 +320,33 @@ async def test_the_voice_waits_until_the_user_stops_speaking(short_dir, tiny_rec
     await editor.close()
     await daemon.stop(0.2)
     front.close()
+
+
+def test_heavy_parts_load_only_when_the_voice_speaks():
+    # A daemon with the voice on imports piper, onnxruntime and sounddevice on the first reply, not before.
+    probe = ("import sys\n"
+             "from pushkin.daemon.server import Daemon\n"
+             "from pushkin.daemon.voice import Voice, VoiceSettings\n"
+             "Voice(VoiceSettings(enabled=True, sink='file:/tmp/unused'))\n"
+             "print(sorted(m for m in ('piper', 'onnxruntime', 'sounddevice') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+async def test_russian_is_read_by_the_russian_voice_of_the_chosen_engine(short_dir):
+    sink = short_dir / "spoken"
+    text = "Привет, мир. Это проверка голоса."
+    daemon = Daemon(voice_settings(short_dir, sink), planner=IntentEngine())
+    await daemon.start()
+    editor, buffer = await editor_with_selection(daemon.address, text, Selection(0, len(text)))
+    async with DaemonClient(daemon.address) as client:
+        result = await client.say("прочти вслух")
+    assert result.message.startswith("Читаю")
+    [spoken] = await wavs(sink, 1)
+    [reply] = await replies(daemon.voice, 1)
+    assert reply.reply.language == "ru" and reply.voice == "espeak-ng:ru" and spoken.name.endswith("-ru.wav")
+    assert speech_measure(spoken)[0] > 1.0 and speech_measure(spoken)[1] > 0.05
+    assert buffer.text == text
+    await editor.close()
+    await daemon.stop(0.2)
