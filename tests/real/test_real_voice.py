@@ -87,3 +87,13 @@ async def test_piper_reads_the_selection_and_its_voice_is_not_dictated_back(whis
     await editor.close()
     await daemon.stop(0.2)
     front.close()
+
+
+def test_a_configured_russian_piper_voice_is_used_for_russian_text(piper_voice):
+    # No Russian Piper voice is installed; any Piper file set as voice_ru proves the setting is honoured.
+    from pushkin.daemon.voice import PiperEngine, VoiceSettings
+
+    engine = PiperEngine(VoiceSettings(enabled=True, voice_ru=str(piper_voice)))
+    audio = engine.synthesize("Привет, мир.", "ru")
+    assert audio.language == "ru" and audio.voice == piper_voice.name and audio.sample_rate == 22050
+    assert audio.duration_s > 0.3 and float(np.abs(audio.samples).max()) > 1000
