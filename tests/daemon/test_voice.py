@@ -350,3 +350,58 @@ async def test_russian_is_read_by_the_russian_voice_of_the_chosen_engine(short_d
     assert buffer.text == text
     await editor.close()
     await daemon.stop(0.2)
+
+
+class Room:
+    """A microphone in the room with the loudspeaker: real-time 16 kHz PCM of silence, except that each
+    WAV the voice's file sink writes is heard (resampled by sox) from the moment it appears."""
+
+    name = "room"
+
+    def __init__(self, sink_dir: Path, work_dir: Path) -> None:
+        self.sink_dir, self.work_dir = sink_dir, work_dir
+        self.heard_voice_samples = 0
+        self._played: set[Path] = set()
+
+    async def chunks(self):
+        loop = asyncio.get_running_loop()
+        step = 1600  # 100 ms
+        air = np.zeros(0, np.int16)
+        started, sent = loop.time(), 0
+        while True:
+            for wav in sorted(self.sink_dir.glob("*.wav")) if self.sink_dir.exists() else []:
+                if wav not in self._played:
+                    self._played.add(wav)
+                    air = np.concatenate([air, as_16k(wav, self.work_dir)])
+            chunk, air = air[:step], air[step:]
+            self.heard_voice_samples += len(chunk)
+            yield np.concatenate([chunk, np.zeros(step - len(chunk), np.int16)]).tobytes()
+            sent += 1
+            await asyncio.sleep(max(0.0, started + sent * 0.1 - loop.time()))  # paced by the clock, no drift
+
+
+@pytest.mark.slow
+async def test_the_microphone_does_not_hear_the_voice_as_dictation(short_dir, tiny_recognizer_settings):
+    sink = short_dir / "spoken"
+    room = Room(sink, short_dir)
+    hearing = HearingSettings(recognizer=tiny_recognizer_settings, preload=True)
+    settings = dataclasses.replace(voice_settings(short_dir, sink, tail_ms=500), hearing=hearing)
+    front = SpeechFrontEnd(settings.hearing)
+    daemon = Daemon(settings, planner=IntentEngine(), hearing=front, microphone_source=lambda: room)
+    await daemon.start()
+    text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the woods."
+    editor, buffer = await editor_with_selection(daemon.address, text, Selection(0, len(text)))
+    async with DaemonClient(daemon.address) as client:
+        await asyncio.sleep(0.3)
+        await client.say("read that")
+        [reply] = await replies(daemon.voice, 1)
+        while daemon.voice.hearing_muted():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # anything the recognizer had would have closed by now
+        status = await client.status()
+    assert room.heard_voice_samples > 16000 * reply.duration_s * 0.9  # the microphone did hear it all
+    assert buffer.text == text and [t.text for t in status.recent_transcripts] == ["read that"]  # typed only
+    assert daemon.hearing.muted_chunks >= int(reply.duration_s * 10) - 1
+    await editor.close()
+    await daemon.stop(0.2)
+    front.close()
