@@ -197,7 +197,7 @@ class Daemon:
         self.core.listen_address = address.uri
         self.state = DaemonState.SERVING
         if self.voice is not None:
-            self.voice.start()
+            await self.voice.start()
         if self.listener is not None:
             await self.listener.start()
         # Everything built so far (modules, grpc, the planner) lives as long as the daemon: keep it out of

@@ -85,9 +85,10 @@ class Voice:
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> asyncio.Task:
+    async def start(self) -> asyncio.Task:
+        # The check reads the voice's checksum and asks PortAudio: off the event loop, before serving.
+        problem = await asyncio.get_running_loop().run_in_executor(self._worker, self.problem)
         self._task = asyncio.create_task(self._run(), name="voice-speaker")
-        problem = self.problem()
         self._report(self.component(problem))
         if problem:
             self._notify(NoticeLevel.WARNING, "voice-unavailable", f"The voice cannot speak: {problem}")
