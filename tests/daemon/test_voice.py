@@ -405,3 +405,41 @@ async def test_the_microphone_does_not_hear_the_voice_as_dictation(short_dir, ti
     await editor.close()
     await daemon.stop(0.2)
     front.close()
+
+
+def test_the_voice_section_is_set_from_the_command_line():
+    from pushkin.daemon.settings import Settings, apply_overrides
+
+    settings = apply_overrides(Settings(), {"voice.enabled": "true", "voice.sink": "file:/tmp/replies",
+                                            "voice.speak_modes": "false"})
+    assert settings.voice == VoiceSettings(enabled=True, sink="file:/tmp/replies", speak_modes=False)
+    with pytest.raises(SettingsError, match="voice.engine must be one of"):
+        apply_overrides(Settings(), {"voice.engine": "say"})
+
+
+@pytest.mark.slow
+async def test_a_reply_that_waits_too_long_for_silence_is_dropped_with_a_notice(short_dir, tiny_recognizer_settings,
+                                                                                clips):
+    hearing = HearingSettings(recognizer=tiny_recognizer_settings, preload=False)
+    settings = dataclasses.replace(voice_settings(short_dir, short_dir / "spoken", wait_silence_s=0.5), hearing=dataclasses.replace(
+        hearing, microphone=dataclasses.replace(hearing.microphone, enabled=False)))
+    front = SpeechFrontEnd(settings.hearing)
+    daemon = Daemon(settings, planner=IntentEngine(), hearing=front)
+    await daemon.start()
+    editor, buffer = await editor_with_selection(daemon.address, "Read me aloud.", Selection(0, 14))
+    watcher, _, seen = await connect_editor(daemon.address, name="watcher", document_id="other", focus=False)
+    audio = np.concatenate([np.zeros(8000, np.int16), clips["fox"], np.zeros(16000, np.int16)])
+    async with DaemonClient(daemon.address) as client, DaemonClient(daemon.address) as other:
+        reading = None
+        async for update in client.stream_audio(paced(audio, pause_s=0.1), AudioStart(language="en", act=False)):
+            if isinstance(update, SpeechBoundary) and update.started and reading is None:
+                reading = asyncio.ensure_future(other.say("read that", document_id="doc"))
+        await reading
+    notice = await seen.wait_for(lambda e: isinstance(e, StatusNotice) and e.code == "voice-skipped", 10)
+    assert "Read me aloud" in notice.message and "kept speaking" in notice.message
+    await asyncio.sleep(0.5)
+    assert not (short_dir / "spoken").exists() and not daemon.voice.spoken
+    await watcher.close()
+    await editor.close()
+    await daemon.stop(0.2)
+    front.close()
