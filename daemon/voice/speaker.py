@@ -91,6 +91,7 @@ class Voice:
         self._task = asyncio.create_task(self._run(), name="voice-speaker")
         self._report(self.component(problem))
         if problem:
+            log.warning("the voice cannot speak: %s", problem)
             self._notify(NoticeLevel.WARNING, "voice-unavailable", f"The voice cannot speak: {problem}")
         return self._task
 
