@@ -32,7 +32,7 @@ from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Sel
 
 from . import textspans
 from .cleanup import clean_dictation
-from .formatting import FormattedInsertion, format_dictation, spoken_mark
+from .formatting import FormattedInsertion, continue_phrase, format_dictation, spoken_mark
 from .grammar import BUILTIN_RULES, CommandMatch, Grammar, strip_leading_fillers
 from .history import DocumentHistory, Phrase, PhraseLink, PhraseState, TrackedEdit, UndoStep, new_ranges
 from .settings import IntentSettings
@@ -272,6 +272,7 @@ class IntentEngine:
             formatted = self._replace_recognizer_mark(context, formatted)
             if not formatted.text and formatted.start == formatted.end:
                 return self._message(context, "That mark is already there.", "Этот знак уже стоит.")
+            formatted = self._continue_last_phrase(context, formatted, spoken)
         trailing = len(formatted.text) - len(formatted.text.rstrip(" "))
         cursor = formatted.start + len(formatted.text) - trailing
         intent = context.intent
@@ -281,6 +282,20 @@ class IntentEngine:
         pending = _Pending("action", new_phrase_edit=0 if formatted.text.strip() else None)
         return self._plan(context, [TextEdit(formatted.start, formatted.end, formatted.text)], Selection.cursor(cursor),
                           description, pending=pending)
+
+    def _continue_last_phrase(self, context: _Context, formatted: FormattedInsertion, spoken: str) -> FormattedInsertion:
+        """Speech right after the last dictated phrase (the VAD cut a sentence at a pause, or a new one began):
+        joined to that phrase's sentence without Whisper's period and capital, or begun with a period."""
+        if not context.utterance.source.startswith("speech") or not self.settings.lowercase_mid_sentence:
+            return formatted
+        if not formatted.text.lstrip()[:1].isalnum():
+            return formatted
+        phrase = context.history.last_phrase()
+        if phrase is None or phrase.typed_inside or not phrase.is_present_in(context.document.text):
+            return formatted
+        core_start, core_end = phrase.core()
+        return continue_phrase(context.document.text, core_start, core_end, formatted, spoken,
+                               context.utterance.pause_before_s)
 
     def _replace_recognizer_mark(self, context: _Context, formatted: FormattedInsertion) -> FormattedInsertion:
         """A spoken mark put right after the mark the recognizer ended the last phrase with takes its place.
