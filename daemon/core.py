@@ -201,6 +201,17 @@ class DaemonCore:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
+    def _add_vocabulary(self, words: str, language: str) -> str:
+        """Hand ``words`` to the hearing's vocabulary (through the listener); what to tell the user."""
+        adder = getattr(self.controls, "add_vocabulary", None)
+        if adder is None:
+            return "Nothing hears speech here, so there is no vocabulary to add to."
+        try:
+            return adder(words, language)
+        except Exception:  # a failed addition must not cost the utterance or the daemon
+            log.exception("adding %r to the vocabulary failed", words[:80])
+            return "The vocabulary could not be changed; see the daemon's log."
+
     def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
         """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
         microphone: push-to-talk and toggle keep it open between presses so the first word is not lost."""
@@ -381,6 +392,9 @@ class DaemonCore:
             # Only a change is passed on: the same state again must not reopen or close the microphone.
             changed = plan.modes.listen_state if plan.modes.listen_state is not self.modes.listen_state else None
             self.set_listening(state=changed, intent_mode=plan.modes.intent_mode)
+        if act and plan.intent.kind is IntentKind.COMMAND and plan.intent.name == "add_vocabulary":
+            plan = replace(plan, message=self._add_vocabulary(plan.intent.args.get("words", ""),
+                                                              utterance.language or plan.intent.text))
         sent: list[SentBatch] = []
 
         def result(applied: bool, message: str) -> UtteranceResult:

@@ -95,6 +95,24 @@ class Listener:
         text = getattr(document, "text", "")
         return script_language(text[-4000:]) if text else ""
 
+    def add_vocabulary(self, words: str, language: str) -> str:
+        """Add ``words`` to the user's vocabulary (``language``: a code or text, for the message)."""
+        from .hearing.vocabulary import VocabularyError
+
+        russian = language == "ru" or script_language(language) == "ru"
+        adder = getattr(self.hearing, "add_vocabulary", None)
+        if adder is None:
+            return "Этот распознаватель не берёт словарь." if russian else "This recognizer takes no vocabulary."
+        try:
+            term, new = adder(words)
+        except VocabularyError as error:
+            return f"Не добавлено: {error}." if russian else f"Not added: {error}."
+        except OSError as error:
+            return f"Словарь не сохранён: {error}." if russian else f"The vocabulary could not be saved: {error}."
+        if not new:
+            return f"«{term}» уже в словаре." if russian else f"“{term}” is already in the vocabulary."
+        return f"«{term}» добавлено в словарь." if russian else f"Added “{term}” to the vocabulary."
+
     # ---- what the microphone hears ----------------------------------------------------------------
 
     def heard(self, event: HearingEvent) -> None:

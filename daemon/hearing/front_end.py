@@ -26,6 +26,7 @@ from ..planning import Utterance
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, ModelWorker, Recognition, Recognizer
 from .settings import HearingSettings
 from .vad import SegmentedUtterance, SileroStream, UtteranceClosed, UtteranceDiscarded, UtteranceOpened, VadSegmenter
+from .vocabulary import PersonalVocabulary, UserVocabulary, default_user_vocabulary_path
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,24 @@ class SpeechFrontEnd:
         self.model_error: str = ""
         # The target document's language ("ru", "en" or ""), set by the daemon: a lean, not a pin.
         self.document_language: Callable[[], str] | None = None
+        self.vocabulary: PersonalVocabulary | None = None
+
+    def use_vocabulary(self, vocabulary: PersonalVocabulary) -> None:
+        """Give the recognizer ``vocabulary``'s terms, from the next utterance on."""
+        self.vocabulary = vocabulary
+        if hasattr(self.recognizer, "vocabulary"):
+            self.recognizer.vocabulary = vocabulary.terms()
+
+    def add_vocabulary(self, text: str) -> tuple[str, bool]:
+        """Add ``text`` to the user's vocabulary (persisted) and use it from the next utterance on:
+        (the term, whether it was new); raises VocabularyError or OSError."""
+        if self.vocabulary is None:
+            self.vocabulary = PersonalVocabulary(getattr(self.recognizer, "vocabulary", ()),
+                                                 UserVocabulary(default_user_vocabulary_path()))
+        term, new = self.vocabulary.add(text)
+        if hasattr(self.recognizer, "vocabulary"):
+            self.recognizer.vocabulary = self.vocabulary.terms()
+        return term, new
 
     # --- controls (SetListening) -------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ COMMANDS: Mapping[str, str] = {
     "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",
     "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
     "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
-    "rewrite": "task, lang", "dictate": "text", "stop": "",
+    "rewrite": "task, lang", "dictate": "text", "stop": "", "add_vocabulary": "",
 }
 
 _REWRITE_INSTRUCTIONS = {
@@ -113,6 +113,7 @@ class IntentEngine:
             "insert_at": self._insert_at, "format_that": self._format_that, "new_line": self._structure,
             "new_paragraph": self._structure, "punctuation": self._structure, "literal": self._literal,
             "rewrite": self._rewrite, "dictate": self._dictate_command, "stop": self._stop,
+            "add_vocabulary": self._add_vocabulary,
         }
 
     # ---- EditPlanner ------------------------------------------------------------------------------
@@ -323,6 +324,25 @@ class IntentEngine:
 
     def _dictate_command(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         return self._insert(context, args["text"], literal=False, description="dictation", clean=True)
+
+    def _add_vocabulary(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        """The selection, else the last dictated phrase, as ``words`` for the daemon to add to the
+        recognizer's vocabulary (the engine edits nothing)."""
+        selection = context.document.selection
+        if not selection.is_cursor:
+            words = context.document.text[selection.start:selection.end]
+        else:
+            phrase, refusal = self._that_phrase(context)
+            if phrase is None:
+                return refusal
+            start, end = phrase.core()
+            words = context.document.text[start:end]
+        words = words.strip().strip(".,!?;:…")
+        if not words.strip():
+            return self._message(context, "There are no words to add.", "Нет слов для добавления.")
+        return self._plan(context, description="add to vocabulary", args={"words": words},
+                          message=_say(context.language, f"Adding “{words}” to the vocabulary.",
+                                       f"Добавляю «{words}» в словарь."))
 
     def _stop(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # The daemon has already cancelled a running rewrite when this utterance arrived; nothing to edit.

@@ -196,6 +196,9 @@ BUILTIN_RULES: tuple[GrammarRule, ...] = tuple(GrammarRule(p, c, a) for p, c, a 
     (f"(резюмируй|перескажи кратко|кратко изложи) [{_RU_THAT}]", "rewrite", {"task": "summarize"}),
     (f"переведи [{_RU_THAT}] на <lang>", "rewrite", {"task": "translate"}),
     ("(продолжай|продолжи|пиши дальше)", "rewrite", {"task": "continue"}),
+    # Personal vocabulary: the selection, else the last dictated phrase, for the recognizer
+    (f"add {_THAT} to [the|my] (vocabulary|dictionary)", "add_vocabulary", {}),
+    (f"(добавь|добавить) [{_RU_THAT}] в [мой] словарь", "add_vocabulary", {}),
     # Literal insertion (never a command, never converted)
     ("(type|literal) <text>", "literal", {}),
     ("(напечатай|буквально) <text>", "literal", {}),
