@@ -201,16 +201,19 @@ class DaemonCore:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
-    def _add_vocabulary(self, words: str, language: str) -> str:
-        """Hand ``words`` to the hearing's vocabulary (through the listener); what to tell the user."""
-        adder = getattr(self.controls, "add_vocabulary", None)
-        if adder is None:
-            return "Nothing hears speech here, so there is no vocabulary to add to."
+    def _hearing_command(self, intent: Intent, language: str, document_id: str) -> str:
+        """Hand a command about hearing (add to the vocabulary, pin the document's language) to the
+        listener; what to tell the user."""
+        controls = self.controls
         try:
-            return adder(words, language)
-        except Exception:  # a failed addition must not cost the utterance or the daemon
-            log.exception("adding %r to the vocabulary failed", words[:80])
-            return "The vocabulary could not be changed; see the daemon's log."
+            if intent.name == "add_vocabulary" and hasattr(controls, "add_vocabulary"):
+                return controls.add_vocabulary(intent.args.get("words", ""), language)
+            if intent.name == "pin_language" and hasattr(controls, "pin_language"):
+                return controls.pin_language(document_id, intent.args.get("lang", ""), language)
+        except Exception:  # a failed hearing command must not cost the utterance or the daemon
+            log.exception("the hearing command %s failed", intent.name)
+            return "That could not be done; see the daemon's log."
+        return "Nothing hears speech here, so that changes nothing."
 
     def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
         """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
@@ -392,9 +395,9 @@ class DaemonCore:
             # Only a change is passed on: the same state again must not reopen or close the microphone.
             changed = plan.modes.listen_state if plan.modes.listen_state is not self.modes.listen_state else None
             self.set_listening(state=changed, intent_mode=plan.modes.intent_mode)
-        if act and plan.intent.kind is IntentKind.COMMAND and plan.intent.name == "add_vocabulary":
-            plan = replace(plan, message=self._add_vocabulary(plan.intent.args.get("words", ""),
-                                                              utterance.language or plan.intent.text))
+        if act and plan.intent.kind is IntentKind.COMMAND and plan.intent.name in ("add_vocabulary", "pin_language"):
+            said = self._hearing_command(plan.intent, utterance.language or plan.intent.text, document_id)
+            plan = replace(plan, message=said) if said else plan
         sent: list[SentBatch] = []
 
         def result(applied: bool, message: str) -> UtteranceResult:

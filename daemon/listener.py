@@ -57,6 +57,7 @@ class Listener:
         self.dropped_utterances = 0
         self._utterances: asyncio.Queue[tuple[Utterance, str]] = asyncio.Queue(maxsize=max(1, dispatch_queue))
         self._tasks: list[asyncio.Task] = []
+        self.language_pins: dict[str, str] = {}  # document id → the language its speech is decoded in
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -64,6 +65,8 @@ class Listener:
         self.core.controls = self
         if hasattr(self.hearing, "document_language"):
             self.hearing.document_language = self.document_language
+        if hasattr(self.hearing, "pinned_language"):
+            self.hearing.pinned_language = self.pinned_language
         if self.settings.listen_mode is not self.core.listen_mode:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
@@ -112,6 +115,26 @@ class Listener:
         if not new:
             return f"«{term}» уже в словаре." if russian else f"“{term}” is already in the vocabulary."
         return f"«{term}» добавлено в словарь." if russian else f"Added “{term}” to the vocabulary."
+
+    def pin_language(self, document_id: str, pinned: str, language: str) -> str:
+        """Hear ``document_id`` in ``pinned`` ("en", "ru"; "" : detect again); ``language`` is for the message."""
+        russian = language == "ru" or script_language(language) == "ru"
+        if not document_id:
+            return "Нет документа, для которого задать язык." if russian else "There is no document to pin a language for."
+        allowed = self.settings.recognizer.languages
+        if pinned and pinned not in allowed:
+            return (f"Язык «{pinned}» не входит в [hearing.recognizer] languages ({', '.join(allowed)})." if russian
+                    else f"“{pinned}” is not among [hearing.recognizer] languages ({', '.join(allowed)}).")
+        if pinned:
+            self.language_pins[document_id] = pinned
+        else:
+            self.language_pins.pop(document_id, None)
+        return ""  # the engine's message stands
+
+    def pinned_language(self) -> str:
+        """The language pinned for the focused document ("" when none)."""
+        focus = self.core.focus
+        return self.language_pins.get(focus[1], "") if focus else ""
 
     # ---- what the microphone hears ----------------------------------------------------------------
 

@@ -48,6 +48,7 @@ COMMANDS: Mapping[str, str] = {
     "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
     "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
     "rewrite": "task, lang", "dictate": "text", "stop": "", "add_vocabulary": "",
+    "pin_language": "lang (en|ru, or empty to detect)",
 }
 
 _REWRITE_INSTRUCTIONS = {
@@ -113,7 +114,7 @@ class IntentEngine:
             "insert_at": self._insert_at, "format_that": self._format_that, "new_line": self._structure,
             "new_paragraph": self._structure, "punctuation": self._structure, "literal": self._literal,
             "rewrite": self._rewrite, "dictate": self._dictate_command, "stop": self._stop,
-            "add_vocabulary": self._add_vocabulary,
+            "add_vocabulary": self._add_vocabulary, "pin_language": self._pin_language,
         }
 
     # ---- EditPlanner ------------------------------------------------------------------------------
@@ -343,6 +344,19 @@ class IntentEngine:
         return self._plan(context, description="add to vocabulary", args={"words": words},
                           message=_say(context.language, f"Adding “{words}” to the vocabulary.",
                                        f"Добавляю «{words}» в словарь."))
+
+    def _pin_language(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        """The language the daemon is to hear this document in ("" : detect again); the engine edits nothing."""
+        language = args.get("lang", "")
+        names = {"en": ("English", "по-английски"), "ru": ("Russian", "по-русски")}
+        if language:
+            english, russian = names[language]
+            return self._plan(context, description="pin language", args={"lang": language},
+                              message=_say(context.language, f"Dictating in {english} in this document.",
+                                           f"В этом документе диктую {russian}."))
+        return self._plan(context, description="unpin language", args={"lang": ""},
+                          message=_say(context.language, "Detecting the language again in this document.",
+                                       "В этом документе снова определяю язык."))
 
     def _stop(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # The daemon has already cancelled a running rewrite when this utterance arrived; nothing to edit.
