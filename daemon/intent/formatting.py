@@ -346,9 +346,12 @@ def continue_phrase(document: str, phrase_start: int, phrase_end: int, formatted
                     continuation: str, pause_before_s: float) -> FormattedInsertion:
     """``formatted`` (dictation right after the last dictated phrase [phrase_start, phrase_end)) joined to
     that phrase's sentence, or begun as a new sentence, as :func:`continues_sentence` decides."""
-    if formatted.start < phrase_end or document[phrase_end:formatted.start].strip() or not formatted.text.strip():
-        return formatted
+    if formatted.start < phrase_end or document[phrase_end:formatted.start].strip(" \t\u00a0") \
+            or not formatted.text.strip():
+        return formatted  # not right after the phrase on its line (a line break, the user's text between)
     previous = document[phrase_start:phrase_end]
+    if not (previous[-1:].isalnum() or previous.endswith(".")):
+        return formatted  # after a spoken comma, dash or bracket the formatting's own rules stand
     body = formatted.text.lstrip()
     if continues_sentence(previous, continuation, pause_before_s):
         start = phrase_end - 1 if previous.endswith(".") and not previous.endswith("..") else phrase_end

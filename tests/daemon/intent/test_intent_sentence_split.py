@@ -103,3 +103,16 @@ def test_typed_text_is_not_joined():
 ])
 def test_continues_sentence(previous, continuation, pause, joins):
     assert continues_sentence(previous, continuation, pause) is joins
+
+
+@pytest.mark.parametrize("parts, expected", [
+    (["Hello", "Comma.", "World."], "Hello, world."),
+    (["Hello", "Dash.", "World."], "Hello — world."),
+    (["Hello", "New line.", "We left."], "Hello\nWe left."),  # the line break is never taken
+    (["It was late", "Question mark.", "We left."], "It was late? We left."),
+])
+def test_spoken_marks_and_breaks_between_parts_keep_their_rules(parts, expected):
+    dictation = Dictation()
+    for part in parts:
+        dictation.say(part)
+    assert dictation.text == expected
