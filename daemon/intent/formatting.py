@@ -304,12 +304,11 @@ def _continues_sentence(document: str, offset: int) -> bool:
 
 # A part the VAD cut at a pause: does it end its sentence? Words a sentence cannot end with, and words a
 # sentence rarely opens with, say it goes on; a subject pronoun after an unmarked part says a new one begins.
-_CANNOT_END = frozenset(
-    "a an the of to and or but nor with without in on at by for from into onto about than as if because "
-    "when while whose which that who whom my your our their his her its this these those is are was were "
-    "be been very so such not no every each some any".split()
-    + "и а но или в во на с со к ко по за из от до о об у для при без через что чтобы как если когда "
-    "который которая которое которые мой моя моё мои наш наша наше наши это этот эта эти не ни очень".split()
+_CANNOT_END = frozenset(  # only words that cannot end a sentence in any reading ("that", "her", "in" can)
+    "a an the of to and or but nor with into onto from than because if whose my your our their its "
+    "every very".split()
+    + "и а но или в во на с со к ко по из от до о об у для при через чтобы если который которая которое "
+    "которые этот эта эти очень".split()
 )
 _RARELY_OPENS = frozenset(
     "of than to into onto from whose whom".split() + "чем которого которой которым которых".split()

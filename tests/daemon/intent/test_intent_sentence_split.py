@@ -116,3 +116,8 @@ def test_spoken_marks_and_breaks_between_parts_keep_their_rules(parts, expected)
     for part in parts:
         dictation.say(part)
     assert dictation.text == expected
+
+
+@pytest.mark.parametrize("previous", ["I like that.", "I saw her.", "Come in.", "He said it was.", "Вот как."])
+def test_a_sentence_ending_on_a_word_that_can_end_one_stays_ended(previous):
+    assert continues_sentence(previous, "We left.") is False
