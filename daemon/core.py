@@ -202,6 +202,20 @@ class DaemonCore:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
+    def _hearing_command(self, intent: Intent, language: str, document_id: str) -> str:
+        """Hand a command about hearing (add to the vocabulary, pin the document's language) to the
+        listener; what to tell the user."""
+        controls = self.controls
+        try:
+            if intent.name == "add_vocabulary" and hasattr(controls, "add_vocabulary"):
+                return controls.add_vocabulary(intent.args.get("words", ""), language)
+            if intent.name == "pin_language" and hasattr(controls, "pin_language"):
+                return controls.pin_language(document_id, intent.args.get("lang", ""), language)
+        except Exception:  # a failed hearing command must not cost the utterance or the daemon
+            log.exception("the hearing command %s failed", intent.name)
+            return "That could not be done; see the daemon's log."
+        return "Nothing hears speech here, so that changes nothing."
+
     def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
         """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
         microphone: push-to-talk and toggle keep it open between presses so the first word is not lost."""
@@ -398,6 +412,9 @@ class DaemonCore:
             # Only a change is passed on: the same state again must not reopen or close the microphone.
             changed = plan.modes.listen_state if plan.modes.listen_state is not self.modes.listen_state else None
             self.set_listening(state=changed, intent_mode=plan.modes.intent_mode)
+        if act and plan.intent.kind is IntentKind.COMMAND and plan.intent.name in ("add_vocabulary", "pin_language"):
+            said = self._hearing_command(plan.intent, utterance.language or plan.intent.text, document_id)
+            plan = replace(plan, message=said) if said else plan
         sent: list[SentBatch] = []
 
         def result(applied: bool, message: str) -> UtteranceResult:

@@ -57,6 +57,7 @@ class Listener:
         self.dropped_utterances = 0
         self._utterances: asyncio.Queue[tuple[Utterance, str]] = asyncio.Queue(maxsize=max(1, dispatch_queue))
         self._tasks: list[asyncio.Task] = []
+        self.language_pins: dict[str, str] = {}  # document id → the language its speech is decoded in
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
@@ -64,6 +65,8 @@ class Listener:
         self.core.controls = self
         if hasattr(self.hearing, "document_language"):
             self.hearing.document_language = self.document_language
+        if hasattr(self.hearing, "pinned_language"):
+            self.hearing.pinned_language = self.pinned_language
         if self.settings.listen_mode is not self.core.listen_mode:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
@@ -94,6 +97,44 @@ class Listener:
         document = session.documents.get(focus[1]) if session is not None else None
         text = getattr(document, "text", "")
         return script_language(text[-4000:]) if text else ""
+
+    def add_vocabulary(self, words: str, language: str) -> str:
+        """Add ``words`` to the user's vocabulary (``language``: a code or text, for the message)."""
+        from .hearing.vocabulary import VocabularyError
+
+        russian = language == "ru" or script_language(language) == "ru"
+        adder = getattr(self.hearing, "add_vocabulary", None)
+        if adder is None:
+            return "Этот распознаватель не берёт словарь." if russian else "This recognizer takes no vocabulary."
+        try:
+            term, new = adder(words)
+        except VocabularyError as error:
+            return f"Не добавлено: {error}." if russian else f"Not added: {error}."
+        except OSError as error:
+            return f"Словарь не сохранён: {error}." if russian else f"The vocabulary could not be saved: {error}."
+        if not new:
+            return f"«{term}» уже в словаре." if russian else f"“{term}” is already in the vocabulary."
+        return f"«{term}» добавлено в словарь." if russian else f"Added “{term}” to the vocabulary."
+
+    def pin_language(self, document_id: str, pinned: str, language: str) -> str:
+        """Hear ``document_id`` in ``pinned`` ("en", "ru"; "" : detect again); ``language`` is for the message."""
+        russian = language == "ru" or script_language(language) == "ru"
+        if not document_id:
+            return "Нет документа, для которого задать язык." if russian else "There is no document to pin a language for."
+        allowed = self.settings.recognizer.languages
+        if pinned and pinned not in allowed:
+            return (f"Язык «{pinned}» не входит в [hearing.recognizer] languages ({', '.join(allowed)})." if russian
+                    else f"“{pinned}” is not among [hearing.recognizer] languages ({', '.join(allowed)}).")
+        if pinned:
+            self.language_pins[document_id] = pinned
+        else:
+            self.language_pins.pop(document_id, None)
+        return ""  # the engine's message stands
+
+    def pinned_language(self) -> str:
+        """The language pinned for the focused document ("" when none)."""
+        focus = self.core.focus
+        return self.language_pins.get(focus[1], "") if focus else ""
 
     # ---- what the microphone hears ----------------------------------------------------------------
 

@@ -207,8 +207,21 @@ def _speech_front_end(settings, rewriter=None):
                 recognizer.load()
                 return CTranslate2WhisperEncoder(recognizer._model)  # the cascade's own Whisper: no second copy
 
-            return SpeechLLMFrontEnd(settings.hearing, recognizer, rewriter.runner.worker, encoder)
-    return SpeechFrontEnd(settings.hearing, recognizer)
+            return _with_vocabulary(SpeechLLMFrontEnd(settings.hearing, recognizer, rewriter.runner.worker, encoder),
+                                    settings)
+    return _with_vocabulary(SpeechFrontEnd(settings.hearing, recognizer), settings)
+
+
+def _with_vocabulary(front, settings):
+    """``front`` hearing the names of the user's indexed writing and their own list (read here, before
+    the event loop starts)."""
+    from pushkin.daemon.hearing.vocabulary import PersonalVocabulary, UserVocabulary, default_user_vocabulary_path
+
+    persona = getattr(settings, "persona", None)
+    front.use_vocabulary(PersonalVocabulary(settings.hearing.recognizer.vocabulary,
+                                            UserVocabulary(default_user_vocabulary_path()),
+                                            persona.resolved_store_path if persona is not None else None))
+    return front
 
 
 # ---- edit ---------------------------------------------------------------------------------------

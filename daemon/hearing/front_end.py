@@ -26,6 +26,7 @@ from ..planning import Utterance
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, ModelWorker, Recognition, Recognizer
 from .settings import HearingSettings
 from .vad import SegmentedUtterance, SileroStream, UtteranceClosed, UtteranceDiscarded, UtteranceOpened, VadSegmenter
+from .vocabulary import PersonalVocabulary, UserVocabulary, default_user_vocabulary_path
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,27 @@ class SpeechFrontEnd:
         self.model_error: str = ""
         # The target document's language ("ru", "en" or ""), set by the daemon: a lean, not a pin.
         self.document_language: Callable[[], str] | None = None
+        self.vocabulary: PersonalVocabulary | None = None
+        # The language the user pinned for the target document ("" when none), set by the daemon: a pin,
+        # used when the stream itself names none (AudioStart.language).
+        self.pinned_language: Callable[[], str] | None = None
+
+    def use_vocabulary(self, vocabulary: PersonalVocabulary) -> None:
+        """Give the recognizer ``vocabulary``'s terms, from the next utterance on."""
+        self.vocabulary = vocabulary
+        if hasattr(self.recognizer, "vocabulary"):
+            self.recognizer.vocabulary = vocabulary.terms()
+
+    def add_vocabulary(self, text: str) -> tuple[str, bool]:
+        """Add ``text`` to the user's vocabulary (persisted) and use it from the next utterance on:
+        (the term, whether it was new); raises VocabularyError or OSError."""
+        if self.vocabulary is None:
+            self.vocabulary = PersonalVocabulary(getattr(self.recognizer, "vocabulary", ()),
+                                                 UserVocabulary(default_user_vocabulary_path()))
+        term, new = self.vocabulary.add(text)
+        if hasattr(self.recognizer, "vocabulary"):
+            self.recognizer.vocabulary = self.vocabulary.terms()
+        return term, new
 
     # --- controls (SetListening) -------------------------------------------------------------------
 
@@ -105,7 +127,7 @@ class SpeechFrontEnd:
         async def final_for(utterance: SegmentedUtterance, decoded: asyncio.Task | None) -> list[HearingEvent]:
             nonlocal recognizer_failed
             self._record(utterance, uid(utterance.index))
-            notices, heard = await self._hear_otherwise(uid(utterance.index), utterance, language)
+            notices, heard = await self._hear_otherwise(uid(utterance.index), utterance, self._spoken_language(language))
             if heard is not None:
                 if decoded is not None:
                     decoded.cancel()
@@ -115,7 +137,8 @@ class SpeechFrontEnd:
             try:
                 recognition = await decoded if decoded is not None else None
                 if recognition is None:
-                    recognition = await self.worker.transcribe(_float_audio(utterance.audio), language=language, final=True,
+                    recognition = await self.worker.transcribe(_float_audio(utterance.audio),
+                                                               language=self._spoken_language(language), final=True,
                                                                document_language=self._document_language())
             except ModelMissing as error:
                 recognizer_failed = True
@@ -182,7 +205,7 @@ class SpeechFrontEnd:
                     if early is not None:
                         early[1].cancel()
                     early = (segmenter.speech_end_s, asyncio.ensure_future(
-                        self._early(segmenter.current_audio(), language)))
+                        self._early(segmenter.current_audio(), self._spoken_language(language))))
                 if (
                     self.settings.recognizer.partials
                     and not recognizer_failed
@@ -194,7 +217,7 @@ class SpeechFrontEnd:
                     audio = segmenter.current_audio()
                     if len(audio) - partial_audio_len >= self.settings.recognizer.partial_interval_s * SAMPLE_RATE:
                         partial_audio_len = len(audio)
-                        partial = asyncio.ensure_future(self._interim(audio, language))
+                        partial = asyncio.ensure_future(self._interim(audio, self._spoken_language(language)))
             for event in segmenter.finish():
                 if isinstance(event, UtteranceClosed):
                     yield SpeechEnded(uid(event.utterance.index), event.utterance.speech_end_s)
@@ -226,6 +249,16 @@ class SpeechFrontEnd:
                                                 document_language=self._document_language())
         except ModelMissing:
             return None  # the final pass reports it once
+
+    def _spoken_language(self, stream_language: str) -> str:
+        """The language to decode in: the stream's, else the document's pin, else "" (detect)."""
+        if stream_language or self.pinned_language is None:
+            return stream_language
+        try:
+            return self.pinned_language()
+        except Exception:  # a pin must never cost an utterance
+            log.warning("the document's pinned language could not be read", exc_info=True)
+            return ""
 
     def _document_language(self) -> str:
         if self.document_language is None:

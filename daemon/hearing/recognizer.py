@@ -230,6 +230,9 @@ class FasterWhisperRecognizer:
         self.commands: CommandVocabulary | None = commands if commands is not None else (
             CommandVocabulary() if settings.command_rescoring else None)
         self.rescoring = RescoringOptions(margin=settings.command_margin)
+        # The terms the decoder reads before the audio (settings, the user's list, the indexed writing);
+        # replaced whole by set_vocabulary, read once per decode, so the next utterance uses a new one.
+        self.vocabulary: tuple[str, ...] = tuple(settings.vocabulary)
 
     @property
     def loaded(self) -> bool:
@@ -318,7 +321,7 @@ class FasterWhisperRecognizer:
         if s.suppress_timestamps:
             prompt.append(tokenizer.no_timestamps)
         if context is None:
-            context = prompt_text(s)
+            context = prompt_text(s, self.vocabulary)
         if context:
             prompt = [tokenizer.sot_prev] + tokenizer.encode(" " + context)[-(223):] + prompt
         # Speech runs at most ~6 tokens a second; a bound well above that stops a loop early.
@@ -428,14 +431,15 @@ class FasterWhisperRecognizer:
         return replace(recognition, text=decision.chosen, heard_as=recognition.text)
 
 
-def prompt_text(settings: RecognizerSettings) -> str:
-    """What the decoder reads as the previous text: the user's prompt and vocabulary, so their names and
-    terms come out their way."""
+def prompt_text(settings: RecognizerSettings, vocabulary: tuple[str, ...] | None = None) -> str:
+    """What the decoder reads as the previous text: the user's prompt and vocabulary (``vocabulary``, or
+    the settings' own), so their names and terms come out their way."""
     parts = []
     if settings.initial_prompt:
         parts.append(settings.initial_prompt.strip())
-    if settings.vocabulary:
-        parts.append(", ".join(word.strip() for word in settings.vocabulary if word.strip()) + ".")
+    terms = settings.vocabulary if vocabulary is None else vocabulary
+    if terms:
+        parts.append(", ".join(word.strip() for word in terms if word.strip()) + ".")
     return " ".join(parts)
 
 

@@ -32,7 +32,7 @@ from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Sel
 
 from . import textspans
 from .cleanup import clean_dictation
-from .formatting import FormattedInsertion, format_dictation, spoken_mark
+from .formatting import FormattedInsertion, continue_phrase, format_dictation, spoken_mark
 from .grammar import BUILTIN_RULES, CommandMatch, Grammar, strip_leading_fillers
 from .history import DocumentHistory, Phrase, PhraseLink, PhraseState, TrackedEdit, UndoStep, new_ranges
 from .settings import IntentSettings
@@ -47,7 +47,8 @@ COMMANDS: Mapping[str, str] = {
     "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",
     "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
     "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
-    "rewrite": "task, lang", "dictate": "text", "stop": "", "read_that": "",
+    "rewrite": "task, lang", "dictate": "text", "stop": "", "read_that": "", "add_vocabulary": "",
+    "pin_language": "lang (en|ru, or empty to detect)",
 }
 
 _REWRITE_INSTRUCTIONS = {
@@ -113,7 +114,7 @@ class IntentEngine:
             "insert_at": self._insert_at, "format_that": self._format_that, "new_line": self._structure,
             "new_paragraph": self._structure, "punctuation": self._structure, "literal": self._literal,
             "rewrite": self._rewrite, "dictate": self._dictate_command, "stop": self._stop,
-            "read_that": self._read_that,
+            "read_that": self._read_that, "add_vocabulary": self._add_vocabulary, "pin_language": self._pin_language,
         }
 
     # ---- EditPlanner ------------------------------------------------------------------------------
@@ -273,6 +274,7 @@ class IntentEngine:
             formatted = self._replace_recognizer_mark(context, formatted)
             if not formatted.text and formatted.start == formatted.end:
                 return self._message(context, "That mark is already there.", "Этот знак уже стоит.")
+            formatted = self._continue_last_phrase(context, formatted, spoken)
         trailing = len(formatted.text) - len(formatted.text.rstrip(" "))
         cursor = formatted.start + len(formatted.text) - trailing
         intent = context.intent
@@ -282,6 +284,20 @@ class IntentEngine:
         pending = _Pending("action", new_phrase_edit=0 if formatted.text.strip() else None)
         return self._plan(context, [TextEdit(formatted.start, formatted.end, formatted.text)], Selection.cursor(cursor),
                           description, pending=pending)
+
+    def _continue_last_phrase(self, context: _Context, formatted: FormattedInsertion, spoken: str) -> FormattedInsertion:
+        """Speech right after the last dictated phrase (the VAD cut a sentence at a pause, or a new one began):
+        joined to that phrase's sentence without Whisper's period and capital, or begun with a period."""
+        if not context.utterance.source.startswith("speech") or not self.settings.lowercase_mid_sentence:
+            return formatted
+        if not formatted.text.lstrip()[:1].isalnum():
+            return formatted
+        phrase = context.history.last_phrase()
+        if phrase is None or phrase.typed_inside or not phrase.is_present_in(context.document.text):
+            return formatted
+        core_start, core_end = phrase.core()
+        return continue_phrase(context.document.text, core_start, core_end, formatted, spoken,
+                               context.utterance.pause_before_s)
 
     def _replace_recognizer_mark(self, context: _Context, formatted: FormattedInsertion) -> FormattedInsertion:
         """A spoken mark put right after the mark the recognizer ended the last phrase with takes its place.
@@ -309,6 +325,38 @@ class IntentEngine:
 
     def _dictate_command(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         return self._insert(context, args["text"], literal=False, description="dictation", clean=True)
+
+    def _add_vocabulary(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        """The selection, else the last dictated phrase, as ``words`` for the daemon to add to the
+        recognizer's vocabulary (the engine edits nothing)."""
+        selection = context.document.selection
+        if not selection.is_cursor:
+            words = context.document.text[selection.start:selection.end]
+        else:
+            phrase, refusal = self._that_phrase(context)
+            if phrase is None:
+                return refusal
+            start, end = phrase.core()
+            words = context.document.text[start:end]
+        words = words.strip().strip(".,!?;:…")
+        if not words.strip():
+            return self._message(context, "There are no words to add.", "Нет слов для добавления.")
+        return self._plan(context, description="add to vocabulary", args={"words": words},
+                          message=_say(context.language, f"Adding “{words}” to the vocabulary.",
+                                       f"Добавляю «{words}» в словарь."))
+
+    def _pin_language(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        """The language the daemon is to hear this document in ("" : detect again); the engine edits nothing."""
+        language = args.get("lang", "")
+        names = {"en": ("English", "по-английски"), "ru": ("Russian", "по-русски")}
+        if language:
+            english, russian = names[language]
+            return self._plan(context, description="pin language", args={"lang": language},
+                              message=_say(context.language, f"Dictating in {english} in this document.",
+                                           f"В этом документе диктую {russian}."))
+        return self._plan(context, description="unpin language", args={"lang": ""},
+                          message=_say(context.language, "Detecting the language again in this document.",
+                                       "В этом документе снова определяю язык."))
 
     def _stop(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # The daemon has already cancelled a running rewrite when this utterance arrived; nothing to edit.

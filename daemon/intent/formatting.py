@@ -300,3 +300,61 @@ def _continues_sentence(document: str, offset: int) -> bool:
         return False
     char = document[position]
     return char.islower() or char in ",;:"
+
+
+# A part the VAD cut at a pause: does it end its sentence? Words a sentence cannot end with, and words a
+# sentence rarely opens with, say it goes on; a subject pronoun after an unmarked part says a new one begins.
+_CANNOT_END = frozenset(  # only words that cannot end a sentence in any reading ("that", "her", "in" can)
+    "a an the of to and or but nor with into onto from than because if whose my your our their its "
+    "every very".split()
+    + "и а но или в во на с со к ко по из от до о об у для при через чтобы если который которая которое "
+    "которые этот эта эти очень".split()
+)
+_RARELY_OPENS = frozenset(
+    "of than to into onto from whose whom".split() + "чем которого которой которым которых".split()
+)
+_OPENS_SENTENCE = frozenset(
+    "i we you he she they it there this these those".split() + "я мы ты вы он она оно они это там".split()
+)
+SENTENCE_PAUSE_S = 1.0  # an unmarked part followed by a pause this long ended its sentence
+
+
+def continues_sentence(previous: str, continuation: str, pause_before_s: float = 0.0) -> bool:
+    """Does ``continuation`` (heard after a pause) go on with the sentence ``previous`` (the part before)?
+
+    Whisper ends every part with a period and starts every part with a capital, so neither alone says
+    where the sentence ends: the words at the cut do, and a long pause does when they cannot.
+    """
+    previous = previous.rstrip()
+    words = re.findall(r"[\w'’-]+", previous)
+    following = re.findall(r"[\w'’-]+", continuation)
+    if not words or not following:
+        return False
+    if previous[-1] in "!?…":
+        return False
+    if continuation.lstrip()[:1].islower():  # the recognizer itself heard no sentence start
+        return True
+    if normalize_word(words[-1]) in _CANNOT_END or normalize_word(following[0]) in _RARELY_OPENS:
+        return True
+    if previous[-1] == ".":
+        return False
+    return not (normalize_word(following[0]) in _OPENS_SENTENCE or pause_before_s >= SENTENCE_PAUSE_S)
+
+
+def continue_phrase(document: str, phrase_start: int, phrase_end: int, formatted: FormattedInsertion,
+                    continuation: str, pause_before_s: float) -> FormattedInsertion:
+    """``formatted`` (dictation right after the last dictated phrase [phrase_start, phrase_end)) joined to
+    that phrase's sentence, or begun as a new sentence, as :func:`continues_sentence` decides."""
+    if formatted.start < phrase_end or document[phrase_end:formatted.start].strip(" \t\u00a0") \
+            or not formatted.text.strip():
+        return formatted  # not right after the phrase on its line (a line break, the user's text between)
+    previous = document[phrase_start:phrase_end]
+    if not (previous[-1:].isalnum() or previous.endswith(".")):
+        return formatted  # after a spoken comma, dash or bracket the formatting's own rules stand
+    body = formatted.text.lstrip()
+    if continues_sentence(previous, continuation, pause_before_s):
+        start = phrase_end - 1 if previous.endswith(".") and not previous.endswith("..") else phrase_end
+        return FormattedInsertion(start, formatted.end, " " + lowercase_first_word(body))
+    if previous.rstrip()[-1:] in _SENTENCE_END + _CLOSERS:
+        return formatted
+    return FormattedInsertion(phrase_end, formatted.end, ". " + capitalize_first(body))

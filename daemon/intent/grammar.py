@@ -199,6 +199,15 @@ BUILTIN_RULES: tuple[GrammarRule, ...] = tuple(GrammarRule(p, c, a) for p, c, a 
     (f"(резюмируй|перескажи кратко|кратко изложи) [{_RU_THAT}]", "rewrite", {"task": "summarize"}),
     (f"переведи [{_RU_THAT}] на <lang>", "rewrite", {"task": "translate"}),
     ("(продолжай|продолжи|пиши дальше)", "rewrite", {"task": "continue"}),
+    # Personal vocabulary: the selection, else the last dictated phrase, for the recognizer
+    (f"add {_THAT} to [the|my] (vocabulary|dictionary)", "add_vocabulary", {}),
+    (f"(добавь|добавить) [{_RU_THAT}] в [мой] словарь", "add_vocabulary", {}),
+    # The focused document's language, pinned for the recognizer (or left to detection again)
+    ("dictate in <lang>", "pin_language", {}),
+    ("(dictate in any language|detect the language|unpin the language)", "pin_language", {"lang": ""}),
+    ("(диктуй|диктовка) (по-русски|по русски)", "pin_language", {"lang": "ru"}),
+    ("(диктуй|диктовка) (по-английски|по английски)", "pin_language", {"lang": "en"}),
+    ("(диктуй на любом языке|определяй язык [сам])", "pin_language", {"lang": ""}),
     # Literal insertion (never a command, never converted)
     ("(type|literal) <text>", "literal", {}),
     ("(напечатай|буквально) <text>", "literal", {}),
