@@ -68,12 +68,15 @@ def folder():
 def daemon(folder):
     socket_path = folder / "d.sock"
     env = {**os.environ, "PUSHKIN_ADDRESS": f"unix://{socket_path}"}
+    # The daemon's log goes to a file: an unread pipe would fill up and stop the daemon in a long race.
+    log = open(folder / "daemon.log", "w")
     process = subprocess.Popen(PUSHKIN + ["serve", "--no-mic", "--set", "hearing.preload=false"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=log, text=True)
     wait_for(socket_path.exists, what="the daemon's socket")
     yield env
     process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=15)
+    process.wait(timeout=15)
+    log.close()
 
 
 def start_editor(path: Path, env) -> subprocess.Popen:
@@ -103,6 +106,10 @@ def test_no_external_change_is_lost_while_dictating(folder, daemon, mode):
     path = folder / "notes.txt"
     path.write_text("Start.", encoding="utf-8")
     editor = start_editor(path, daemon)
+    # Drained as it comes: `pushkin edit` prints a line per batch, and a full pipe would stop it mid-race.
+    printed: list[str] = []
+    drain = threading.Thread(target=lambda: printed.extend(editor.stdout), daemon=True)
+    drain.start()
     stop, applied = threading.Event(), []
     dictation = threading.Thread(target=dictate_until, args=(stop, daemon["PUSHKIN_ADDRESS"], applied))
     try:
@@ -118,7 +125,9 @@ def test_no_external_change_is_lost_while_dictating(folder, daemon, mode):
     finally:
         stop.set()
         editor.send_signal(signal.SIGTERM)
-        output = editor.communicate(timeout=15)[0]
+        editor.wait(timeout=15)
+        drain.join(timeout=15)
+        output = "".join(printed)
     text = path.read_text(encoding="utf-8")
     lost = [n for n in range(CHANGES) if f"[ext-{n}]" not in text]
     assert lost == [], f"{len(lost)} of {CHANGES} external changes lost: {lost[:20]}\n{output[-2000:]}"
