@@ -21,6 +21,7 @@ import asyncio
 import errno
 import fcntl
 import glob
+import hashlib
 import os
 import signal
 import stat
@@ -46,22 +47,31 @@ class FileEditorError(RuntimeError):
 
 @dataclass(frozen=True)
 class FileStamp:
-    """What identifies one state of a file on disk, cheaply. (Not the ctime: a rename changes it.)"""
+    """What identifies one state of a file on disk. (Not the ctime: a rename changes it.)
+
+    The digest of the contents is part of it: a program saving atomically gets a new file whose inode number
+    the file system may reuse at once, and a save within the same timestamp tick at the same size then had
+    the very same inode, size and mtime as the file an edit was based on (its change was overwritten).
+    """
 
     inode: int
     size: int
     mtime_ns: int
+    digest: bytes
 
     @classmethod
-    def of_stat(cls, info: os.stat_result) -> "FileStamp":
-        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
+    def of_stat(cls, info: os.stat_result, data: bytes) -> "FileStamp":
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns, hashlib.blake2b(data, digest_size=16).digest())
 
     @classmethod
     def of(cls, path: Path | str) -> "FileStamp | None":
         try:
-            return cls.of_stat(os.stat(path))
+            with open(path, "rb") as file:
+                info = os.fstat(file.fileno())
+                data = file.read()
         except FileNotFoundError:
             return None
+        return cls.of_stat(info, data)
 
 
 class FileChanged(Exception):
@@ -192,7 +202,7 @@ def write_atomically(path: Path, text: str, expected: "FileStamp | None | object
         os.fsync(fd)
         os.fchmod(fd, mode)
         # Before the rename: once it is at the target, another program may already be writing into it.
-        stamp = FileStamp.of_stat(os.fstat(fd))
+        stamp = FileStamp.of_stat(os.fstat(fd), text.encode("utf-8"))
         if expected is _ANY:
             os.replace(temp_name, target)
         else:
