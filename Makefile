@@ -9,7 +9,7 @@ REAL_MODELS := whisper-base whisper-tiny.en piper-joe gemma-3-270m
 # `make models` fetches the default recognizer (setup does too); `make models MODELS="whisper-tiny.en piper-joe"` others.
 MODELS ?= whisper-base
 
-.PHONY: setup run models test test-real models-real proto bench
+.PHONY: setup run models test test-real models-real proto bench lint
 
 setup:
 	@scripts/setup.sh
@@ -23,7 +23,10 @@ models: setup
 models-real: setup
 	$(VENV)/bin/pushkin models fetch --accept-terms $(REAL_MODELS)
 
-test: models-real
+lint: setup
+	PY=$(PY) scripts/lint.sh
+
+test: models-real lint
 	$(PY) -m pytest -q
 
 test-real: models-real

@@ -314,7 +314,7 @@ def _package_digests(entry: CatalogEntry, folder: Path) -> dict[str, str]:
         return {}
     digests = {}
     for record in distribution.files or []:
-        path = Path(distribution.locate_file(record))
+        path = Path(str(distribution.locate_file(record)))
         if folder in path.parents and record.hash is not None and record.hash.mode == "sha256":
             raw = base64.urlsafe_b64decode(record.hash.value + "=" * (-len(record.hash.value) % 4))
             digests[str(path.relative_to(folder))] = raw.hex()

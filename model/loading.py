@@ -20,7 +20,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from . import tokens
 from .gguf import GgufError, check_gguf, convert_gguf, is_gguf_path
@@ -79,8 +79,9 @@ ProgressCallback = Callable[[LoadProgress], None]
 class LoadedModel:
     """A loaded base model (a ``Gemma3ForCausalLM``) and its tokenizer; owned by one worker thread."""
 
-    model: object
-    tokenizer: object
+    # transformers' classes, typed loosely: torch and transformers are imported only when a model loads.
+    model: Any
+    tokenizer: Any
     source: str
     device: str
     dtype: str

@@ -216,7 +216,7 @@ class AdapterRegistry:
                     entries.append(read_adapter(folder))
                 except AdapterError as exc:
                     problems.append(RegistryProblem(str(folder), str(exc)))
-        names = {}
+        names: dict[str, Path] = {}
         for entry in entries:
             key = entry.manifest.peft_name
             if key in names:

@@ -87,7 +87,7 @@ def rewrite(lm: LanguageModel, request: RewriteRequest, options: RewriteOptions 
     status = lm.compose(Mode.REWRITE, task.name)
     set_persona_context(lm, persona_context(request.context_before, request.text))
     source = request.text or request.context_before
-    candidates = []
+    candidates: list[str] = []
     for n in range(options.best_of):
         pieces = list(lm.stream(prompt, sampling_for(task, source, options, n), cancel))
         if cancel is not None and cancel.is_set():
@@ -95,6 +95,7 @@ def rewrite(lm: LanguageModel, request: RewriteRequest, options: RewriteOptions 
         candidates.append(clean_output(task, "".join(pieces)))
     if options.best_of == 1:
         return RewriteResult(task.name, candidates[0], False, tuple(candidates), (), status)
+    assert scorer is not None  # refused above when best_of > 1
     best, scores = pick_best(source, candidates, scorer)
     return RewriteResult(task.name, candidates[best], False, tuple(candidates), scores, status)
 

@@ -16,7 +16,7 @@ import enum
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence, Union
+from typing import TYPE_CHECKING, Sequence, Union
 
 from pushkin.audio_lora.encoder import AudioEncoder
 from pushkin.audio_lora.projector import (PROJECTOR_FILE, SILENCE_FILE, AudioProjector, ProjectorConfig,
@@ -24,6 +24,9 @@ from pushkin.audio_lora.projector import (PROJECTOR_FILE, SILENCE_FILE, AudioPro
 from pushkin.audio_lora.splice import AudioSpan, Silence, build_prompt_ids, splice_embeddings
 
 from . import tokens
+
+if TYPE_CHECKING:
+    import numpy as np
 from .composed import ComposedModel, CompositionStatus
 from .generation import SamplingOptions
 from .output_language import DEFAULT_GRAMMAR, CommandGrammar, ModelOutput, OutputLanguageError, parse_output_line
@@ -124,7 +127,7 @@ def load_audio_parts(entry: AdapterEntry, *, device="cpu", dtype=None) -> AudioP
     return AudioParts(projector, silence)
 
 
-AudioPiece = Union[str, Silence, "object"]  # text, a pause, or a (samples,) float32 numpy clip
+AudioPiece = Union[str, Silence, "np.ndarray"]  # text, a pause, or a (samples,) float32 numpy clip
 
 
 @dataclass(frozen=True)

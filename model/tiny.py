@@ -11,6 +11,7 @@ image-text checkpoint instead, shaped like ``google/gemma-3-4b-pt``, to test loa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from . import tokens
@@ -131,7 +132,7 @@ def build_tiny_gemma(folder: str | Path, options: TinyGemmaOptions = TinyGemmaOp
         config = Gemma3Config(text_config=text_config.to_dict(), vision_config=vision.to_dict(),
                               mm_tokens_per_image=4, image_token_index=tokenizer.unk_token_id,
                               boi_token_index=tokenizer.unk_token_id, eoi_token_index=tokenizer.unk_token_id)
-        model = Gemma3ForConditionalGeneration(config)
+        model: Any = Gemma3ForConditionalGeneration(config)
     else:
         model = Gemma3ForCausalLM(text_config)
     # Random init gives tiny embeddings and near-uniform logits; a wider spread (but not so wide that the

@@ -484,8 +484,13 @@ def score_style(
     if weights.alignment > 0 and persona is None:
         raise ValueError("score_style needs a persona vector for alignment (or give alignment weight 0)")
 
-    alignment = persona_alignment(embedder.encode([text])[0], persona) if weights.alignment > 0 else 0.0
-    continuity = semantic_continuity(text, embedder) if weights.continuity > 0 else 1.0
+    alignment, continuity = 0.0, 1.0
+    if weights.alignment > 0:
+        assert embedder is not None and persona is not None  # refused above
+        alignment = persona_alignment(embedder.encode([text])[0], persona)
+    if weights.continuity > 0:
+        assert embedder is not None  # refused above
+        continuity = semantic_continuity(text, embedder)
     match = ngram_style_match(text, profile)
     ttr = type_token_ratio(tokens)
     lexical_diversity = mtld(tokens)

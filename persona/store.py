@@ -194,7 +194,8 @@ class PersonaStore:
                 "INSERT INTO documents(path, kind, mtime_ns, size, sha256, indexed_at) VALUES(?, ?, ?, ?, ?, ?)",
                 (path, kind, mtime_ns, size, sha256, time.time()),
             )
-            document_id = int(cursor.lastrowid)
+            document_id = cursor.lastrowid
+            assert document_id is not None  # an INSERT always sets it
             self._connection.executemany(
                 "INSERT INTO paragraphs(document_id, position, text, vector) VALUES(?, ?, ?, ?)",
                 ((document_id, i, text, vectors[i].tobytes()) for i, text in enumerate(paragraphs)),

@@ -55,10 +55,7 @@ class PersonaIndex:
         vectors = normalize_rows(matrix.vectors)
         self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._paragraph_ids = np.asarray(matrix.paragraph_ids, dtype=np.int64)
-        if len(self._vectors):
-            self._mean = _unit(self._vectors.mean(axis=0))
-        else:
-            self._mean = None
+        self._mean: np.ndarray | None = _unit(self._vectors.mean(axis=0)) if len(self._vectors) else None
 
     @classmethod
     def from_store(cls, store: PersonaStore) -> "PersonaIndex":

@@ -105,10 +105,10 @@ def repetition(output: str, source: str) -> str | None:
     for words, count in seen.items():
         if count > max(1, source_counts.get(words, 0)):
             return f"the sentence “{words[:40]}” {count} times"
-    words = _normal(output).split()
+    output_words = _normal(output).split()
     grams: dict[tuple[str, ...], int] = {}
-    for i in range(len(words) - 3):
-        gram = tuple(words[i:i + 4])
+    for i in range(len(output_words) - 3):
+        gram = tuple(output_words[i:i + 4])
         grams[gram] = grams.get(gram, 0) + 1
     source_words = _normal(source).split()
     source_grams = {tuple(source_words[i:i + 4]) for i in range(len(source_words) - 3)}

@@ -125,7 +125,7 @@ def read_manifest(path: str | Path, *, check_grammar: bool = True) -> list[Audio
         if info.channels != 1:
             problems.append(f"{where}: {audio} has {info.channels} channels; the audio adapter needs mono")
             continue
-        alignment = ()
+        alignment: tuple[WordTiming, ...] = ()
         if raw.get("alignment"):
             try:
                 alignment = tuple(WordTiming(str(w["word"]), float(w["start"]), float(w["end"]))
@@ -239,10 +239,8 @@ def encode_records(records: Sequence[AudioRecord], encoder, cache_dir: str | Pat
             layout = json.loads(bytes(stored.pop("layout").tolist()).decode())
             pieces = tuple(stored[f"p{i}"] if kind == "audio" else Silence(kind) for i, kind in enumerate(layout))
         else:
-            pieces = []
-            for piece in record_pieces(record, vad_settings):
-                pieces.append(piece if isinstance(piece, Silence) else encoder.encode(piece).float())
-            pieces = tuple(pieces)
+            pieces = tuple(piece if isinstance(piece, Silence) else encoder.encode(piece).float()
+                           for piece in record_pieces(record, vad_settings))
             if key is not None:
                 layout = ["audio" if not isinstance(p, Silence) else p.duration_s for p in pieces]
                 tensors = {f"p{i}": p.contiguous() for i, p in enumerate(pieces) if not isinstance(p, Silence)}

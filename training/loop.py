@@ -98,7 +98,7 @@ def make_optimizer(groups: list[dict], optim: OptimSettings) -> torch.optim.Opti
         g.setdefault("lr", optim.lr)
     if not groups:
         raise ValueError("nothing to train: no parameter requires a gradient")
-    return torch.optim.AdamW(groups, lr=optim.lr, betas=tuple(optim.betas), weight_decay=optim.weight_decay)
+    return torch.optim.AdamW(groups, lr=optim.lr, betas=(optim.betas[0], optim.betas[1]), weight_decay=optim.weight_decay)
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, optim: OptimSettings, total_steps: int):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 ENCODER_STD = {"conv": 0.15, "other": 0.08}
 
@@ -70,7 +71,8 @@ def build_proof_gemma(folder: str | Path, seed: int = 0) -> Path:
     model = Gemma3ForCausalLM.from_pretrained(folder)
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
-        weight = model.get_input_embeddings().weight
+        embeddings: Any = model.get_input_embeddings()
+        weight = embeddings.weight
         weight.copy_(torch.randn(weight.shape, generator=generator) * model.config.hidden_size ** -0.5)
     model.save_pretrained(folder)
     (folder / "proof.json").write_text(json.dumps({"embedding_scale": "1/sqrt(hidden)"}))

@@ -29,6 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pushkin.persona.embedding import Embedder
+
 CLASSIFIER_FILE = "classifier.safetensors"
 REWARD_FILE = "reward.json"
 METRICS = ("ngram_match", "ttr", "mtld", "sentence_lengths", "generic", "novelty", "compression")
@@ -88,7 +90,7 @@ class WritingReward:
     classifier: PairClassifier
     logits: torch.Tensor  # θ, (len(PARTS),)
     sharpness: float
-    embedder: object
+    embedder: Embedder
     metrics: MetricScorer
     encoder_name: str = ""
 

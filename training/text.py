@@ -132,6 +132,7 @@ def token_loss(model, batch: dict[str, torch.Tensor], device, projector=None) ->
         embeds = model.get_input_embeddings()(batch["input_ids"])  # (B, L, D)
         embeds, mask, labels = prepend_soft_prompt(embeds, projector(batch["persona"]), batch["attention_mask"],
                                                    batch["labels"])
+        assert labels is not None  # labels in, labels out
         logits, targets = target_logits(model, labels, inputs_embeds=embeds, attention_mask=mask)
     loss = torch.nn.functional.cross_entropy(logits, targets, reduction="sum")
     return loss, int(targets.numel())

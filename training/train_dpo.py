@@ -29,7 +29,7 @@ import logging
 import random
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -178,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
                          eval_dataset=columns(eval_pairs), processing_class=tokenizer, peft_config=lora)
     # The trainer's checkpoints hold the LoRA only: PEFT would add the whole (tied) embedding because
     # load_base grew the vocabulary (1.3 GB a checkpoint on Gemma 3 270M); the added rows are rebuilt on load.
-    trainer.model.save_pretrained = functools.partial(trainer.model.save_pretrained, save_embedding_layers=False)
+    trained: Any = trainer.model  # a PeftModel once peft_config is given
+    trained.save_pretrained = functools.partial(trained.save_pretrained, save_embedding_layers=False)
     before = trainer.evaluate()
     resume = config.run.resume and any((out / "trl").glob("checkpoint-*"))
     trainer.train(resume_from_checkpoint=True if resume else None)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from pushkin.persona.embedding import Embedder, SentenceTransformerEmbedder
 from pushkin.persona.projector import PROJECTOR_CONFIG, PROJECTOR_WEIGHTS, save_projector
@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None, embedder: Embedder | None = None) ->
             config.projector, persona_dim=train_personas.shape[1], hidden_size=loaded.model.config.hidden_size,
             embed_scale=persona_plug.embedding_scale(peft), embedding_model=embedder.model_id, seed=config.run.seed)
 
-    groups = [{"params": list(peft.parameters())}]
+    groups: list[dict[str, Any]] = [{"params": list(peft.parameters())}]
     if projector is not None:
         groups.append({"params": list(projector.parameters()), "lr": config.projector.lr})
     optimizer = loop.make_optimizer(groups, config.optim)

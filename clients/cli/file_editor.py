@@ -18,6 +18,7 @@ Temporary files a killed `pushkin edit` left are removed at start; a live writer
 from __future__ import annotations
 
 import asyncio
+import enum
 import errno
 import fcntl
 import glob
@@ -117,7 +118,7 @@ def read_settled(path: Path, settle_s: float = SETTLE_S, give_up_s: float = SETT
             raise FileEditorError(f"cannot read {path}: {error.strerror}") from None
         time.sleep(settle_s)
         after = FileStamp.of(path)
-        if before == after and (data is None) == (after is None) and (data is None or len(data) == after.size):
+        if before == after and (data is None) == (after is None) and (data is None or (after is not None and len(data) == after.size)):
             return ("" if data is None else _decode(path, data)), after
         if time.monotonic() > deadline:
             raise FileBusy(f"{path} kept changing for {give_up_s:g} s; another program is still writing it")
@@ -177,10 +178,11 @@ def _replace_if_unchanged(temp: str, target: Path, expected: FileStamp | None, o
     raise FileChanged(str(target))
 
 
-_ANY = object()
+class _Unchecked(enum.Enum):
+    ANY = enum.auto()  # no expected stamp: replace whatever is there
 
 
-def write_atomically(path: Path, text: str, expected: "FileStamp | None | object" = _ANY) -> FileStamp:
+def write_atomically(path: Path, text: str, expected: FileStamp | None | _Unchecked = _Unchecked.ANY) -> FileStamp:
     """Replace ``path``'s contents with ``text`` so that a crash leaves the old or the new file, never half.
 
     With ``expected`` (the stamp the text was based on), raises FileChanged instead of replacing a file
@@ -203,7 +205,7 @@ def write_atomically(path: Path, text: str, expected: "FileStamp | None | object
         os.fchmod(fd, mode)
         # Before the rename: once it is at the target, another program may already be writing into it.
         stamp = FileStamp.of_stat(os.fstat(fd), text.encode("utf-8"))
-        if expected is _ANY:
+        if expected is _Unchecked.ANY:
             os.replace(temp_name, target)
         else:
             _replace_if_unchanged(temp_name, target, expected, ours)
@@ -238,7 +240,7 @@ def remove_stale_temp_files(path: Path, min_age_s: float = STALE_TEMP_AGE_S) -> 
     has no writer left (the kernel drops a killed process's locks).
     """
     target = Path(os.path.realpath(path))
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = list(target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"))
     except OSError:

@@ -175,7 +175,7 @@ def capitalize_first(text: str) -> str:
     """Upper-case the first letter, looking past opening quotes and brackets only."""
     for index, char in enumerate(text):
         if char.isalpha():
-            word = re.match(r"\w*", text[index:]).group()
+            word = re.match(r"\w*", text[index:]).group()  # type: ignore[union-attr]  # \w* always matches
             if any(c.isupper() for c in word[1:]):
                 return text  # "iPhone", "eBay": a spelling, not a sentence start to fix
             return text[:index] + char.upper() + text[index + 1:]

@@ -331,6 +331,7 @@ def _slot(name: str, slots: list[str], pattern: str) -> str:
 
 
 def parse_count(word: str) -> int | None:
+    value: int | None
     if word.isdigit():
         value = int(word)
     else:

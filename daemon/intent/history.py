@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from pushkin.proto.textedit import apply_edits, map_offset
 from pushkin.proto.types import TextEdit
@@ -198,10 +198,15 @@ class DocumentHistory:
 # An end of a range that lay in (or at the edge of) a replaced range: the phrase or tracked edit, each
 # end's offset from the replaced range's start (None: that end lay elsewhere), and for a phrase its
 # state and text then.
-Dependent = tuple[object, "int | None", "int | None", "PhraseState | None", str]
+class _Range(Protocol):
+    start: int
+    end: int
 
 
-def _note_covered(covered: list[list[Dependent]], edits: Sequence[TextEdit], target: object, start: int, end: int,
+Dependent = tuple[_Range, "int | None", "int | None", "PhraseState | None", str]
+
+
+def _note_covered(covered: list[list[Dependent]], edits: Sequence[TextEdit], target: _Range, start: int, end: int,
                   state: PhraseState | None, text: str) -> None:
     start_done = end_done = False
     for index, edit in enumerate(edits):
