@@ -13,8 +13,8 @@ the same ``scale`` so they arrive on the scale of the token rows around them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence, Union
 
 import torch
 
@@ -33,7 +33,7 @@ class Silence:
     duration_s: float
 
 
-PromptPiece = Union[str, AudioSpan, Silence]
+PromptPiece = str | AudioSpan | Silence
 
 
 def build_prompt_ids(tokenizer, pieces: Sequence[PromptPiece], *, audio_token_id: int,

@@ -75,8 +75,7 @@ def special_tokens() -> list[str]:
 
 def _train_tokenizer(text_vocab_size: int):
     """A byte-level BPE whose ids are the text tokens, then Whisper's specials (OpenAI's layout)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from tokenizers import AddedToken
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -117,7 +116,13 @@ def build_whisper(output_dir: str | Path, shape: WhisperShape = WhisperShape(), 
 
     import torch
     from ctranslate2.converters import TransformersConverter
-    from transformers import GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperTokenizer
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperTokenizer,
+    )
 
     if output_dir.exists():
         shutil.rmtree(output_dir)

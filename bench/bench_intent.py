@@ -104,7 +104,7 @@ def main() -> int:
 
     # applied(): carrying a full history (100 phrases, 100 undo steps) through one edit.
     applied_timings = []
-    for index in range(300):
+    for _ in range(300):
         current = DocumentSnapshot("bench", text, version, Selection.cursor(cursor))
         plan = engine.plan(Utterance("word"), current, modes)
         started = time.perf_counter()

@@ -157,7 +157,7 @@ async def steady_during_churn(address: str, pid: int, total: int, rounds: int, r
             failures += failed
             try:
                 await asyncio.wait_for(churn.wait(), 0.001)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         after = sample(pid)
     cpu = (after.cpu_s - before.cpu_s) / (after.at - before.at) * 100

@@ -84,7 +84,7 @@ def bench_load_and_rtf(clips: dict[str, np.ndarray], repeats: int) -> None:
     from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
     from pushkin.daemon.hearing.settings import RecognizerSettings
 
-    print("\n1. load time (median of %d; int8 on the CPU)" % repeats)
+    print(f"\n1. load time (median of {repeats}; int8 on the CPU)")
     for name in ("whisper-base", "whisper-tiny.en"):
         entry = catalog.find(name)
         checks, loads = [], []
@@ -101,7 +101,7 @@ def bench_load_and_rtf(clips: dict[str, np.ndarray], repeats: int) -> None:
         print(f"  {name:16s} sha256 check {statistics.median(checks) * 1000:6.0f} ms ({size:.0f} MB)   "
               f"faster-whisper load {statistics.median(loads) * 1000:6.0f} ms")
 
-    print("\n2. real-time factor on Piper speech (decode s / audio s; final decode, beam 1, median of %d)" % repeats)
+    print(f"\n2. real-time factor on Piper speech (decode s / audio s; final decode, beam 1, median of {repeats})")
     audio_s = sum(len(c) for c in clips.values()) / RATE
     # base twice: choosing between en and ru costs a language-detection pass that a single language skips.
     for name, languages in (("whisper-base", ("en", "ru")), ("whisper-base", ("en",)), ("whisper-tiny.en", ("en",))):

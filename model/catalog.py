@@ -25,9 +25,9 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 MANIFEST = "pushkin-manifest.json"
 CHUNK = 1 << 20
@@ -222,7 +222,7 @@ def find(name: str) -> CatalogEntry:
         folder = match.group(1)
         return CatalogEntry(
             name=folder, role=LANGUAGE_MODEL, description=f"Gemma 3 {folder.split('-')[2]} pretrained (hub only)",
-            licence=f"Gemma Terms of Use ({GEMMA_TERMS_URL})", setting=f'[model] model = "<this folder>"',
+            licence=f"Gemma Terms of Use ({GEMMA_TERMS_URL})", setting='[model] model = "<this folder>"',
             aliases=(f"google/{folder}",), hub_repo=f"google/{folder}",
             hub_patterns=("*.json", "*.safetensors", "tokenizer.model"), terms_url=GEMMA_TERMS_URL,
         )

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Protocol
+from typing import Protocol
 
 from .generation import GREEDY, SamplingOptions, stream_text
 from .loading import LoadedModel, embed_scale
-from .persona_prompt import PersonaPrompt, PersonaPromptStatus, PersonaVectorSource, load_persona_prompt
+from .persona_prompt import PersonaPrompt, PersonaVectorSource, load_persona_prompt
 from .registry import AdapterEntry, AdapterKind, AdapterRegistry, Composition, Mode, RegistryProblem, composition_for
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ active adapters.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from .tokens import input_only_ids
 

@@ -18,9 +18,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 GGUF_SUFFIX = ".gguf"
 GGUF_MAGIC = b"GGUF"

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import tokens
 from .gguf import GgufError, check_gguf, convert_gguf, is_gguf_path

@@ -13,8 +13,8 @@ the intent engine can build one from its own command registry (``CommandGrammar.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Union
 
 MAX_LINE_CHARS = 2000
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -40,7 +40,7 @@ class CommandGrammar:
     commands: Mapping[str, CommandSpec]
 
     @classmethod
-    def of(cls, specs: Mapping[str, Mapping[str, str]] | list[CommandSpec]) -> "CommandGrammar":
+    def of(cls, specs: Mapping[str, Mapping[str, str]] | list[CommandSpec]) -> CommandGrammar:
         if isinstance(specs, list):
             return cls({s.name: s for s in specs})
         return cls({name: CommandSpec(name, dict(args), frozenset(args)) for name, args in specs.items()})
@@ -65,7 +65,7 @@ class CommandOutput:
     args: Mapping[str, str]
 
 
-ModelOutput = Union[DictateOutput, CommandOutput]
+ModelOutput = DictateOutput | CommandOutput
 
 _REWRITE_TASKS = "rephrase|formal|casual|shorten|expand|fix_grammar|list|summarize|translate_ru|translate_en|continue"
 _COUNT = "[1-9][0-9]?"

@@ -24,8 +24,15 @@ from typing import Protocol
 
 import numpy as np
 
-from pushkin.persona.projector import (PROJECTOR_CONFIG, PROJECTOR_WEIGHTS, PersonaPlugProjector, ProjectorError,
-                                       has_projector, load_projector, prepend_soft_prompt)
+from pushkin.persona.projector import (
+    PROJECTOR_CONFIG,
+    PROJECTOR_WEIGHTS,
+    PersonaPlugProjector,
+    ProjectorError,
+    has_projector,
+    load_projector,
+    prepend_soft_prompt,
+)
 
 from .registry import AdapterEntry
 

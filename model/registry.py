@@ -84,7 +84,7 @@ class AdapterManifest:
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str, where: str = "manifest") -> "AdapterManifest":
+    def from_json(cls, text: str, where: str = "manifest") -> AdapterManifest:
         try:
             data = json.loads(text)
             kind = AdapterKind(data["kind"])

@@ -8,15 +8,21 @@ arrives. Best-of-n (off by default) samples n candidates and keeps the one a sco
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from pushkin.text_lora.tasks import RewriteTask, Scorer, build_prompt, clean_output, get_task, pick_best, stop_strings
 
 from .composed import CompositionStatus, LanguageModel
 from .generation import GREEDY, SamplingOptions
-from .output_language import (DEFAULT_GRAMMAR, CommandGrammar, DictateOutput, ModelOutput, OutputLanguageError,
-                              parse_output_line)
+from .output_language import (
+    DEFAULT_GRAMMAR,
+    CommandGrammar,
+    DictateOutput,
+    ModelOutput,
+    OutputLanguageError,
+    parse_output_line,
+)
 from .persona_prompt import persona_context, set_persona_context
 from .registry import Mode
 

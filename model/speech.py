@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, Union
+from typing import TYPE_CHECKING, Union
 
 from pushkin.audio_lora.encoder import AudioEncoder
-from pushkin.audio_lora.projector import (PROJECTOR_FILE, SILENCE_FILE, AudioProjector, ProjectorConfig,
-                                          SilenceEmbedding)
+from pushkin.audio_lora.projector import PROJECTOR_FILE, SILENCE_FILE, AudioProjector, ProjectorConfig, SilenceEmbedding
 from pushkin.audio_lora.splice import AudioSpan, Silence, build_prompt_ids, splice_embeddings
 
 from . import tokens

@@ -11,8 +11,8 @@ image-text checkpoint instead, shaped like ``google/gemma-3-4b-pt``, to test loa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from . import tokens
 

@@ -16,9 +16,9 @@ import hashlib
 import logging
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from .documents import Document, DocumentError, describe_size, document_kind, read_document
 from .embedding import Embedder

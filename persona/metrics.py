@@ -17,9 +17,9 @@ import functools
 import lzma
 import math
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -343,7 +343,7 @@ class StyleProfile:
     @classmethod
     def from_texts(
         cls, texts: Iterable[str], persona_vector: np.ndarray | None = None, *, ttr_window: int = 50
-    ) -> "StyleProfile":
+    ) -> StyleProfile:
         grams: dict[int, list[np.ndarray]] = {n: [] for n in NGRAM_ORDERS}
         ttrs, mtlds, ratios, lengths = [], [], [], []
         token_count = 0

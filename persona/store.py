@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -103,7 +103,7 @@ class PersonaStore:
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} is not a usable persona store: {error}") from error
 
-    def __enter__(self) -> "PersonaStore":
+    def __enter__(self) -> PersonaStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -19,10 +19,9 @@ waits for its descheduled threads (measured on 2 shared cores: p99 24 ms with tw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import contextlib
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,11 +57,11 @@ class PersonaIndex:
         self._mean: np.ndarray | None = _unit(self._vectors.mean(axis=0)) if len(self._vectors) else None
 
     @classmethod
-    def from_store(cls, store: PersonaStore) -> "PersonaIndex":
+    def from_store(cls, store: PersonaStore) -> PersonaIndex:
         return cls(store.paragraph_matrix())
 
     @classmethod
-    def from_vectors(cls, vectors: np.ndarray) -> "PersonaIndex":
+    def from_vectors(cls, vectors: np.ndarray) -> PersonaIndex:
         """An index over ``(N, E)`` vectors whose ids are their row numbers."""
         vectors = np.asarray(vectors, dtype=np.float32)
         ids = np.arange(len(vectors), dtype=np.int64)

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Union
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class AudioRecord:
     spoken: str = ""  # the words as said ('transcript', else 'text'): the text path's input, for distillation
 
 
-Piece = Union[np.ndarray, Silence]  # a float32 (samples,) speech clip, or a pause
+Piece = np.ndarray | Silence  # a float32 (samples,) speech clip, or a pause
 
 
 def target_line(record: dict) -> str:

@@ -22,8 +22,8 @@ import json
 import logging
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .config import EvaluateConfig, load_config
 
@@ -109,8 +109,8 @@ def style_report(config: EvaluateConfig, tuned: Sequence[str], baseline: Sequenc
 
 
 def evaluate_audio(config: EvaluateConfig) -> dict:
-    from pushkin.model.speech import SpeechLLM
     from pushkin.model.output_language import format_output
+    from pushkin.model.speech import SpeechLLM
 
     from . import audio_data, metrics
 

@@ -17,9 +17,9 @@ import os
 import random
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import torch
 
@@ -47,7 +47,7 @@ class History:
         path.write_text(json.dumps(asdict(self), indent=1))
 
     @classmethod
-    def load(cls, path: Path) -> "History":
+    def load(cls, path: Path) -> History:
         data = json.loads(path.read_text())
         return cls(train=[tuple(x) for x in data["train"]], eval=[tuple(x) for x in data["eval"]],
                    lr=[tuple(x) for x in data["lr"]], resumed_from=data.get("resumed_from", 0),

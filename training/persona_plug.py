@@ -9,8 +9,8 @@ not in the index, so they see only the training passages, as new writing would a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 import numpy as np
 import torch

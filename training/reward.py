@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -128,7 +128,7 @@ class WritingReward:
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, embedder=None) -> "WritingReward":
+    def load(cls, folder: str | Path, embedder=None) -> WritingReward:
         from safetensors import safe_open
         from safetensors.torch import load_file
 

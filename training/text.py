@@ -9,9 +9,9 @@ marker, because "continue" writes a fixed budget of tokens.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 

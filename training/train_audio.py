@@ -21,9 +21,9 @@ from __future__ import annotations
 import logging
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import torch
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import random
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
+from pushkin.model.registry import AdapterKind, AdapterManifest
 from pushkin.persona.embedding import Embedder, SentenceTransformerEmbedder
 from pushkin.persona.projector import PROJECTOR_CONFIG, PROJECTOR_WEIGHTS, save_projector
-from pushkin.model.registry import AdapterKind, AdapterManifest
 
 from . import data as textdata
 from . import loop, persona_plug, text

@@ -14,18 +14,25 @@ import json
 import logging
 import random
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
 
 from . import loop
 from .config import RewardConfig, load_config
-from .data import TextExample, read_corpus, read_jsonl, paragraphs, split_by_source
+from .data import TextExample, paragraphs, read_corpus, read_jsonl, split_by_source
 from .plots import plot_history
-from .reward import (PARTS, MetricScorer, PairClassifier, WritingReward, bradley_terry_loss, default_embedder,
-                     pairwise_accuracy)
+from .reward import (
+    PARTS,
+    MetricScorer,
+    PairClassifier,
+    WritingReward,
+    bradley_terry_loss,
+    default_embedder,
+    pairwise_accuracy,
+)
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from pushkin.model.registry import AdapterKind, AdapterManifest
 from pushkin.text_lora.tasks import completion_end, get_task

@@ -7,7 +7,7 @@ import threading
 import pytest
 import torch
 
-from pushkin.model.generation import GREEDY, SamplingOptions, pick_next_token, stream_text, stream_token_ids
+from pushkin.model.generation import SamplingOptions, pick_next_token, stream_text, stream_token_ids
 from pushkin.model.registry import Mode
 from pushkin.model.worker import ModelWorker, WorkerState
 

@@ -9,8 +9,17 @@ import json
 
 import pytest
 
-from pushkin.model.gguf import (CONVERSION_VERSION, SOURCE_FILE, GgufError, candidate_folders, check_gguf,
-                                convert_gguf, describe_source, user_cache_root, verified_conversion)
+from pushkin.model.gguf import (
+    CONVERSION_VERSION,
+    SOURCE_FILE,
+    GgufError,
+    candidate_folders,
+    check_gguf,
+    convert_gguf,
+    describe_source,
+    user_cache_root,
+    verified_conversion,
+)
 from pushkin.model.loading import LoadOptions, ModelLoadError, check_model_source, load_base
 
 

@@ -7,8 +7,15 @@ import json
 import pytest
 import torch
 
-from pushkin.model.loading import (DEFAULT_MODEL, LoadOptions, ModelLoadError, ModelNotFoundError, embed_scale,
-                                   load_base, pick_dtype)
+from pushkin.model.loading import (
+    DEFAULT_MODEL,
+    LoadOptions,
+    ModelLoadError,
+    ModelNotFoundError,
+    embed_scale,
+    load_base,
+    pick_dtype,
+)
 from pushkin.model.tokens import special_token_ids
 
 

@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pushkin.model.output_language import (DEFAULT_GRAMMAR, CommandGrammar, CommandOutput, DictateOutput,
-                                           OutputLanguageError, format_output, parse_output_line)
+from pushkin.model.output_language import (
+    DEFAULT_GRAMMAR,
+    CommandGrammar,
+    CommandOutput,
+    DictateOutput,
+    OutputLanguageError,
+    format_output,
+    parse_output_line,
+)
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -80,6 +87,6 @@ def test_dictation_round_trips(words):
             parse_output_line(line)
     else:
         try:
-            assert parse_output_line(line) == DictateOutput((words.strip() or "x"))
+            assert parse_output_line(line) == DictateOutput(words.strip() or "x")
         except OutputLanguageError as exc:
             assert "control" in str(exc)

@@ -6,8 +6,16 @@ import shutil
 
 import pytest
 
-from pushkin.model.registry import (AdapterError, AdapterKind, AdapterManifest, AdapterRegistry, Mode,
-                                    UnsafeAdapterError, composition_for, read_adapter)
+from pushkin.model.registry import (
+    AdapterError,
+    AdapterKind,
+    AdapterManifest,
+    AdapterRegistry,
+    Mode,
+    UnsafeAdapterError,
+    composition_for,
+    read_adapter,
+)
 
 
 def test_manifest_round_trip_and_validation():

@@ -8,8 +8,15 @@ import pytest
 
 from pushkin.model.output_language import CommandOutput, DictateOutput
 from pushkin.model.registry import Mode
-from pushkin.model.rewrite import (RewriteOptions, RewriteRequest, classification_of, classify_utterance, rewrite,
-                                   sampling_for, stream_rewrite)
+from pushkin.model.rewrite import (
+    RewriteOptions,
+    RewriteRequest,
+    classification_of,
+    classify_utterance,
+    rewrite,
+    sampling_for,
+    stream_rewrite,
+)
 from pushkin.text_lora.tasks import get_task
 
 # Near-uniform sampling: the random tiny model then writes visible text instead of stopping at once.

@@ -11,8 +11,14 @@ import torch
 from pushkin.audio_lora.encoder import TransformersWhisperEncoder
 from pushkin.audio_lora.splice import Silence
 from pushkin.model.registry import AdapterRegistry, Mode
-from pushkin.model.speech import (FrontEnd, SpeechLLM, SpeechLLMUnavailable, check_front_end, find_audio_adapter,
-                                  parse_front_end)
+from pushkin.model.speech import (
+    FrontEnd,
+    SpeechLLM,
+    SpeechLLMUnavailable,
+    check_front_end,
+    find_audio_adapter,
+    parse_front_end,
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from persona_samples import AUTHOR_A, write_sample_folder
 
 from pushkin.clients.cli import main
 from pushkin.persona.settings import PersonaSettings, SettingsError, load_persona_settings
-
-from persona_samples import AUTHOR_A, write_sample_folder
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from persona_samples import AUTHOR_A, write_sample_folder
 
 from pushkin.persona.documents import (
     DocumentError,
@@ -14,8 +15,6 @@ from pushkin.persona.documents import (
     read_document,
     segment,
 )
-
-from persona_samples import AUTHOR_A, write_sample_folder
 
 
 @pytest.fixture(scope="module")

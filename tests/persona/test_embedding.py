@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from persona_samples import AUTHOR_A, UNRELATED
 
 from pushkin.persona.embedding import SentenceTransformerEmbedder, cpu_has_bfloat16, index_threads, resolve_dtype
-
-from persona_samples import AUTHOR_A, UNRELATED
 
 
 def test_auto_dtype_is_bfloat16_only_where_it_is_native():

@@ -11,12 +11,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from persona_samples import AUTHOR_A, write_docx
 
 from pushkin.clients.cli import main
 from pushkin.persona.settings import PersonaSettings, SettingsError
 from pushkin.persona.store import PersonaStore
-
-from persona_samples import AUTHOR_A, write_docx
 
 BOMB_UNPACKED = 8 * 1024 * 1024
 

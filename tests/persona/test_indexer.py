@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from persona_samples import AUTHOR_A, write_sample_folder
 
 from pushkin.persona.indexer import index_paths, is_excluded
 from pushkin.persona.settings import PersonaSettings
 from pushkin.persona.store import PersonaStore, StoreError
-
-from persona_samples import AUTHOR_A, write_sample_folder
 
 
 @pytest.fixture()

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from persona_samples import AUTHOR_A, AUTHOR_A_GARDEN, AUTHOR_A_UNSEEN, GENERIC, UNRELATED
 
 from pushkin.persona.metrics import (
     StyleProfile,
@@ -33,8 +34,6 @@ from pushkin.persona.metrics import (
     type_token_ratio,
 )
 from pushkin.persona.vector import PersonaIndex
-
-from persona_samples import AUTHOR_A, AUTHOR_A_GARDEN, AUTHOR_A_UNSEEN, GENERIC, UNRELATED
 
 
 def test_tokenize_handles_english_and_russian():

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from persona_samples import AUTHOR_A, AUTHOR_A_GARDEN, AUTHOR_A_UNSEEN, GENERIC, UNRELATED
 
 from pushkin.persona.indexer import index_paths
 from pushkin.persona.metrics import cosine
 from pushkin.persona.settings import PersonaSettings
 from pushkin.persona.store import PersonaStore
 from pushkin.persona.vector import EmptyPersonaError, PersonaIndex
-
-from persona_samples import AUTHOR_A, AUTHOR_A_GARDEN, AUTHOR_A_UNSEEN, GENERIC, UNRELATED
 
 
 def test_attention_weights_follow_the_softmax_formula():

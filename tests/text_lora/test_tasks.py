@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from pushkin.text_lora.tasks import (COMPLETION_END, EXAMPLES, TASKS, UnknownTaskError, build_prompt, clean_output, get_task,
-                                     is_mostly_cyrillic, pick_best, stop_strings,
-                                     training_text)
+from pushkin.text_lora.tasks import (
+    COMPLETION_END,
+    EXAMPLES,
+    TASKS,
+    UnknownTaskError,
+    build_prompt,
+    clean_output,
+    get_task,
+    is_mostly_cyrillic,
+    pick_best,
+    stop_strings,
+    training_text,
+)
 
 
 def test_every_rewrite_command_has_a_task():

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from pushkin.training.config import (AudioConfig, ConfigError, DpoConfig, EvaluateConfig, ExportConfig,
-                                     PersonaConfig, RewardConfig, TaskConfig, load_config)
+from pushkin.training.config import (
+    AudioConfig,
+    ConfigError,
+    DpoConfig,
+    EvaluateConfig,
+    ExportConfig,
+    PersonaConfig,
+    RewardConfig,
+    TaskConfig,
+    load_config,
+)
 
 from .conftest import CONFIGS
 

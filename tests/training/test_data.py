@@ -123,8 +123,8 @@ def test_alignment_pieces_cut_at_word_gaps():
 
 
 def test_prepare_cli_writes_prompt_completion_jsonl(author_corpus, tmp_path):
-    from pushkin.training import prepare
     from pushkin.text_lora.tasks import get_task
+    from pushkin.training import prepare
 
     out = tmp_path / "continue.jsonl"
     assert prepare.main(["continuation", str(author_corpus), "--out", str(out), "--context-chars", "200",
