@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pushkin.text.units import words as text_words
+
 from .grammar import normalize_word
 
 
@@ -326,8 +328,8 @@ def continues_sentence(previous: str, continuation: str, pause_before_s: float =
     where the sentence ends: the words at the cut do, and a long pause does when they cannot.
     """
     previous = previous.rstrip()
-    words = re.findall(r"[\w'’-]+", previous)
-    following = re.findall(r"[\w'’-]+", continuation)
+    words = text_words(previous)
+    following = text_words(continuation)
     if not words or not following:
         return False
     if previous[-1] in "!?…":
