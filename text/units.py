@@ -17,7 +17,8 @@ WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 # whole). Digits and _ split letter words, so "well_done" is two tokens and "3.14" one.
 STYLE_TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 
-_TERMINATORS = r"[.!?…]+[\"'»”’)\]]*"  # a run of . ! ? … and the closing quotes or brackets after it
+SENTENCE_TERMINATORS = ".!?…"  # the characters that end a sentence
+_TERMINATORS = rf"[{re.escape(SENTENCE_TERMINATORS)}]+[\"'»”’)\]]*"  # a run of them and the closing quotes after
 # A sentence: from a non-space character to a run of terminators followed by whitespace or the end (so
 # "3.14" and "e.g" stay inside), or to the end of its line.
 SENTENCE = re.compile(rf"\S(?:[^\r\n]*?(?:{_TERMINATORS}(?=\s|\Z)|(?=\r?\n)|\Z))?")

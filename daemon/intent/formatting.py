@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pushkin.text.units import SENTENCE_TERMINATORS
 from pushkin.text.units import words as text_words
 
 from .grammar import normalize_word
@@ -95,7 +96,7 @@ READ_AS_WORDS: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {
     ("новый", "абзац"): (frozenset({"наш", "мой", "ваш", "этот", "каждый"}), frozenset()),
 }
 
-_SENTENCE_END = ".!?…"
+_SENTENCE_END = SENTENCE_TERMINATORS
 _CLOSERS = "\"'»”’)]"
 _OPENERS = "([{«“„"
 _NO_SPACE_BEFORE = ",.!?…:;)]}»”’%"
