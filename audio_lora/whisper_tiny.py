@@ -75,18 +75,12 @@ def special_tokens() -> list[str]:
 
 def _train_tokenizer(text_vocab_size: int):
     """A byte-level BPE whose ids are the text tokens, then Whisper's specials (OpenAI's layout)."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import AddedToken, Tokenizer, processors
 
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
+    from pushkin.text.bpe import train_byte_level_bpe
+
+    tokenizer = train_byte_level_bpe(_CORPUS, min(text_vocab_size, 600))
     tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=min(text_vocab_size, 600),
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(_CORPUS, trainer=trainer)
     # Real-shaped models need Whisper's 50257 text tokens so the output layer costs what it really costs.
     # The last text token is the empty string, as in OpenAI's multilingual vocabulary: CTranslate2 treats
     # a Whisper as multilingual (language detection, language tokens) only when that token exists.

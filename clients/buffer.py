@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pushkin.proto.textedit import EditError, apply_edits, map_selection, validate_edits
+from pushkin.proto.textedit import EditError, apply_edit_batch, check_selection
 from pushkin.proto.types import EditBatch, EditOutcome, EditResult, OpenDocument, Selection, TextEdit, UpdateDocument
 
 
@@ -39,28 +39,21 @@ class EditorBuffer:
             return EditResult(batch.batch_id, self.document_id, EditOutcome.STALE, self.version, self.text,
                               self.selection)
         try:
-            ordered = validate_edits(len(self.text), batch.edits)
-            new_text = apply_edits(self.text, ordered)
-            selection = batch.selection_after if batch.selection_after is not None \
-                else map_selection(self.selection, ordered)
-            if selection.anchor > len(new_text) or selection.active > len(new_text):
-                raise EditError(f"selection_after ({selection.anchor}, {selection.active}) is past the end of the "
-                                f"new text ({len(new_text)} code points)")
+            edited = apply_edit_batch(self.text, self.selection, batch.edits, batch.selection_after)
         except EditError as error:
             return EditResult(batch.batch_id, self.document_id, EditOutcome.FAILED, self.version,
                               selection=self.selection, error=str(error))
-        self.text, self.selection = new_text, selection
+        self.text, self.selection = edited.text, edited.selection
         self.version += 1
-        return EditResult(batch.batch_id, self.document_id, EditOutcome.APPLIED, self.version, selection=selection)
+        return EditResult(batch.batch_id, self.document_id, EditOutcome.APPLIED, self.version, selection=edited.selection)
 
     def type_edits(self, edits: tuple[TextEdit, ...] | list[TextEdit],
                    selection: Selection | None = None) -> UpdateDocument:
         """The user changed the text by ``edits``; returns the UpdateDocument to send."""
-        ordered = validate_edits(len(self.text), edits)
-        self.text = apply_edits(self.text, ordered)
-        self.selection = selection if selection is not None else map_selection(self.selection, ordered)
+        edited = apply_edit_batch(self.text, self.selection, edits, selection)
+        self.text, self.selection = edited.text, edited.selection
         self.version += 1
-        return UpdateDocument(self.document_id, self.version, changes=tuple(ordered), selection=self.selection)
+        return UpdateDocument(self.document_id, self.version, changes=edited.edits, selection=self.selection)
 
     def replace_all(self, text: str, selection: Selection | None = None) -> UpdateDocument:
         """The text was replaced wholesale (reloaded from disk, say); returns the UpdateDocument to send."""
@@ -70,7 +63,5 @@ class EditorBuffer:
         return UpdateDocument(self.document_id, self.version, text=text, selection=self.selection)
 
     def move_selection(self, selection: Selection) -> UpdateDocument:
-        if selection.anchor > len(self.text) or selection.active > len(self.text):
-            raise EditError(f"selection ({selection.anchor}, {selection.active}) is past the end of the text")
-        self.selection = selection
+        self.selection = check_selection(selection, len(self.text))
         return UpdateDocument(self.document_id, self.version, selection=selection)

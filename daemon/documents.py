@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushkin.proto.textedit import apply_edits, diff_texts, map_selection, validate_edits
+from pushkin.proto.textedit import apply_edit_batch, check_selection, diff_texts, map_selection
 from pushkin.proto.types import EditBatch, Selection, TextEdit
 
 from .planning import DocumentSnapshot
 
 
-def clamp_selection(selection: Selection, length: int) -> Selection:
-    """A selection reported by an editor, checked against the text; out-of-range raises ValueError."""
-    if selection.anchor > length or selection.active > length:
-        raise ValueError(f"selection ({selection.anchor}, {selection.active}) is past the end of the text "
-                         f"({length} code points)")
-    return selection
+# The name sessions.py knows the selection check by; the check itself is the contract's (proto.textedit).
+clamp_selection = check_selection
 
 
 @dataclass
@@ -58,20 +54,14 @@ class Document:
 
     def apply_changes(self, changes: tuple[TextEdit, ...], version: int,
                       selection: Selection | None) -> tuple[str, tuple[TextEdit, ...]]:
-        """Apply the editor's own changes (relative to the current text); raises EditError or ValueError."""
+        """Apply the editor's own changes (relative to the current text); raises EditError."""
         old_text = self.text
-        ordered = validate_edits(len(old_text), changes)
-        new_text = apply_edits(old_text, ordered)
-        new_selection = selection if selection is not None else map_selection(self.selection, ordered)
-        clamp_selection(new_selection, len(new_text))
-        self.text, self.version, self.selection = new_text, version, new_selection
-        return old_text, ordered
+        edited = apply_edit_batch(old_text, self.selection, changes, selection)
+        self.text, self.version, self.selection = edited.text, version, edited.selection
+        return old_text, edited.edits
 
     def apply_batch(self, batch: EditBatch, version: int, selection: Selection | None) -> None:
         """The editor applied ``batch`` (planned against the current version) and is now at ``version``."""
-        ordered = validate_edits(len(self.text), batch.edits)
-        new_text = apply_edits(self.text, ordered)
-        if selection is None:
-            selection = batch.selection_after if batch.selection_after is not None else map_selection(self.selection, ordered)
-        self.text, self.version = new_text, version
-        self.selection = clamp_selection(selection, len(new_text))
+        edited = apply_edit_batch(self.text, self.selection, batch.edits,
+                                  selection if selection is not None else batch.selection_after)
+        self.text, self.version, self.selection = edited.text, version, edited.selection

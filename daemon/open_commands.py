@@ -22,6 +22,7 @@ import re
 from typing import Mapping
 
 from pushkin.model.output_language import CommandOutput
+from pushkin.text.units import words as text_words
 
 MAX_WORDS = 8
 
@@ -37,7 +38,6 @@ IMPERATIVES = frozenset({
 })
 _POLITE_OPENINGS = ("please ", "can you ", "could you ", "would you ", "пожалуйста ", "можешь ", "можете ")
 _ADDRESSED = re.compile(r"\b(that|this|it|это|этот|эту|это всё|его|её)\b", re.IGNORECASE)
-_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 
 _REWRITE_PHRASES: Mapping[str, str] = {
     "rephrase": "rephrase that", "formal": "make that more formal", "casual": "make that more casual",
@@ -57,7 +57,7 @@ _COUNT_WORDS = {"1": "", "2": "two", "3": "three", "4": "four", "5": "five", "6"
 def looks_like_command(text: str) -> bool:
     """Whether an unmatched utterance is worth a model call (cheap; see the module docstring)."""
     spoken = " ".join(text.lower().strip(" .!?,;:…").split())
-    words = _WORD.findall(spoken)
+    words = text_words(spoken)
     if not words or len(words) > MAX_WORDS:
         return False
     if words[0] in IMPERATIVES:

@@ -59,21 +59,13 @@ def train_tiny_tokenizer(vocab_size: int = 640, silence_buckets: tuple[float, ..
     Carries the Gemma names for bos/eos/pad/unk and the turn markers, plus (``input_only_tokens``) the audio
     placeholder and one silence token per bucket.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
+
+    from pushkin.text.bpe import train_byte_level_bpe
 
     input_only = [tokens.AUDIO, *tokens.silence_tokens(silence_buckets)] if input_only_tokens else []
     specials = [tokens.PAD, tokens.EOS, tokens.BOS, tokens.UNK, tokens.START_OF_TURN, tokens.END_OF_TURN, *input_only]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    bpe = train_byte_level_bpe(_CORPUS * 4, vocab_size, specials)
     from tokenizers.processors import TemplateProcessing
 
     bos_id = bpe.token_to_id(tokens.BOS)

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pushkin.text.units import fold_whitespace, paragraphs, sentences
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".docx", ".pdf", ".rtf")
 
 
@@ -97,13 +99,9 @@ def _read_text(path: Path) -> str:
     return text
 
 
-_BLANK_LINE = re.compile(r"\n\s*\n")
-
-
 def _blank_line_blocks(text: str) -> list[str]:
     """Blocks separated by blank lines; hard-wrapped lines inside a block are joined."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return [block for block in _BLANK_LINE.split(text) if block.strip()]
+    return paragraphs(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6}\s|#{1,6}$)")
@@ -286,22 +284,18 @@ def _rtf_blocks(path: Path) -> list[str]:
     return [line for line in text.replace("\r", "\n").split("\n") if line.strip()]
 
 
-_WHITESPACE = re.compile(r"\s+")
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"»”)])\s+")
-
-
 def segment(blocks: list[str], *, min_chars: int, max_chars: int) -> list[str]:
     """Normalize whitespace, split over-long blocks at sentence ends, drop blocks under ``min_chars``."""
     paragraphs: list[str] = []
     for block in blocks:
-        text = _WHITESPACE.sub(" ", block).strip()
+        text = fold_whitespace(block)
         if len(text) < min_chars:
             continue
         if len(text) <= max_chars:
             paragraphs.append(text)
             continue
         piece = ""
-        for sentence in _SENTENCE_BREAK.split(text):
+        for sentence in sentences(text):
             # A single sentence longer than the limit is cut at a word boundary.
             while len(sentence) > max_chars:
                 cut = sentence.rfind(" ", 0, max_chars)

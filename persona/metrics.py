@@ -16,12 +16,15 @@ import dataclasses
 import functools
 import lzma
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# Sentences as the style metrics count them; the rule is the text module's.
+from pushkin.text.units import STYLE_TOKEN
+from pushkin.text.units import prose_sentences as split_sentences
 
 from .embedding import Embedder
 
@@ -29,38 +32,12 @@ from .embedding import Embedder
 # Tokenization
 # ---------------------------------------------------------------------------------------------------
 
-# A word is a run of letters, with inner hyphens or apostrophes (don't, кто-то, rock-'n'-roll), or a
-# number. \w is Unicode-aware, so Cyrillic and Latin are treated alike; digits and _ are kept out of words.
-_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
-# A sentence ends at . ! ? … (any run), optionally followed by closing quotes or brackets, then space and
-# something that can start a sentence: a capital, a digit, an opening quote, or a dialogue dash.
-_SENTENCE_BOUNDARY = re.compile(r"([.!?…]+[\"'»”’)\]]*)\s+(?=[\"'«“(\[]?[—–-]?\s?[A-ZА-ЯЁ0-9])")
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-
-
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens; ``ё`` is folded into ``е`` and typographic apostrophes into ``'``."""
+    """Lower-cased word tokens (see units.STYLE_TOKEN); ``ё`` is folded into ``е``, typographic apostrophes into ``'``."""
     return [
         match.group(0).casefold().replace("ё", "е").replace("’", "'")
-        for match in _WORD.finditer(text)
+        for match in STYLE_TOKEN.finditer(text)
     ]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text``: split at blank lines and at sentence-final punctuation before a capital.
-
-    Pieces without a word token (stray punctuation) are dropped. Abbreviations followed by a capital
-    ("Mr. Smith") are split too; on prose that costs little, and the rule stays language-neutral.
-    """
-    sentences: list[str] = []
-    for block in _PARAGRAPH_BREAK.split(text):
-        block = " ".join(block.split())
-        start = 0
-        for match in _SENTENCE_BOUNDARY.finditer(block):
-            sentences.append(block[start : match.end(1)])
-            start = match.end()
-        sentences.append(block[start:])
-    return [s.strip() for s in sentences if _WORD.search(s)]
 
 
 def ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:

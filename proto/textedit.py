@@ -7,6 +7,7 @@ and the intent engine all use these functions, so an edit means the same thing e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .types import Selection, TextEdit
@@ -44,7 +45,10 @@ def validate_edits(text_length: int, edits: Iterable[TextEdit]) -> tuple[TextEdi
 
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
     """Apply non-overlapping edits, all relative to ``text``; validates first."""
-    ordered = validate_edits(len(text), edits)
+    return _splice(text, validate_edits(len(text), edits))
+
+
+def _splice(text: str, ordered: Sequence[TextEdit]) -> str:
     if not ordered:
         return text
     pieces: list[str] = []
@@ -55,6 +59,37 @@ def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
         cursor = edit.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def check_selection(selection: Selection, text_length: int, what: str = "selection") -> Selection:
+    """``selection`` when it lies within a text of ``text_length`` code points; EditError (BAD_RANGE) if not."""
+    if selection.anchor > text_length or selection.active > text_length:
+        raise EditError(f"{what} ({selection.anchor}, {selection.active}) is past the end of the text "
+                        f"({text_length} code points)")
+    return selection
+
+
+@dataclass(frozen=True)
+class EditedText:
+    """A text after one batch of edits: the new text, its selection, and the edits (sorted, validated)."""
+
+    text: str
+    selection: Selection
+    edits: tuple[TextEdit, ...]
+
+
+def apply_edit_batch(text: str, selection: Selection, edits: Iterable[TextEdit],
+                     selection_after: Selection | None = None) -> EditedText:
+    """Apply ``edits`` (all relative to ``text``) as one batch, the way every holder of a document does.
+
+    The selection becomes ``selection_after`` when one is given, else ``selection`` carried through the
+    edits. Raises EditError for an edit that does not fit ``text`` or a selection past the new end.
+    """
+    ordered = validate_edits(len(text), edits)
+    new_text = _splice(text, ordered)
+    new_selection = selection_after if selection_after is not None else map_selection(selection, ordered)
+    check_selection(new_selection, len(new_text), "selection_after" if selection_after is not None else "selection")
+    return EditedText(new_text, new_selection, ordered)
 
 
 def invert_edits(text: str, edits: Sequence[TextEdit]) -> tuple[TextEdit, ...]:

@@ -10,7 +10,7 @@ PY="${PY:-.venv/bin/python}"
 
 links=build/typecheck/pushkin
 mkdir -p "$links"
-for folder in daemon proto audio_lora text_lora persona training clients model; do
+for folder in daemon proto audio_lora text_lora persona training clients model text; do
   ln -sfn "../../../$folder" "$links/$folder"
 done
 

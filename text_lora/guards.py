@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from pushkin.text import units
+
 from .tasks import EXAMPLES, LABELS, RewriteTask, is_mostly_cyrillic, output_language
 
 # Characters a rewrite must never insert: line/paragraph separators, controls other than newline and tab,
@@ -20,8 +22,6 @@ _ALLOWED_CONTROLS = {"\n", "\t"}
 _ALLOWED_FORMAT = {"\u200c", "\u200d"}  # zero-width non-joiner and joiner
 _REFUSED_CATEGORIES = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}
 _TURN_MARKERS = ("<start_of_turn>", "<end_of_turn>", "<bos>", "<eos>", "<pad>")
-_WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE = re.compile(r"[^.!?…\n]+[.!?…]*")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def bad_character(text: str) -> str | None:
 
 
 def _normal(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(units.words(text.lower()))
 
 
 def echoed_prompt(task: RewriteTask, source: str, output: str) -> str | None:
@@ -94,12 +94,12 @@ def repetition(output: str, source: str) -> str | None:
     Repeats the source already had are not held against the output.
     """
     seen: dict[str, int] = {}
-    for piece in _SENTENCE.findall(output):
+    for piece in units.sentences(output):
         words = _normal(piece)
         if len(words) >= 8:
             seen[words] = seen.get(words, 0) + 1
     source_counts: dict[str, int] = {}
-    for piece in _SENTENCE.findall(source):
+    for piece in units.sentences(source):
         words = _normal(piece)
         source_counts[words] = source_counts.get(words, 0) + 1
     for words, count in seen.items():

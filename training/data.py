@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from pushkin.text.units import paragraphs  # the corpus's paragraphs: the text module's rule
+
+from . import metrics
 
 
 class DataError(ValueError):
@@ -122,12 +125,6 @@ def read_corpus(folders: Sequence[str | Path]) -> dict[str, str]:
     if not texts:
         raise DataError(f"no .txt or .md files with text under {', '.join(map(str, folders))}")
     return texts
-
-
-def paragraphs(text: str) -> list[str]:
-    """Paragraphs separated by blank lines, with inner line breaks folded into spaces."""
-    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n"))
-    return [re.sub(r"\s+", " ", b).strip() for b in blocks if b.strip()]
 
 
 def continuation_examples(
@@ -249,7 +246,7 @@ def split_by_source(
 
 def shingles(text: str, n: int = 3) -> frozenset[str]:
     """Word n-grams of the lowercased text (fewer words than n: the words themselves)."""
-    words = re.findall(r"\w+", text.lower())
+    words = metrics.words(text)
     if len(words) < n:
         return frozenset(words)
     return frozenset(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))

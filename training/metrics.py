@@ -16,18 +16,19 @@ Words are ``\\w+`` runs of the lowercased text (Unicode-aware, so Russian works)
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pushkin.text import units
+
 
 def words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+    """The lower-cased words the metrics compare (the text module's words)."""
+    return units.words(text.lower())
 
 
-def normalize(text: str) -> str:
-    return " ".join(text.split())
+normalize = units.fold_whitespace  # exact match compares texts with their spacing folded
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> Counter:

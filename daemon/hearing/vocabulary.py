@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Iterable
+
+from pushkin.text import units
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,6 @@ PERSONA_TERMS = 48  # the decoder reads ~220 prompt tokens; names from the writi
 USER_TERMS = 200
 MAX_TERM_CHARS = 60
 
-_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+|\n|$)")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*[\w]|[^\W\d_]")
 # Words a writer capitalises mid-sentence that are no term (the pronoun, days and months stay out too:
 # Whisper already writes them well).
 _NOT_TERMS = frozenset(
@@ -42,8 +41,8 @@ def _is_term_shape(word: str) -> bool:
 
 def extract_terms(texts: Iterable[str], *, limit: int = PERSONA_TERMS, min_count: int = 2) -> tuple[str, ...]:
     """The names and terms of ``texts`` (paragraphs), most frequent first, at most ``limit``."""
-    sentences = [([(m.group(), m.start(), m.end()) for m in _WORD.finditer(sentence)], sentence)
-                 for text in texts for sentence in _SENTENCE.findall(text)]
+    sentences = [([(m.group(), m.start(), m.end()) for m in units.WORD.finditer(sentence)], sentence)
+                 for text in texts for sentence in units.sentences(text)]
     # First pass: which capitalised words appear where no sentence begins (names), which in lowercase.
     named: set[str] = set()
     lowercase_seen: set[str] = set()

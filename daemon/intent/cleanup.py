@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from pushkin.text.units import SENTENCE_TERMINATORS
+
 from .grammar import FILLER_WORDS, NUMBER_WORDS, normalize_word
 
 # Hesitations dropped wherever they stand. "ну" is a word as often as a filler (see _is_filler); "ah" and
@@ -30,7 +32,7 @@ CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = tuple(sorted({
     ("то", "есть"), ("вернее",), ("точнее",), ("нет",), ("в", "смысле"), ("я", "имею", "в", "виду"),
 }, key=len, reverse=True))
 _MAX_CORRECTION_WORDS = 3
-_TERMINAL = ".!?…"
+_TERMINAL = SENTENCE_TERMINATORS
 _CLAUSE = ",;:"
 _EN_NUMBER_WORDS = frozenset({"thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
                               "thousand", "noon", "midnight", "half"})

@@ -22,6 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pushkin.text.units import SENTENCE_TERMINATORS
+from pushkin.text.units import words as text_words
+
 from .grammar import normalize_word
 
 
@@ -93,7 +96,7 @@ READ_AS_WORDS: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {
     ("новый", "абзац"): (frozenset({"наш", "мой", "ваш", "этот", "каждый"}), frozenset()),
 }
 
-_SENTENCE_END = ".!?…"
+_SENTENCE_END = SENTENCE_TERMINATORS
 _CLOSERS = "\"'»”’)]"
 _OPENERS = "([{«“„"
 _NO_SPACE_BEFORE = ",.!?…:;)]}»”’%"
@@ -326,8 +329,8 @@ def continues_sentence(previous: str, continuation: str, pause_before_s: float =
     where the sentence ends: the words at the cut do, and a long pause does when they cannot.
     """
     previous = previous.rstrip()
-    words = re.findall(r"[\w'’-]+", previous)
-    following = re.findall(r"[\w'’-]+", continuation)
+    words = text_words(previous)
+    following = text_words(continuation)
     if not words or not following:
         return False
     if previous[-1] in "!?…":

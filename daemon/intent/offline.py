@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from pushkin.daemon.planning import DocumentSnapshot, EditPlan, Modes, Utterance
-from pushkin.proto.textedit import apply_edits, map_selection, validate_edits
+from pushkin.proto.textedit import apply_edit_batch
 from pushkin.proto.types import Selection
 
 from .engine import IntentEngine
@@ -43,11 +43,10 @@ class SimulatedEditor:
 
     def apply(self, plan: EditPlan) -> None:
         if plan.edits:
-            edits = validate_edits(len(self.text), plan.edits)
-            self.text = apply_edits(self.text, edits)
-            self.selection = map_selection(self.selection, edits)
+            edited = apply_edit_batch(self.text, self.selection, plan.edits, plan.selection_after)
+            self.text, self.selection = edited.text, edited.selection
             self.version += 1
-        if plan.selection_after is not None:
+        elif plan.selection_after is not None:
             self.selection = plan.selection_after
 
 

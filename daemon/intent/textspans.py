@@ -10,13 +10,8 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-Span = tuple[int, int]
+from pushkin.text.units import PARAGRAPH_BREAK, WORD, Span, sentence_spans
 
-WORD = re.compile(r"\w+(?:['’\-]\w+)*")
-# A sentence: from a non-space character to a run of terminators (and closing quotes) followed by
-# whitespace or the end, or to the end of its line.
-SENTENCE = re.compile(r"\S(?:[^\r\n]*?(?:[.!?…]+[\"'»”’)\]]*(?=\s|\Z)|(?=\r?\n)|\Z))?")
-PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n(?:[ \t]*\r?\n)*")
 _FIRST_WINDOW = 512
 
 
@@ -53,10 +48,6 @@ def words_after(text: str, cursor: int, count: int, limit: int) -> list[Span]:
         if len(spans) >= count or complete:
             return spans[:count]
     return []
-
-
-def sentence_spans(text: str, lo: int, hi: int) -> list[Span]:
-    return [m.span() for m in SENTENCE.finditer(text, lo, hi)]
 
 
 def paragraph_spans(text: str, lo: int, hi: int) -> list[Span]:

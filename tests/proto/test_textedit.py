@@ -1,7 +1,8 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from pushkin.proto.textedit import EditError, apply_edits, diff_texts, invert_edits, map_offset, map_selection, validate_edits
+from pushkin.proto.textedit import (EditError, apply_edit_batch, apply_edits, check_selection, diff_texts, invert_edits,
+                                    map_offset, map_selection, validate_edits)
 from pushkin.proto.types import Selection, TextEdit
 
 
@@ -64,3 +65,21 @@ def test_invert_restores_the_text(text, data):
     edits = [TextEdit(points[i], points[i + 1], data.draw(texts)) for i in range(0, len(points) - 1, 2)]
     changed = apply_edits(text, edits)
     assert apply_edits(changed, invert_edits(text, edits)) == text
+
+
+def test_an_edit_batch_carries_the_selection_or_takes_the_one_given():
+    text, cursor = "Hello world", Selection.cursor(11)
+    edited = apply_edit_batch(text, cursor, [TextEdit(6, 11, "there"), TextEdit(0, 0, ">> ")])
+    assert edited.text == ">> Hello there"
+    assert edited.edits == (TextEdit(0, 0, ">> "), TextEdit(6, 11, "there"))  # sorted, as validated
+    assert edited.selection == Selection.cursor(14)  # carried through both edits
+    chosen = apply_edit_batch(text, cursor, [TextEdit(0, 5, "Bye")], selection_after=Selection(0, 3))
+    assert (chosen.text, chosen.selection) == ("Bye world", Selection(0, 3))
+
+
+def test_an_edit_batch_refuses_a_selection_past_the_new_end():
+    with pytest.raises(EditError, match="selection_after .* past the end"):
+        apply_edit_batch("Hello", Selection.cursor(0), [TextEdit(0, 5, "")], selection_after=Selection.cursor(3))
+    with pytest.raises(EditError, match="past the end"):
+        check_selection(Selection(0, 6), 5)
+    assert check_selection(Selection(5, 0), 5) == Selection(5, 0)

@@ -5,34 +5,26 @@ from __future__ import annotations
 import pytest
 
 from pushkin.daemon.intent import IntentEngine, IntentSettings, IntentSettingsError, intent_settings_from_dict
+from pushkin.daemon.intent.offline import SimulatedEditor
 from pushkin.daemon.planning import DocumentSnapshot, Modes, Utterance
-from pushkin.proto.textedit import apply_edits, diff_texts
+from pushkin.proto.textedit import diff_texts
 from pushkin.proto.types import IntentKind, IntentMode, ListenState, Selection
 
 
-class Editor:
+class Editor(SimulatedEditor):
     """A document driven through plan/applied/document_changed the way the daemon drives it."""
 
     def __init__(self, engine: IntentEngine, text: str = "", cursor: int | None = None):
+        super().__init__("doc", text, Selection.cursor(len(text) if cursor is None else cursor))
         self.engine = engine
-        self.text = text
-        self.version = 1
-        self.selection = Selection.cursor(len(text) if cursor is None else cursor)
         self.modes = Modes()
-
-    def snapshot(self) -> DocumentSnapshot:
-        return DocumentSnapshot("doc", self.text, self.version, self.selection)
 
     def say(self, spoken: str, source: str = "typed"):
         snapshot = self.snapshot()
         plan = self.engine.plan(Utterance(spoken, source=source), snapshot, self.modes)
         if plan.modes is not None:
             self.modes = plan.modes
-        if plan.edits:
-            self.text = apply_edits(self.text, plan.edits)
-            self.version += 1
-        if plan.selection_after is not None:
-            self.selection = plan.selection_after
+        self.apply(plan)
         self.engine.applied(snapshot, plan, self.version)
         return plan
 

@@ -6,28 +6,22 @@ import pytest
 
 from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.intent.formatting import continues_sentence
+from pushkin.daemon.intent.offline import SimulatedEditor
 from pushkin.daemon.planning import DocumentSnapshot, Modes, Utterance
-from pushkin.proto.textedit import apply_edits
 from pushkin.proto.types import Selection
 
 
-class Dictation:
+class Dictation(SimulatedEditor):
     """Spoken parts through the engine, each with the pause the VAD saw before it."""
 
     def __init__(self) -> None:
+        super().__init__("doc", "", Selection.cursor(0))
         self.engine = IntentEngine()
-        self.text = ""
-        self.version = 1
-        self.selection = Selection.cursor(0)
 
     def say(self, spoken: str, pause_before_s: float = 0.5) -> None:
-        snapshot = DocumentSnapshot("doc", self.text, self.version, self.selection)
+        snapshot = self.snapshot()
         plan = self.engine.plan(Utterance(spoken, pause_before_s, 0.5, "", "speech"), snapshot, Modes())
-        if plan.edits:
-            self.text = apply_edits(self.text, plan.edits)
-            self.version += 1
-        if plan.selection_after is not None:
-            self.selection = plan.selection_after
+        self.apply(plan)
         self.engine.applied(snapshot, plan, self.version)
 
 

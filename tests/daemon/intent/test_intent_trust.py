@@ -9,26 +9,20 @@ from __future__ import annotations
 import pytest
 
 from pushkin.daemon.intent import IntentEngine
-from pushkin.daemon.planning import DocumentSnapshot, Modes, Utterance
-from pushkin.proto.textedit import apply_edits
+from pushkin.daemon.intent.offline import SimulatedEditor
+from pushkin.daemon.planning import Modes, Utterance
 from pushkin.proto.types import Selection, TextEdit
 
 
-class Editor:
+class Editor(SimulatedEditor):
     def __init__(self, text: str = "", cursor: int | None = None):
+        super().__init__("doc", text, Selection.cursor(len(text) if cursor is None else cursor))
         self.engine = IntentEngine()
-        self.text = text
-        self.version = 1
-        self.selection = Selection.cursor(len(text) if cursor is None else cursor)
 
     def say(self, spoken: str):
-        snapshot = DocumentSnapshot("doc", self.text, self.version, self.selection)
+        snapshot = self.snapshot()
         plan = self.engine.plan(Utterance(spoken), snapshot, Modes())
-        if plan.edits:
-            self.text = apply_edits(self.text, plan.edits)
-            self.version += 1
-        if plan.selection_after is not None:
-            self.selection = plan.selection_after
+        self.apply(plan)
         self.engine.applied(snapshot, plan, self.version)
         return plan
 
