@@ -6,7 +6,7 @@ Byte-level BPE round-trips any UTF-8 text, so words the few training lines never
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def train_byte_level_bpe(corpus: Iterable[str], vocab_size: int, special_tokens: Iterable[str] = ()):

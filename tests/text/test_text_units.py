@@ -5,8 +5,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from pushkin.text.units import (PARAGRAPH_BREAK, fold_whitespace, paragraphs, prose_sentences, sentence_spans,
-                                sentences, words)
+from pushkin.text.units import (
+    PARAGRAPH_BREAK,
+    fold_whitespace,
+    paragraphs,
+    prose_sentences,
+    sentence_spans,
+    sentences,
+    words,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
