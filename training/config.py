@@ -356,16 +356,18 @@ class EvaluateConfig:
 
 @dataclass(frozen=True)
 class ExportConfig:
-    """export: merge adapters into the base and save a plain HF folder (llama.cpp's GGUF converter reads it)."""
+    """export: merge adapters into the base and save a plain HF folder, or a .gguf file (output ending .gguf)."""
 
     model: ModelSettings = field(default_factory=ModelSettings)
     adapters: tuple[str, ...] = ()  # registry folders merged in order
     output: str = "runs/merged"
-    dtype: str = "bfloat16"  # bfloat16 | float16 | float32
+    dtype: str = "bfloat16"  # bfloat16 | float16 | float32, and q8_0 for a .gguf output
 
     def validate(self) -> None:
         _check(len(self.adapters) >= 1, "adapters must name at least one registry folder")
-        _check(self.dtype in ("bfloat16", "float16", "float32"), f"dtype must be bfloat16, float16 or float32")
+        gguf = self.output.endswith(".gguf")
+        _check(self.dtype in ("bfloat16", "float16", "float32") + (("q8_0",) if gguf else ()),
+               "dtype must be bfloat16, float16 or float32" + (" or q8_0" if gguf else ""))
         _check(bool(self.output), "output must name a folder")
 
 

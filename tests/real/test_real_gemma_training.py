@@ -126,3 +126,30 @@ def test_every_recipes_adapter_reloads_onto_the_real_base(gemma_270m, registry_r
         assert status.active == wanted
         assert not torch.allclose(composed.logits(input_ids=ids), base, atol=1e-6)
     assert AdapterKind.AUDIO in {e.manifest.kind for e in composed.loaded_entries()}
+
+
+def test_a_merged_composition_exports_to_a_gguf_that_transformers_reads_back(gemma_270m, registry_root, tmp_path):
+    """The persona + rephrase composition of the real base as one BF16 .gguf: transformers' GGUF loader reads
+    its weights and its vocabulary, and generates the same greedy tokens as the merged model folder."""
+    import torch
+    from transformers import AutoTokenizer, Gemma3ForCausalLM
+
+    from pushkin.training import export
+
+    adapters = f"adapters=[{registry_root / 'persona-author'},{registry_root / 'task-rephrase'}]"
+    base = f"model.base={gemma_270m.source.path}"
+    folder = export.main([base, adapters, f"output={tmp_path / 'merged'}", "dtype=bfloat16"])
+    gguf_file = export.main([base, adapters, f"output={tmp_path / 'gguf' / 'merged.gguf'}", "dtype=bfloat16"])
+
+    merged = Gemma3ForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    reread = Gemma3ForCausalLM.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    gguf_tokenizer = AutoTokenizer.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
+    assert len(gguf_tokenizer) == len(tokenizer)
+    for prompt in ("The writer opened the window.", "Писатель открыл окно, и в комнату вошёл ветер."):
+        ids = tokenizer(prompt, return_tensors="pt").input_ids
+        assert gguf_tokenizer(prompt, return_tensors="pt").input_ids.tolist() == ids.tolist()
+        with torch.inference_mode():
+            want = merged.generate(ids, max_new_tokens=12, do_sample=False)
+            got = reread.generate(ids, max_new_tokens=12, do_sample=False)
+        assert got.tolist() == want.tolist(), (tokenizer.decode(want[0]), tokenizer.decode(got[0]))

@@ -47,5 +47,27 @@ def test_merge_saves_a_plain_model_that_matches_the_composition(tiny_gemma, reph
         expected = composed.logits(input_ids=ids)
         got = merged(input_ids=ids).logits
     assert torch.allclose(got, expected, atol=1e-4)
+
+    # The same composition as one .gguf file, read back by transformers' GGUF loader: float32 holds exactly
+    # the merged weights (norms stored as 1 + w, the tied head left out) and generates the same tokens.
+    gguf_out = export.main([f"model.base={tiny_gemma}", f"adapters=[{persona},{task}]",
+                            f"output={tmp_path / 'gguf' / 'merged.gguf'}", "dtype=float32"])
+    assert gguf_out.suffix == ".gguf" and gguf_out.read_bytes()[:4] == b"GGUF"
+    assert json.loads(gguf_out.with_name("merged.gguf.json").read_text())["dtype"] == "float32"
+    from_gguf = Gemma3ForCausalLM.from_pretrained(gguf_out.parent, gguf_file=gguf_out.name, dtype=torch.float32).eval()
+    merged_state = merged.state_dict()
+    for name, tensor in from_gguf.state_dict().items():
+        assert torch.equal(tensor, merged_state[name]), name
+    with torch.inference_mode():
+        want = merged.generate(ids, max_new_tokens=16, do_sample=False)
+        assert torch.equal(from_gguf.generate(ids, max_new_tokens=16, do_sample=False), want)
+    q8 = export.main([f"model.base={tiny_gemma}", f"adapters=[{persona},{task}]",
+                      f"output={tmp_path / 'gguf' / 'merged-q8.gguf'}", "dtype=q8_0"])
+    assert q8.stat().st_size < 0.4 * gguf_out.stat().st_size  # 8.5 bits a weight instead of 32
+    from_q8 = Gemma3ForCausalLM.from_pretrained(q8.parent, gguf_file=q8.name, dtype=torch.float32).eval()
+    with torch.inference_mode():
+        assert torch.allclose(from_q8(input_ids=ids).logits, got, atol=0.1)
+    with pytest.raises(ValueError, match="dtype must be bfloat16, float16 or float32$"):
+        export.main([f"model.base={tiny_gemma}", f"adapters=[{persona}]", f"output={tmp_path / 'x'}", "dtype=q8_0"])
     with pytest.raises(Exception, match="does not exist"):
         export.main([f"model.base={tiny_gemma}", f"adapters=[{tmp_path / 'nope'}]", f"output={tmp_path / 'x'}"])
