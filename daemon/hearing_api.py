@@ -9,6 +9,7 @@ runs them off the event loop.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import AsyncIterator, Protocol, Union
 
@@ -19,6 +20,14 @@ from .planning import Utterance
 SAMPLE_RATE = 16000
 SAMPLE_WIDTH = 2  # bytes: signed 16-bit
 CHANNELS = 1
+
+_utterance_numbers = itertools.count(1)
+
+
+def new_utterance_id() -> str:
+    """A new utterance id, unique in this process: heard utterances (every stream) and typed ones (the
+    core) draw from this one sequence, so two never share an id in the status or on the wire."""
+    return f"u{next(_utterance_numbers)}"
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ class Listener:
             self.hearing.document_language = self.document_language
         if hasattr(self.hearing, "pinned_language"):
             self.hearing.pinned_language = self.pinned_language
+        if hasattr(self.hearing, "current_listen_mode"):
+            self.hearing.current_listen_mode = lambda: self.core.listen_mode
         if self.settings.listen_mode is not self.core.listen_mode:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
