@@ -17,9 +17,10 @@ document it named and answered to it, and its notices go to it alone.
   dispatcher (:meth:`DaemonCore.handle_utterance`);
 * ``hearing-model-load``: loads the recognizer at start so the first utterance is not the one that waits.
 
-It also implements :class:`~pushkin.daemon.core.ListeningControls`: SetListening's mode and key reach the
-front end's VAD, an explicit mute closes the microphone. The listening mode itself is the core's: the
-front end reads it from there when a stream starts.
+It also implements :class:`~pushkin.daemon.core.ListeningControls` (SetListening's mode and key reach a
+:class:`~pushkin.daemon.hearing_api.SteerableHearing`'s VADs, an explicit mute closes the microphone) and
+that front end's :class:`~pushkin.daemon.hearing_api.SpeechContext`: the listening mode is the core's, and
+a new stream's VAD reads it there; the focused document's languages come from the core's documents.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from .hearing.language import script_language
 from .hearing.microphone import MicrophoneService
 from .hearing.settings import HearingSettings
 from .hearing.sources import AudioSource
-from .hearing_api import HeardTranscript, Hearing, HearingEvent, SpeechEnded, SpeechStarted
+from .hearing_api import HeardTranscript, Hearing, HearingEvent, SpeechEnded, SpeechStarted, SteerableHearing
 from .planning import Utterance
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class Listener:
                  source_factory: Callable[[], AudioSource] | None = None, dispatch_queue: int = 16) -> None:
         self.core = core
         self.hearing = hearing
+        # The same front end when the daemon can steer it (SetListening, preloading, vocabulary); None otherwise.
+        self.steered: SteerableHearing | None = hearing if isinstance(hearing, SteerableHearing) else None
         self.settings = settings
         self.state = ListenerState.CREATED
         self.microphone: MicrophoneService | None = None
@@ -76,16 +79,12 @@ class Listener:
 
     async def start(self) -> None:
         self.core.controls = self
-        if hasattr(self.hearing, "document_language"):
-            self.hearing.document_language = self.document_language
-        if hasattr(self.hearing, "pinned_language"):
-            self.hearing.pinned_language = self.pinned_language
-        if hasattr(self.hearing, "current_listen_mode"):
-            self.hearing.current_listen_mode = lambda: self.core.listen_mode
+        if self.steered is not None:
+            self.steered.context = self
         if self.settings.listen_mode is not self.core.listen_mode:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
-        if self.settings.preload and hasattr(self.hearing, "load"):
+        if self.settings.preload and self.steered is not None:
             self._tasks.append(asyncio.create_task(self._load_model(), name="hearing-model-load"))
         if self.microphone is not None:
             self._tasks.append(self.microphone.start())
@@ -104,6 +103,13 @@ class Listener:
         self._tasks.clear()
         if self.core.controls is self:
             self.core.controls = None
+        if self.steered is not None and self.steered.context is self:
+            self.steered.context = None
+
+    # ---- SpeechContext ----------------------------------------------------------------------------
+
+    def listen_mode(self) -> ListenMode:
+        return self.core.listen_mode
 
     def document_language(self) -> str:
         """The focused document's language by its script ("" when unknown): the recognizer leans toward it."""
@@ -118,11 +124,10 @@ class Listener:
         from .hearing.vocabulary import VocabularyError
 
         russian = language == "ru" or script_language(language) == "ru"
-        adder = getattr(self.hearing, "add_vocabulary", None)
-        if adder is None:
+        if self.steered is None:
             return "Этот распознаватель не берёт словарь." if russian else "This recognizer takes no vocabulary."
         try:
-            term, new = adder(words)
+            term, new = self.steered.add_vocabulary(words)
         except VocabularyError as error:
             return f"Не добавлено: {error}." if russian else f"Not added: {error}."
         except OSError as error:
@@ -235,7 +240,7 @@ class Listener:
         name = describe() if callable(describe) else type(self.hearing).__name__
         self.core.set_component(Component("recognizer", "loading", name))
         try:
-            await self.hearing.load()
+            await self.steered.load()
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -249,13 +254,16 @@ class Listener:
     # ---- ListeningControls --------------------------------------------------------------------------
 
     def set_listen_mode(self, mode: ListenMode) -> None:
-        if hasattr(self.hearing, "set_listen_mode"):
-            self.hearing.set_listen_mode(mode)
+        if self.steered is not None:
+            self.steered.set_listen_mode(mode)
 
     def key(self, pressed: bool) -> None:
-        method = "key_down" if pressed else "key_up"
-        if hasattr(self.hearing, method):
-            getattr(self.hearing, method)()
+        if self.steered is None:
+            return
+        if pressed:
+            self.steered.key_down()
+        else:
+            self.steered.key_up()
 
     def set_muted(self, muted: bool) -> None:
         if self.microphone is None:

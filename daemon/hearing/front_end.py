@@ -24,7 +24,9 @@ import numpy as np
 from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import ListenMode, NoticeLevel, StatusNotice, Transcript
 
-from ..hearing_api import SAMPLE_RATE, HeardTranscript, HearingEvent, SpeechEnded, SpeechStarted, new_utterance_id
+from ..hearing_api import (
+    SAMPLE_RATE, HeardTranscript, HearingEvent, SpeechContext, SpeechEnded, SpeechStarted, new_utterance_id,
+)
 from ..planning import Utterance
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, Recognition, Recognizer
 from .settings import HearingSettings
@@ -80,19 +82,15 @@ class SpeechFrontEnd:
         self.final_decoder: FinalDecoder = final_decoder if final_decoder is not None else CascadeDecoder()
         self._segmenters: set[VadSegmenter] = set()
         self._silero_session = None
-        # The daemon's listening mode, set by the daemon (its core owns the mode); None: the configured one.
-        self.current_listen_mode: Callable[[], ListenMode] | None = None
-        # The target document's language ("ru", "en" or ""), set by the daemon: a lean, not a pin.
-        self.document_language: Callable[[], str] | None = None
+        # Set by the daemon: its listening mode and the focused document's languages. None (no daemon):
+        # the configured mode, no language lean or pin.
+        self.context: SpeechContext | None = None
         self.vocabulary: PersonalVocabulary | None = None
-        # The language the user pinned for the target document ("" when none), set by the daemon: a pin,
-        # used when the stream itself names none (AudioStart.language).
-        self.pinned_language: Callable[[], str] | None = None
 
     @property
     def listen_mode(self) -> ListenMode:
         """The mode a new stream's VAD starts in."""
-        return self.current_listen_mode() if self.current_listen_mode is not None else self.settings.listen_mode
+        return self.context.listen_mode() if self.context is not None else self.settings.listen_mode
 
     def use_vocabulary(self, vocabulary: PersonalVocabulary) -> None:
         """Give the recognizer ``vocabulary``'s terms, from the next utterance on."""
@@ -187,19 +185,19 @@ class SpeechFrontEnd:
 
     def _spoken_language(self, stream_language: str) -> str:
         """The language to decode in: the stream's, else the document's pin, else "" (detect)."""
-        if stream_language or self.pinned_language is None:
+        if stream_language or self.context is None:
             return stream_language
         try:
-            return self.pinned_language()
+            return self.context.pinned_language()
         except Exception:  # a pin must never cost an utterance
             log.warning("the document's pinned language could not be read", exc_info=True)
             return ""
 
     def _document_language(self) -> str:
-        if self.document_language is None:
+        if self.context is None:
             return ""
         try:
-            return self.document_language()
+            return self.context.document_language()
         except Exception:  # a hint must never cost an utterance
             log.warning("the document's language could not be read", exc_info=True)
             return ""
