@@ -79,6 +79,9 @@ class SpeechContext(Protocol):
 class SteerableHearing(Hearing, Protocol):
     context: SpeechContext | None
 
+    def describe(self) -> str:
+        """What hears, for the status line."""
+
     async def load(self) -> None:
         """Load the recognizer now, off the event loop (raises when it is missing)."""
 

@@ -236,8 +236,7 @@ class Listener:
                 log.exception("the dispatcher failed on %r", utterance.text[:80])
 
     async def _load_model(self) -> None:
-        describe = getattr(getattr(self.hearing, "recognizer", None), "describe", None)
-        name = describe() if callable(describe) else type(self.hearing).__name__
+        name = self.steered.describe()
         self.core.set_component(Component("recognizer", "loading", name))
         try:
             await self.steered.load()

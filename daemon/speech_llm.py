@@ -31,7 +31,7 @@ from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import Component, NoticeLevel, StatusNotice, Transcript
 
 from .hearing import SpeechFrontEnd
-from .hearing.front_end import Cascade, _float_audio
+from .hearing.front_end import Cascade, float_audio
 from .hearing.recognizer import Recognizer
 from .hearing.settings import HearingSettings
 from .hearing.vad import SegmentedUtterance, SpeechAudio
@@ -83,7 +83,7 @@ def speech_pieces(utterance: SegmentedUtterance) -> list:
     for part in utterance.parts or (SpeechAudio(utterance.audio, utterance.audio_start_s),):
         if isinstance(part, SpeechAudio):
             if len(part.samples):
-                pieces.append(_float_audio(part.samples))
+                pieces.append(float_audio(part.samples))
         else:
             pieces.append(Silence(part.duration_s))
     if utterance.pause_after_s > 0:

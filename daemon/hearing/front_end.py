@@ -38,7 +38,8 @@ from .vocabulary import PersonalVocabulary, UserVocabulary, default_user_vocabul
 log = logging.getLogger(__name__)
 
 
-def _float_audio(samples: np.ndarray) -> np.ndarray:
+def float_audio(samples: np.ndarray) -> np.ndarray:
+    """int16 PCM samples as the float32 the models read."""
     return samples.astype(np.float32) / 32768.0
 
 
@@ -124,6 +125,10 @@ class SpeechFrontEnd:
         for segmenter in self._segmenters:
             segmenter.key_up()
 
+    def describe(self) -> str:
+        """What hears, for the status line (the recognizer and where it runs)."""
+        return self.recognizer.describe()
+
     async def load(self) -> None:
         """Load the recognizer in its thread now (raises ModelMissing)."""
         await asyncio.wrap_future(self.worker.load())
@@ -152,38 +157,20 @@ class SpeechFrontEnd:
         finally:
             heard.cancel()
 
-    async def _transcribe(self, audio: np.ndarray, language: str, *, final: bool) -> Recognition:
+    async def transcribe(self, audio: np.ndarray, language: str, *, final: bool) -> Recognition:
         """``audio`` (int16) recognized on the model thread; a final pass leans toward the document's language."""
-        samples = _float_audio(audio)
+        samples = float_audio(audio)
         document_language = self._document_language() if final else ""
-        if document_language:  # only recognizers that weigh languages take it
-            job = lambda recognizer: recognizer.transcribe(samples, language=language, final=final,  # noqa: E731
-                                                           document_language=document_language)
-        else:
-            job = lambda recognizer: recognizer.transcribe(samples, language=language, final=final)  # noqa: E731
+
+        def job(recognizer: Recognizer) -> Recognition:
+            if document_language:  # only recognizers that weigh languages take it
+                return recognizer.transcribe(samples, language=language, final=final,
+                                             document_language=document_language)
+            return recognizer.transcribe(samples, language=language, final=final)
+
         return await asyncio.wrap_future(self.worker.submit(job))
 
-    def _is_command(self, decoded: asyncio.Task) -> bool:
-        if decoded.cancelled() or decoded.exception() is not None or decoded.result() is None:
-            return False
-        vocabulary = getattr(self.recognizer, "commands", None)
-        text = decoded.result().text
-        return bool(text) and vocabulary is not None and vocabulary.is_command(text)
-
-    async def _early(self, audio: np.ndarray, language: str) -> Recognition | None:
-        """The open utterance decoded as a final, at the start of a pause; None when the model is missing."""
-        try:
-            return await self._transcribe(audio, language, final=True)
-        except ModelMissing:
-            return None  # the final pass reports it once
-
-    async def _interim(self, audio: np.ndarray, language: str) -> Recognition | None:
-        try:
-            return await self._transcribe(audio, language, final=False)
-        except ModelMissing:
-            return None  # the final pass reports it once
-
-    def _spoken_language(self, stream_language: str) -> str:
+    def spoken_language(self, stream_language: str) -> str:
         """The language to decode in: the stream's, else the document's pin, else "" (detect)."""
         if stream_language or self.context is None:
             return stream_language
@@ -202,36 +189,17 @@ class SpeechFrontEnd:
             log.warning("the document's language could not be read", exc_info=True)
             return ""
 
-    def _final_event(self, utterance_id: str, utterance: SegmentedUtterance, recognition: Recognition) -> HeardTranscript:
-        transcript = Transcript(
-            utterance_id, recognition.text, True, recognition.text, recognition.language, utterance.speech_start_s, utterance.speech_end_s
-        )
-        if not recognition.text:
-            # Nothing to act on (non-speech or a suppressed hallucination); editors clear the interim text.
-            return HeardTranscript(transcript, None)
-        heard = Utterance(
-            text=recognition.text,
-            pause_before_s=utterance.pause_before_s,
-            pause_after_s=utterance.pause_after_s,
-            language=recognition.language,
-            source="speech",
-        )
-        return HeardTranscript(transcript, heard)
 
-    def _record(self, utterance: SegmentedUtterance, utterance_id: str) -> None:
-        """Write the utterance's audio only when the user turned debug recording on."""
-        folder = self.settings.debug_recording_dir
-        if not folder:
-            return
-        try:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            with wave.open(os.path.join(folder, f"{utterance_id}.wav"), "wb") as out:
-                out.setnchannels(1)
-                out.setsampwidth(2)
-                out.setframerate(SAMPLE_RATE)
-                out.writeframes(utterance.audio.tobytes())
-        except OSError:
-            log.warning("debug recording into %s failed", folder, exc_info=True)
+def final_transcript(utterance_id: str, utterance: SegmentedUtterance, recognition: Recognition) -> HeardTranscript:
+    """The recognizer's final reading of a closed utterance; it carries the utterance to act on unless empty."""
+    transcript = Transcript(utterance_id, recognition.text, True, recognition.text, recognition.language,
+                            utterance.speech_start_s, utterance.speech_end_s)
+    if not recognition.text:
+        # Nothing to act on (non-speech or a suppressed hallucination); editors clear the interim text.
+        return HeardTranscript(transcript, None)
+    heard = Utterance(text=recognition.text, pause_before_s=utterance.pause_before_s,
+                      pause_after_s=utterance.pause_after_s, language=recognition.language, source="speech")
+    return HeardTranscript(transcript, heard)
 
 
 @dataclass
@@ -277,7 +245,7 @@ class _HeardStream:
         early = self.early
         # An early decode that heard a whole command closes the utterance now.
         if early is not None and early.task.done() and segmenter.is_open \
-                and early.heard_up_to(segmenter.speech_end_s) and self.front._is_command(early.task):
+                and early.heard_up_to(segmenter.speech_end_s) and self._heard_a_command(early.task):
             events += segmenter.close_now()
         yield from self._segmented(events)
         # Finished finals go out first, in order; then a finished interim for the open utterance.
@@ -339,7 +307,7 @@ class _HeardStream:
     async def _final(self, utterance_id: str, utterance: SegmentedUtterance,
                      early: asyncio.Task | None) -> list[HearingEvent]:
         front = self.front
-        front._record(utterance, utterance_id)
+        self._record(utterance_id, utterance)
 
         async def cascade() -> list[HearingEvent]:
             if self.recognizer_failed:
@@ -347,12 +315,12 @@ class _HeardStream:
             try:
                 recognition = await early if early is not None else None
                 if recognition is None:
-                    recognition = await front._transcribe(utterance.audio, front._spoken_language(self.language),
-                                                          final=True)
+                    recognition = await front.transcribe(utterance.audio, front.spoken_language(self.language),
+                                                         final=True)
             except ModelMissing as error:
                 self.recognizer_failed = True
                 return [StatusNotice(NoticeLevel.ERROR, "recognizer-missing", str(error))]
-            return [front._final_event(utterance_id, utterance, recognition)]
+            return [final_transcript(utterance_id, utterance, recognition)]
 
         try:
             return await front.final_decoder.decode(utterance_id, utterance, cascade)
@@ -383,7 +351,7 @@ class _HeardStream:
             # one stale; it is then dropped).
             self._drop_early()
             self.early = _EarlyDecode(segmenter.speech_end_s, asyncio.ensure_future(
-                self.front._early(segmenter.current_audio(), self.front._spoken_language(self.language))))
+                self._tentative(segmenter.current_audio(), final=True)))
         open_ = self.open
         if (
             settings.recognizer.partials
@@ -395,8 +363,37 @@ class _HeardStream:
             audio = segmenter.current_audio()
             if len(audio) - open_.interim_audio_len >= settings.recognizer.partial_interval_s * SAMPLE_RATE:
                 open_.interim_audio_len = len(audio)
-                open_.interim = asyncio.ensure_future(
-                    self.front._interim(audio, self.front._spoken_language(self.language)))
+                open_.interim = asyncio.ensure_future(self._tentative(audio, final=False))
+
+    async def _tentative(self, audio: np.ndarray, *, final: bool) -> Recognition | None:
+        """An interim decode (``final`` False) or the early one, decoded as a final would be; None when the
+        model is missing (the final pass reports that, once)."""
+        try:
+            return await self.front.transcribe(audio, self.front.spoken_language(self.language), final=final)
+        except ModelMissing:
+            return None
+
+    def _heard_a_command(self, decoded: asyncio.Task) -> bool:
+        if decoded.cancelled() or decoded.exception() is not None or decoded.result() is None:
+            return False
+        vocabulary = getattr(self.front.recognizer, "commands", None)
+        text = decoded.result().text
+        return bool(text) and vocabulary is not None and vocabulary.is_command(text)
+
+    def _record(self, utterance_id: str, utterance: SegmentedUtterance) -> None:
+        """Write the utterance's audio only when the user turned debug recording on."""
+        folder = self.front.settings.debug_recording_dir
+        if not folder:
+            return
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            with wave.open(os.path.join(folder, f"{utterance_id}.wav"), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(SAMPLE_RATE)
+                out.writeframes(utterance.audio.tobytes())
+        except OSError:
+            log.warning("debug recording into %s failed", folder, exc_info=True)
 
     def _drop_interim(self) -> None:
         if self.open is not None and self.open.interim is not None:

@@ -58,6 +58,9 @@ class Recognition:
 
 
 class Recognizer(Protocol):
+    def describe(self) -> str:
+        """The model and where it runs, for the status line."""
+
     def load(self) -> None:
         """Load the model now (otherwise the first ``transcribe`` does)."""
 
