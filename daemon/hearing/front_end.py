@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -387,7 +388,9 @@ class _HeardStream:
             return
         try:
             Path(folder).mkdir(parents=True, exist_ok=True)
-            with wave.open(os.path.join(folder, f"{utterance_id}.wav"), "wb") as out:
+            # Ids start again at u1 when the daemon does: the time keeps earlier recordings.
+            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{utterance_id}.wav"
+            with wave.open(os.path.join(folder, name), "wb") as out:
                 out.setnchannels(1)
                 out.setsampwidth(2)
                 out.setframerate(SAMPLE_RATE)

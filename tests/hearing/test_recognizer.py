@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import wave
 
 import numpy as np
 import pytest
@@ -229,3 +230,16 @@ async def test_utterance_ids_are_never_shared_between_streams(tiny_recognizer_se
     first, second = await asyncio.gather(ids(), ids())
     front.close()
     assert len(first) == len(second) == 1 and first != second  # two streams at once, one sequence of ids
+
+
+async def test_debug_recording_writes_each_utterance_under_its_id(tiny_recognizer_settings, clips, tmp_path):
+    settings = HearingSettings(recognizer=dataclasses.replace(tiny_recognizer_settings, partials=False),
+                               debug_recording_dir=str(tmp_path / "audio"))
+    front = SpeechFrontEnd(settings)
+    scene = compose([0.3, clips["scratch"], 0.6, clips["formal"], 0.6])
+    ids = [e.utterance_id async for e in front.stream(paced(scene.audio, pause_s=0)) if isinstance(e, SpeechStarted)]
+    front.close()
+    written = sorted((tmp_path / "audio").iterdir())
+    assert len(ids) == 2 and sorted(path.stem.rsplit("-", 1)[1] for path in written) == sorted(ids)
+    with wave.open(str(written[0])) as recording:
+        assert recording.getframerate() == 16000 and recording.getnframes() > 16000 // 2
