@@ -25,6 +25,7 @@ from pushkin.proto.types import (
     ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
 )
 
+from .hearing_api import new_utterance_id
 from .open_commands import phrase_for
 from .planning import EditPlan, EditPlanner, Modes, Utterance
 from .sessions import EditorSession, SessionState
@@ -76,7 +77,6 @@ class DaemonCore:
         self.started = time.monotonic()
         self._session_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
-        self._utterance_ids = itertools.count(1)
         # Utterances for one document are decided one at a time, in the order they came: each plans against
         # the text the previous one left. Different documents do not wait for each other, so an editor that
         # stopped answering delays only its own document (see _TargetLocks).
@@ -285,7 +285,7 @@ class DaemonCore:
         )
 
     def next_utterance_id(self) -> str:
-        return f"u{next(self._utterance_ids)}"
+        return new_utterance_id()  # one sequence with the heard utterances' ids
 
     # ---- the edit dispatcher --------------------------------------------------------------------
 

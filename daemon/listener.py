@@ -1,18 +1,26 @@
-"""The daemon's ears: the microphone loop's events into the core, and SetListening out to the front end.
+"""The daemon's ears: the one path from the speech front end into the core, and SetListening out to it.
+
+Both streams that reach the front end go through the :class:`Listener`, event by event through one
+function (:meth:`Listener._shown`): the microphone loop (:meth:`Listener.heard`) and each ``StreamAudio``
+call (:meth:`Listener.hear_call`, which the gRPC service only converts). Interim transcripts reach editors
+that asked for the ``interim`` capability, finals every editor and the status's recent transcripts. They
+differ only where the audio's owner does: the microphone's finals go to the focused document through the
+``speech-dispatcher`` queue (a slow editor never stalls the microphone) and its notices (no device,
+listening again, muted) become the daemon's state; a StreamAudio call's finals are decided for the
+document it named and answered to it, and its notices go to it alone.
 
 :class:`Listener` owns three named tasks, each with a state:
 
 * ``hearing-microphone`` (:class:`~pushkin.daemon.hearing.microphone.MicrophoneService`): the microphone
   through the speech front end, with its own retry loop when there is no device;
-* ``speech-dispatcher``: final utterances, one at a time and in order, into the edit dispatcher
-  (:meth:`DaemonCore.handle_utterance`), so a slow editor never stalls the microphone;
+* ``speech-dispatcher``: the microphone's final utterances, one at a time and in order, into the edit
+  dispatcher (:meth:`DaemonCore.handle_utterance`);
 * ``hearing-model-load``: loads the recognizer at start so the first utterance is not the one that waits.
 
-What it hears goes where an editor can see it: interim transcripts to editors that asked for the
-``interim`` capability, finals to every editor and to the status's recent transcripts, the microphone's
-notices (no device, listening again, muted) to every editor with the daemon's listening state. It also
-implements :class:`~pushkin.daemon.core.ListeningControls`: SetListening's mode and key reach the front
-end's VAD, an explicit mute closes the microphone.
+It also implements :class:`~pushkin.daemon.core.ListeningControls` (SetListening's mode and key reach a
+:class:`~pushkin.daemon.hearing_api.SteerableHearing`'s VADs, an explicit mute closes the microphone) and
+that front end's :class:`~pushkin.daemon.hearing_api.SpeechContext`: the listening mode is the core's, and
+a new stream's VAD reads it there; the focused document's languages come from the core's documents.
 """
 
 from __future__ import annotations
@@ -21,19 +29,25 @@ import asyncio
 import enum
 import logging
 from dataclasses import replace
-from typing import Callable
+from typing import AsyncIterator, Callable, Union
 
-from pushkin.proto.types import Component, ListenMode, ListenState, NoticeLevel, StatusNotice
+from pushkin.proto.types import (
+    AudioStart, Component, ListenMode, ListenState, NoticeLevel, SpeechBoundary, StatusNotice, Transcript,
+    UtteranceDecided,
+)
 
 from .core import DaemonCore
 from .hearing.language import script_language
 from .hearing.microphone import MicrophoneService
 from .hearing.settings import HearingSettings
 from .hearing.sources import AudioSource
-from .hearing_api import HeardTranscript, Hearing, HearingEvent
+from .hearing_api import HeardTranscript, Hearing, HearingEvent, SpeechEnded, SpeechStarted, SteerableHearing
 from .planning import Utterance
 
 log = logging.getLogger(__name__)
+
+# What the caller of a stream sees (StreamAudio's RecognitionEvent kinds).
+StreamUpdate = Union[SpeechBoundary, Transcript, StatusNotice, UtteranceDecided]
 
 
 class ListenerState(enum.Enum):
@@ -49,6 +63,8 @@ class Listener:
                  source_factory: Callable[[], AudioSource] | None = None, dispatch_queue: int = 16) -> None:
         self.core = core
         self.hearing = hearing
+        # The same front end when the daemon can steer it (SetListening, preloading, vocabulary); None otherwise.
+        self.steered: SteerableHearing | None = hearing if isinstance(hearing, SteerableHearing) else None
         self.settings = settings
         self.state = ListenerState.CREATED
         self.microphone: MicrophoneService | None = None
@@ -63,14 +79,12 @@ class Listener:
 
     async def start(self) -> None:
         self.core.controls = self
-        if hasattr(self.hearing, "document_language"):
-            self.hearing.document_language = self.document_language
-        if hasattr(self.hearing, "pinned_language"):
-            self.hearing.pinned_language = self.pinned_language
+        if self.steered is not None:
+            self.steered.context = self
         if self.settings.listen_mode is not self.core.listen_mode:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
-        if self.settings.preload and hasattr(self.hearing, "load"):
+        if self.settings.preload and self.steered is not None:
             self._tasks.append(asyncio.create_task(self._load_model(), name="hearing-model-load"))
         if self.microphone is not None:
             self._tasks.append(self.microphone.start())
@@ -89,6 +103,13 @@ class Listener:
         self._tasks.clear()
         if self.core.controls is self:
             self.core.controls = None
+        if self.steered is not None and self.steered.context is self:
+            self.steered.context = None
+
+    # ---- SpeechContext ----------------------------------------------------------------------------
+
+    def listen_mode(self) -> ListenMode:
+        return self.core.listen_mode
 
     def document_language(self) -> str:
         """The focused document's language by its script ("" when unknown): the recognizer leans toward it."""
@@ -103,11 +124,10 @@ class Listener:
         from .hearing.vocabulary import VocabularyError
 
         russian = language == "ru" or script_language(language) == "ru"
-        adder = getattr(self.hearing, "add_vocabulary", None)
-        if adder is None:
+        if self.steered is None:
             return "Этот распознаватель не берёт словарь." if russian else "This recognizer takes no vocabulary."
         try:
-            term, new = adder(words)
+            term, new = self.steered.add_vocabulary(words)
         except VocabularyError as error:
             return f"Не добавлено: {error}." if russian else f"Not added: {error}."
         except OSError as error:
@@ -136,24 +156,54 @@ class Listener:
         focus = self.core.focus
         return self.language_pins.get(focus[1], "") if focus else ""
 
-    # ---- what the microphone hears ----------------------------------------------------------------
+    # ---- what the streams hear ----------------------------------------------------------------------
+
+    def _shown(self, event: HearingEvent) -> tuple[list[StreamUpdate], HeardTranscript | None]:
+        """One hearing event as a stream's caller sees it, its transcript shown to editors and the status;
+        and the final to decide, when the event is one that carries an utterance."""
+        if isinstance(event, SpeechStarted):
+            return [SpeechBoundary(event.utterance_id, True, event.time_s)], None
+        if isinstance(event, SpeechEnded):
+            return [SpeechBoundary(event.utterance_id, False, event.time_s)], None
+        if isinstance(event, StatusNotice):
+            return [event], None
+        if isinstance(event, HeardTranscript):
+            self.core.transcript_heard(event.transcript)
+            final = event if event.transcript.final and event.utterance is not None else None
+            return [event.transcript], final
+        log.warning("the speech front end sent an unknown event %r", type(event).__name__)
+        return [], None
 
     def heard(self, event: HearingEvent) -> None:
         """The microphone service's callback (on the event loop; must not block)."""
-        if isinstance(event, HeardTranscript):
-            self.core.transcript_heard(event.transcript)
-            if event.transcript.final and event.utterance is not None:
-                try:
-                    self._utterances.put_nowait((event.utterance, event.transcript.utterance_id))
-                except asyncio.QueueFull:
-                    # Only when editors stall for many utterances in a row; the text stays in status.
-                    self.dropped_utterances += 1
-                    self.core.broadcast_notice(NoticeLevel.WARNING, "speech-dropped",
-                                               f"Too many utterances are waiting for the editor; "
-                                               f"\"{event.transcript.text[:60]}\" was not acted on.")
+        _, final = self._shown(event)  # speech boundaries matter to StreamAudio callers, not to editors
+        if final is not None:
+            self._queue(final)
         elif isinstance(event, StatusNotice):
             self._notice(event)
-        # Speech boundaries matter to StreamAudio callers, not to editors.
+
+    async def hear_call(self, pcm: AsyncIterator[bytes], start: AudioStart) -> AsyncIterator[StreamUpdate]:
+        """A StreamAudio call's audio heard: what its caller sees, each final utterance decided (and, when
+        ``start.act``, applied) for ``start.document_id`` before the next event."""
+        async for event in self.hearing.stream(pcm, language=start.language):
+            updates, final = self._shown(event)
+            for update in updates:
+                yield update
+            if final is not None:
+                utterance_id = final.transcript.utterance_id
+                result = await self.core.handle_utterance(final.utterance, start.document_id, act=start.act,
+                                                          utterance_id=utterance_id)
+                yield UtteranceDecided(utterance_id, result)
+
+    def _queue(self, final: HeardTranscript) -> None:
+        try:
+            self._utterances.put_nowait((final.utterance, final.transcript.utterance_id))
+        except asyncio.QueueFull:
+            # Only when editors stall for many utterances in a row; the text stays in status.
+            self.dropped_utterances += 1
+            self.core.broadcast_notice(NoticeLevel.WARNING, "speech-dropped",
+                                       f"Too many utterances are waiting for the editor; "
+                                       f"\"{final.transcript.text[:60]}\" was not acted on.")
 
     def _notice(self, notice: StatusNotice) -> None:
         if notice.state is ListenState.NO_AUDIO:
@@ -186,11 +236,10 @@ class Listener:
                 log.exception("the dispatcher failed on %r", utterance.text[:80])
 
     async def _load_model(self) -> None:
-        describe = getattr(getattr(self.hearing, "recognizer", None), "describe", None)
-        name = describe() if callable(describe) else type(self.hearing).__name__
+        name = self.steered.describe()
         self.core.set_component(Component("recognizer", "loading", name))
         try:
-            await self.hearing.load()
+            await self.steered.load()
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -204,13 +253,16 @@ class Listener:
     # ---- ListeningControls --------------------------------------------------------------------------
 
     def set_listen_mode(self, mode: ListenMode) -> None:
-        if hasattr(self.hearing, "set_listen_mode"):
-            self.hearing.set_listen_mode(mode)
+        if self.steered is not None:
+            self.steered.set_listen_mode(mode)
 
     def key(self, pressed: bool) -> None:
-        method = "key_down" if pressed else "key_up"
-        if hasattr(self.hearing, method):
-            getattr(self.hearing, method)()
+        if self.steered is None:
+            return
+        if pressed:
+            self.steered.key_down()
+        else:
+            self.steered.key_up()
 
     def set_muted(self, muted: bool) -> None:
         if self.microphone is None:

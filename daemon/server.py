@@ -175,7 +175,7 @@ class Daemon:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ])
-        add_to_server(PushkinService(self.core, self.hearing, token), server)
+        add_to_server(PushkinService(self.core, self.listener, token), server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

@@ -20,14 +20,14 @@ import grpc
 from pushkin.proto import convert
 from pushkin.proto.endpoint import TOKEN_METADATA_KEY
 from pushkin.proto.types import (
-    AudioStart, ErrorCode, Hello, ListenState, ProtocolError, SpeechBoundary, StatusNotice, UtteranceDecided, Welcome,
+    ErrorCode, Hello, ListenState, ProtocolError, Welcome,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
 from .core import DAEMON_VERSION, PROTOCOL_VERSION, BadTimeout, DaemonCore, TooManyEditors
 from .hearing.sources import BadAudioFormat, check_audio_start, check_pcm_chunk
-from .hearing_api import HeardTranscript, Hearing, SpeechEnded, SpeechStarted
+from .listener import Listener
 from .planning import Utterance
 from .sessions import CLOSE, EditorSession
 
@@ -126,9 +126,9 @@ class TokenGate(grpc.aio.ServerInterceptor):
 
 
 class PushkinService(pb_grpc.PushkinServicer):
-    def __init__(self, core: DaemonCore, hearing: Hearing | None, token: str | None):
+    def __init__(self, core: DaemonCore, listener: Listener | None, token: str | None):
         self.core = core
-        self.hearing = hearing
+        self.listener = listener  # the daemon's ears, through which StreamAudio hears; None: no front end
         self.token = token  # None: no token required (Unix socket)
 
     # ---- auth -----------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ class PushkinService(pb_grpc.PushkinServicer):
             check_audio_start(start.sample_rate, start.channels, start.sample_width)
         except BadAudioFormat as problem:
             await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, str(problem))
-        if self.hearing is None:
+        if self.listener is None:
             await _refuse(context, messages, grpc.StatusCode.FAILED_PRECONDITION,
                           "no recognizer is configured in this daemon, so StreamAudio cannot transcribe; "
                           "start the daemon with a speech front end (see the README's Hearing section), or "
@@ -297,9 +297,8 @@ class PushkinService(pb_grpc.PushkinServicer):
         feeder = asyncio.create_task(feed.run(messages), name="audio-feeder")
         failure = ""
         try:
-            async for event in self.hearing.stream(feed.chunks(), language=start.language):
-                for update in await self._recognized(event, start):
-                    yield convert.recognition_to_pb(update)
+            async for update in self.listener.hear_call(feed.chunks(), start):
+                yield convert.recognition_to_pb(update)
                 if feed.problem:
                     break
         except asyncio.CancelledError:
@@ -313,26 +312,6 @@ class PushkinService(pb_grpc.PushkinServicer):
             await _refuse(context, messages, grpc.StatusCode.INVALID_ARGUMENT, feed.problem)
         if failure:
             await context.abort(grpc.StatusCode.INTERNAL, failure)
-
-    async def _recognized(self, event, start: AudioStart) -> list:
-        """One hearing event as what the StreamAudio caller sees; a final utterance is decided (and acted on)."""
-        if isinstance(event, SpeechStarted):
-            return [SpeechBoundary(event.utterance_id, True, event.time_s)]
-        if isinstance(event, SpeechEnded):
-            return [SpeechBoundary(event.utterance_id, False, event.time_s)]
-        if isinstance(event, StatusNotice):
-            return [event]
-        if isinstance(event, HeardTranscript):
-            transcript = event.transcript
-            self.core.transcript_heard(transcript)
-            updates: list = [transcript]
-            if transcript.final and event.utterance is not None:
-                result = await self.core.handle_utterance(event.utterance, start.document_id, act=start.act,
-                                                          utterance_id=transcript.utterance_id)
-                updates.append(UtteranceDecided(transcript.utterance_id, result))
-            return updates
-        log.warning("the recognizer sent an unknown event %r", type(event).__name__)
-        return []
 
 
 class FeedState(enum.Enum):

@@ -1,7 +1,8 @@
 """The speech-LLM front end in the daemon (``[model] front_end = "speech-llm"``).
 
-:class:`SpeechLLMFrontEnd` is the cascade's :class:`~pushkin.daemon.hearing.SpeechFrontEnd` (same VAD, same
-events, same interim transcripts from faster-whisper) with one change: each closed utterance — its speech
+:func:`speech_llm_front_end` is the cascade's :class:`~pushkin.daemon.hearing.SpeechFrontEnd` (same VAD, same
+events, same interim transcripts from faster-whisper) with :class:`SpeechLLMDecoder` as its final decoder
+(:class:`~pushkin.daemon.hearing.front_end.FinalDecoder`): each closed utterance — its speech
 audio, with the VAD's pauses before and after it as silence markers — goes first through
 :class:`pushkin.model.speech.SpeechLLM` on the language model's worker thread (Whisper encoder → projector
 with silence tokens → composed Gemma → one output-language line). The line is parsed strictly:
@@ -30,11 +31,11 @@ from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import Component, NoticeLevel, StatusNotice, Transcript
 
 from .hearing import SpeechFrontEnd
-from .hearing.front_end import _float_audio
+from .hearing.front_end import Cascade, float_audio
 from .hearing.recognizer import Recognizer
 from .hearing.settings import HearingSettings
 from .hearing.vad import SegmentedUtterance, SpeechAudio
-from .hearing_api import HeardTranscript
+from .hearing_api import HeardTranscript, HearingEvent
 from .open_commands import phrase_for
 from .planning import Utterance
 
@@ -82,7 +83,7 @@ def speech_pieces(utterance: SegmentedUtterance) -> list:
     for part in utterance.parts or (SpeechAudio(utterance.audio, utterance.audio_start_s),):
         if isinstance(part, SpeechAudio):
             if len(part.samples):
-                pieces.append(_float_audio(part.samples))
+                pieces.append(float_audio(part.samples))
         else:
             pieces.append(Silence(part.duration_s))
     if utterance.pause_after_s > 0:
@@ -90,13 +91,12 @@ def speech_pieces(utterance: SegmentedUtterance) -> list:
     return pieces
 
 
-class SpeechLLMFrontEnd(SpeechFrontEnd):
-    """Hearing with the speech-LLM path for finals; ``worker`` is the language model's worker thread
+class SpeechLLMDecoder:
+    """The final decoder that asks the speech-LLM first; ``worker`` is the language model's worker thread
     (it owns the composed model) and ``encoder_factory`` builds the Whisper encoder there, once."""
 
-    def __init__(self, settings: HearingSettings, recognizer: Recognizer, worker: ModelWorker,
-                 encoder_factory: Callable[[], AudioEncoder], *, max_new_tokens: int = 96) -> None:
-        super().__init__(settings, recognizer)
+    def __init__(self, worker: ModelWorker, encoder_factory: Callable[[], AudioEncoder], *,
+                 max_new_tokens: int = 96) -> None:
         self.model_worker = worker
         self.encoder_factory = encoder_factory
         self.max_new_tokens = max_new_tokens
@@ -110,7 +110,15 @@ class SpeechLLMFrontEnd(SpeechFrontEnd):
             self._speech = SpeechLLM(composed, self.encoder_factory())
         return self._speech.hear(pieces, max_new_tokens=self.max_new_tokens)
 
-    async def _hear_otherwise(self, utterance_id: str, utterance: SegmentedUtterance, language: str):
+    async def decode(self, utterance_id: str, utterance: SegmentedUtterance, cascade: Cascade) -> list[HearingEvent]:
+        notices, heard = await self._decide(utterance_id, utterance)
+        if heard is not None:
+            return [*notices, heard]
+        return [*notices, *await cascade()]
+
+    async def _decide(self, utterance_id: str,
+                      utterance: SegmentedUtterance) -> tuple[list[StatusNotice], HeardTranscript | None]:
+        """Notices to pass on, and the final transcript when the speech-LLM's line is one to act on."""
         if self.unavailable:
             return [], None
         pieces = speech_pieces(utterance)
@@ -131,3 +139,10 @@ class SpeechLLMFrontEnd(SpeechFrontEnd):
             log.info("speech-llm line %r not acted on (%s); the cascade hears it", output.raw_line[:80],
                      output.rejected or "no phrase for it")
         return [], heard
+
+
+def speech_llm_front_end(settings: HearingSettings, recognizer: Recognizer | None, worker: ModelWorker,
+                         encoder_factory: Callable[[], AudioEncoder], *, max_new_tokens: int = 96) -> SpeechFrontEnd:
+    """Hearing with the speech-LLM deciding finals (the cascade's recognizer for interims and fallbacks)."""
+    decoder = SpeechLLMDecoder(worker, encoder_factory, max_new_tokens=max_new_tokens)
+    return SpeechFrontEnd(settings, recognizer, final_decoder=decoder)

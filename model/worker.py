@@ -2,7 +2,7 @@
 
 Torch modules are not thread-safe to switch (active adapters, merges) while another thread generates, and
 a forward pass must never run on the daemon's event loop. So the daemon and the CLI hand work to a
-:class:`ModelWorker`: ``submit(fn)`` runs ``fn(model)`` on the worker thread and returns a Future (asyncio
+:class:`ModelWorker` (the language model has one, and the speech recognizer another): ``submit(fn)`` runs ``fn(model)`` on the worker thread and returns a Future (asyncio
 code awaits it with ``asyncio.wrap_future``); ``stream(fn)`` runs a generator there and hands its items
 across a queue. The model is built by the ``loader`` on first use, with progress in :meth:`status`.
 """

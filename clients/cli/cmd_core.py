@@ -201,13 +201,13 @@ def _speech_front_end(settings, rewriter=None):
 
         if front_end_component("speech-llm", settings.model.adapters).state == "speech-llm":
             from pushkin.audio_lora.encoder import CTranslate2WhisperEncoder
-            from pushkin.daemon.speech_llm import SpeechLLMFrontEnd
+            from pushkin.daemon.speech_llm import speech_llm_front_end
 
             def encoder():
                 recognizer.load()
                 return CTranslate2WhisperEncoder(recognizer._model)  # the cascade's own Whisper: no second copy
 
-            return _with_vocabulary(SpeechLLMFrontEnd(settings.hearing, recognizer, rewriter.runner.worker, encoder),
+            return _with_vocabulary(speech_llm_front_end(settings.hearing, recognizer, rewriter.runner.worker, encoder),
                                     settings)
     return _with_vocabulary(SpeechFrontEnd(settings.hearing, recognizer), settings)
 

@@ -1,6 +1,6 @@
 """Hearing: audio sources, the VAD segmenter, the recognizer and the daemon's speech front end."""
 
-from .front_end import SpeechFrontEnd
+from .front_end import CascadeDecoder, FinalDecoder, SpeechFrontEnd
 from .microphone import MicrophoneService, MicrophoneState
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, Recognition, Recognizer
 from .settings import HearingSettings, MicrophoneSettings, RecognizerSettings, VadSettings, hearing_settings_from_mapping
@@ -24,8 +24,10 @@ __all__ = [
     "AudioSource",
     "AudioSourceError",
     "BadAudioFormat",
+    "CascadeDecoder",
     "FasterWhisperRecognizer",
     "FileSource",
+    "FinalDecoder",
     "HearingSettings",
     "LocalAgreement",
     "MicrophoneService",

@@ -1,7 +1,7 @@
 """Speech recognition behind a small Protocol, with faster-whisper as the implementation.
 
-The recognizer is synchronous: the front end calls it only from its one model thread
-(:class:`ModelWorker`), which owns the model and loads it lazily on first use. Each utterance is encoded
+The recognizer is synchronous: the front end calls it only from its one model thread (a
+:class:`~pushkin.model.worker.ModelWorker` holding it), which loads the model on first use. Each utterance is encoded
 once (in a window padded to ``min_window_s``, not 30 s); language detection, decoding, a decode in the
 other language and command rescoring all read that one encoder output. The language is chosen among the
 configured ones only (a hint wins when it is one of them), weighed by the last utterances'; the
@@ -10,8 +10,6 @@ transcript goes through hallucination and repetition guards before anyone sees i
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import math
 import os
@@ -60,6 +58,9 @@ class Recognition:
 
 
 class Recognizer(Protocol):
+    def describe(self) -> str:
+        """The model and where it runs, for the status line."""
+
     def load(self) -> None:
         """Load the model now (otherwise the first ``transcribe`` does)."""
 
@@ -482,33 +483,3 @@ def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats
             out.append(words[i])
             i += 1
     return " ".join(out), changed
-
-
-# ---------------------------------------------------------------------------------------------------
-# The model thread
-# ---------------------------------------------------------------------------------------------------
-
-
-class ModelWorker:
-    """One thread that owns the recognizer: every model call runs there, never on the event loop."""
-
-    def __init__(self, recognizer: Recognizer, name: str = "hearing-model") -> None:
-        self.recognizer = recognizer
-        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-
-    async def call(self, fn: Callable, *args, **kwargs):
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
-
-    async def load(self) -> None:
-        await self.call(self.recognizer.load)
-
-    async def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
-                         document_language: str = "") -> Recognition:
-        if document_language:  # only recognizers that weigh languages take it
-            return await self.call(self.recognizer.transcribe, audio, language=language, final=final,
-                                   document_language=document_language)
-        return await self.call(self.recognizer.transcribe, audio, language=language, final=final)
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -24,7 +24,7 @@ class VoiceGatedHearing:
         object.__setattr__(self, "voice", voice)
         object.__setattr__(self, "muted_chunks", 0)
 
-    # The Listener reads and sets the front end's own attributes (load, set_listen_mode, document_language).
+    # The Listener reads and sets the front end's own attributes (load, set_listen_mode, context).
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
 

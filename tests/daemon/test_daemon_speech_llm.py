@@ -15,7 +15,7 @@ from pushkin.daemon.hearing import HearingSettings
 from pushkin.daemon.hearing.vad import SegmentedUtterance, SpeechAudio
 from pushkin.daemon.hearing.vad import Silence as VadSilence
 from pushkin.daemon.server import Daemon
-from pushkin.daemon.speech_llm import (UNAVAILABLE_CODE, SpeechLLMFrontEnd, front_end_component, heard_from,
+from pushkin.daemon.speech_llm import (UNAVAILABLE_CODE, front_end_component, heard_from, speech_llm_front_end,
                                        speech_pieces)
 from pushkin.model.composed import ComposedModel
 from pushkin.model.loading import LoadOptions, load_base
@@ -47,8 +47,8 @@ async def _hear(short_dir, tiny, composed, recognizer_settings, clips, registry_
         load_base(LoadOptions(model=str(tiny.base))), AdapterRegistry(registry_root))
     worker = ModelWorker(lambda progress: model, name="test-speech-llm")
     hearing = dataclasses.replace(HearingSettings(recognizer=recognizer_settings, preload=False))
-    front = SpeechLLMFrontEnd(hearing, None, worker, lambda: tiny_whisper_encoder(tiny.whisper_width),
-                              max_new_tokens=8)
+    front = speech_llm_front_end(hearing, None, worker, lambda: tiny_whisper_encoder(tiny.whisper_width),
+                                 max_new_tokens=8)
     planner = RecordingPlanner()
     daemon = Daemon(dataclasses.replace(unix_settings(short_dir), hearing=hearing), planner=planner, hearing=front)
     await daemon.start()
@@ -62,22 +62,22 @@ async def _hear(short_dir, tiny, composed, recognizer_settings, clips, registry_
         await daemon.stop(0.2)
         front.close()
         worker.shutdown()
-    return front, planner, updates, buffer
+    return front.final_decoder, planner, updates, buffer
 
 
 @pytest.mark.slow
 async def test_speech_llm_hears_through_stream_audio_and_garbage_is_not_executed(short_dir, tiny, composed,
                                                                                  tiny_recognizer_settings, clips):
-    front, planner, updates, buffer = await _hear(short_dir, tiny, composed, tiny_recognizer_settings, clips)
+    decoder, planner, updates, buffer = await _hear(short_dir, tiny, composed, tiny_recognizer_settings, clips)
     decided = [u for u in updates if isinstance(u, UtteranceDecided)]
     finals = [u for u in updates if isinstance(u, Transcript) and u.final]
     assert len(decided) == 1 and len(finals) == 1
     # The speech-LLM ran on the utterance (audio + silence markers → the composed model → one line) ...
-    output = front.last_output
-    assert output is not None and not front.unavailable
+    output = decoder.last_output
+    assert output is not None and not decoder.unavailable
     assert output.composition is not None and "audio:speech" in output.composition.active
     # ... its random line is outside the output language: rejected, never executed; the cascade heard it.
-    assert output.output is None and output.rejected and front.rejected == 1
+    assert output.output is None and output.rejected and decoder.rejected == 1
     assert [u.source for u in planner.utterances] == ["speech"]
     assert decided[0].result.intent.text == finals[0].text and buffer.text == finals[0].text
 
@@ -91,10 +91,10 @@ async def test_without_an_audio_adapter_it_says_so_and_hears_with_the_cascade(sh
     assert component.state == "cascade" and "audio adapter" in component.detail
     assert front_end_component("speech-llm", str(tiny.adapters)).state == "speech-llm"
     assert front_end_component("cascade", "").state == "cascade"
-    front, planner, updates, buffer = await _hear(short_dir, tiny, composed, tiny_recognizer_settings, clips, root)
+    decoder, planner, updates, buffer = await _hear(short_dir, tiny, composed, tiny_recognizer_settings, clips, root)
     notices = [u for u in updates if isinstance(u, StatusNotice) and u.code == UNAVAILABLE_CODE]
     assert len(notices) == 1 and "audio adapter" in notices[0].message and "cascade" in notices[0].message
-    assert "audio adapter" in front.unavailable
+    assert "audio adapter" in decoder.unavailable
     assert len([u for u in updates if isinstance(u, UtteranceDecided)]) == 1 and buffer.text
 
 

@@ -68,14 +68,14 @@ async def test_a_language_pin_belongs_to_its_document(short_dir, tiny_recognizer
         async with DaemonClient(daemon.address) as client:
             pinned = await client.say("диктуй по-русски")
             assert pinned.intent.name == "pin_language" and pinned.message == "В этом документе диктую по-русски."
-            assert front._spoken_language("") == "ru"  # what the next utterance of notes.md is decoded in
-            assert front._spoken_language("en") == "en"  # a stream that names its language keeps it
+            assert front.spoken_language("") == "ru"  # what the next utterance of notes.md is decoded in
+            assert front.spoken_language("en") == "en"  # a stream that names its language keeps it
             assert first_buffer.text == "Hi."
             second, _, _ = await connect_editor(daemon.address, name="second", document_id="other.md", text="")
             try:
-                await _until(lambda: front._spoken_language("") == "")  # other.md has the focus: detected
+                await _until(lambda: front.spoken_language("") == "")  # other.md has the focus: detected
                 await first.focus("notes.md")
-                await _until(lambda: front._spoken_language("") == "ru")
+                await _until(lambda: front.spoken_language("") == "ru")
             finally:
                 await second.close()
             refused = daemon.listener.pin_language("notes.md", "de", "en")

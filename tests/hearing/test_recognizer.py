@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import wave
 
 import numpy as np
 import pytest
@@ -19,7 +21,8 @@ from pushkin.daemon.hearing.recognizer import (
 )
 from pushkin.daemon.hearing.settings import HearingSettings, RecognizerSettings
 from pushkin.daemon.hearing_api import HeardTranscript, Hearing, SpeechEnded, SpeechStarted
-from pushkin.proto.types import StatusNotice
+from pushkin.daemon.planning import Utterance
+from pushkin.proto.types import StatusNotice, Transcript
 
 from .speech import compose
 
@@ -187,3 +190,56 @@ def test_decoder_loops_are_written_once_and_real_repetition_stays():
     assert collapse_repetitions("Very, very good.") == ("Very, very good.", False)
     assert collapse_repetitions("We had had enough of it.") == ("We had had enough of it.", False)
     assert collapse_repetitions("") == ("", False)
+
+
+class FirstOnly:
+    """A final decoder that decides the first utterance itself ("first") and leaves the rest to the cascade."""
+
+    def __init__(self):
+        self.asked = []
+
+    async def decode(self, utterance_id, utterance, cascade):
+        self.asked.append(utterance_id)
+        if len(self.asked) > 1:
+            return await cascade()
+        transcript = Transcript(utterance_id, "first", True, "first", "en", utterance.speech_start_s, utterance.speech_end_s)
+        return [HeardTranscript(transcript, Utterance("first", utterance.pause_before_s, utterance.pause_after_s))]
+
+
+async def test_the_final_decoder_decides_each_utterance_and_the_cascade_hears_what_it_leaves(tiny_recognizer_settings,
+                                                                                           clips):
+    decoder = FirstOnly()
+    front = SpeechFrontEnd(HearingSettings(recognizer=tiny_recognizer_settings), final_decoder=decoder)
+    scene = compose([0.3, clips["scratch"], 0.6, clips["formal"], 0.6])
+    events = [e async for e in front.stream(paced(scene.audio, pause_s=0))]
+    front.close()
+    finals = [e for e in events if isinstance(e, HeardTranscript) and e.transcript.final]
+    started = [e.utterance_id for e in events if isinstance(e, SpeechStarted)]
+    assert decoder.asked == started == [f.transcript.utterance_id for f in finals]
+    assert finals[0].transcript.text == "first"
+    assert finals[1].transcript.text and finals[1].utterance.source == "speech"  # the recognizer's reading
+
+
+async def test_utterance_ids_are_never_shared_between_streams(tiny_recognizer_settings, clips):
+    front = SpeechFrontEnd(HearingSettings(recognizer=dataclasses.replace(tiny_recognizer_settings, partials=False)))
+    audio = compose([0.3, clips["scratch"], 0.6]).audio
+
+    async def ids():
+        return [e.utterance_id async for e in front.stream(paced(audio, pause_s=0)) if isinstance(e, SpeechStarted)]
+
+    first, second = await asyncio.gather(ids(), ids())
+    front.close()
+    assert len(first) == len(second) == 1 and first != second  # two streams at once, one sequence of ids
+
+
+async def test_debug_recording_writes_each_utterance_under_its_id(tiny_recognizer_settings, clips, tmp_path):
+    settings = HearingSettings(recognizer=dataclasses.replace(tiny_recognizer_settings, partials=False),
+                               debug_recording_dir=str(tmp_path / "audio"))
+    front = SpeechFrontEnd(settings)
+    scene = compose([0.3, clips["scratch"], 0.6, clips["formal"], 0.6])
+    ids = [e.utterance_id async for e in front.stream(paced(scene.audio, pause_s=0)) if isinstance(e, SpeechStarted)]
+    front.close()
+    written = sorted((tmp_path / "audio").iterdir())
+    assert len(ids) == 2 and sorted(path.stem.rsplit("-", 1)[1] for path in written) == sorted(ids)
+    with wave.open(str(written[0])) as recording:
+        assert recording.getframerate() == 16000 and recording.getnframes() > 16000 // 2
