@@ -17,16 +17,17 @@ import itertools
 import logging
 import math
 import time
-from dataclasses import replace
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol, Sequence
 
 from pushkin.proto.types import (
     Component, DaemonStatus, EditBatch, EditOutcome, EditResult, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
-    ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
+    ListenMode, ListenState, NoticeLevel, Proposal, ProposalDecision, SentBatch, StatusNotice, TextEdit, Transcript,
+    UtteranceResult,
 )
 
 from .open_commands import phrase_for
-from .planning import EditPlan, EditPlanner, Modes, Utterance
+from .planning import PROGRESS_CODE, PROPOSALS_CAPABILITY, DocumentSnapshot, EditPlan, EditPlanner, Modes, Utterance
 from .sessions import EditorSession, SessionState
 from .settings import Settings
 
@@ -52,6 +53,22 @@ class ListeningControls(Protocol):
     def set_muted(self, muted: bool) -> None:
         """Close (True) or reopen (False) the microphone."""
 
+    def add_vocabulary(self, words: str, language: str) -> str:
+        """Teach the recognizer ``words``; what to tell the user."""
+
+    def pin_language(self, document_id: str, pinned: str, language: str) -> str:
+        """Decode speech for ``document_id`` in ``pinned``; what to tell the user."""
+
+
+@dataclass(frozen=True)
+class _SentPlan:
+    """A batch in flight: the plan it carries and the snapshot it was planned against, for the planner's
+    ``applied`` when the editor's answer comes (late answers included)."""
+
+    session_id: str
+    snapshot: DocumentSnapshot
+    plan: EditPlan
+
 
 class DaemonCore:
     def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = (),
@@ -70,7 +87,8 @@ class DaemonCore:
             maxlen=settings.limits.recent_transcripts)
         self.utterances = 0
         self.listen_address = ""
-        self.controls: ListeningControls | None = None  # set by the Listener when the daemon can hear
+        self._controls: ListeningControls | None = None  # the Listener while the daemon can hear (use_controls)
+        self._sent: dict[int, _SentPlan] = {}  # batch id → what it carries, until the editor answers
         self.voice = None  # pushkin.daemon.voice.Voice when [voice] enabled: it answers after each utterance
         self.audio_problem = ""  # why the microphone cannot deliver audio ("" when it can, or is not used)
         self.started = time.monotonic()
@@ -100,31 +118,42 @@ class DaemonCore:
         if len(self.sessions) >= self.settings.limits.max_editors:
             raise TooManyEditors(f"{len(self.sessions)} editors are connected; the limit is "
                                  f"{self.settings.limits.max_editors} ([limits] max_editors)")
-        session = EditorSession(self, f"s{next(self._session_ids)}", hello)
+        session = EditorSession(self, f"s{next(self._session_ids)}", hello, self.settings.limits)
         self.sessions[session.session_id] = session
         log.info("editor %s connected (%s %s)", session.name, hello.editor_name, hello.editor_version)
         return session
 
     def close_session(self, session: EditorSession) -> None:
-        session.close()
-        session.state = SessionState.CLOSED
-        session.abandon_pending()
-        for document_id in list(session.documents):
-            session.documents.pop(document_id)
-            self.document_gone(session, document_id)
+        session.end()
+        self._sent = {batch_id: sent for batch_id, sent in self._sent.items() if sent.session_id != session.session_id}
         self.sessions.pop(session.session_id, None)
         log.info("editor %s disconnected", session.name)
+
+    # ---- SessionEvents: what sessions report, in the order their editors sent it ---------------------
+
+    def document_changed(self, document_id: str, old_text: str, edits: Sequence[TextEdit], new_version: int) -> None:
+        with _logged("the planner's document_changed"):
+            self.planner.document_changed(document_id, old_text, edits, new_version)
+        if self.rewriter is not None:
+            with _logged("the rewriter's document_changed"):  # pending proposals follow the text too
+                self.rewriter.document_changed(document_id, edits, new_version)
+
+    def batch_answered(self, batch: EditBatch, applied_version: int | None) -> None:
+        sent = self._sent.pop(batch.batch_id, None)
+        if sent is not None and applied_version is not None:
+            self._applied(sent.snapshot, sent.plan, applied_version)
 
     def document_gone(self, session: EditorSession, document_id: str) -> None:
         if self.focus == (session.session_id, document_id):
             self.focus = None
-        if session.focused_document_id == document_id:
-            session.focused_document_id = ""
-        self.planner_call("document_closed", document_id)
+        with _logged("the planner's document_closed"):
+            self.planner.document_closed(document_id)
+        if self.rewriter is not None:
+            with _logged("the rewriter's document_closed"):
+                self.rewriter.document_closed(document_id)
 
     def focus_changed(self, session: EditorSession, document_id: str, focused: bool) -> None:
         if focused:
-            session.focused_document_id = document_id
             self.focus = (session.session_id, document_id)
         elif self.focus is not None and self.focus[0] == session.session_id:
             # The editor lost focus altogether: dictation goes nowhere rather than into a hidden window.
@@ -147,19 +176,12 @@ class DaemonCore:
                 return session, document_id
         return None, document_id
 
-    def planner_call(self, method: str, *args) -> None:
-        """Tell the planner something; its failure is logged, never raised into the transport."""
-        try:
-            getattr(self.planner, method)(*args)
-        except Exception:
-            log.exception("the planner failed in %s", method)
-        if self.rewriter is not None and method in ("document_changed", "document_closed"):
-            try:  # pending proposals follow the text too
-                getattr(self.rewriter, method)(*args)
-            except Exception:
-                log.exception("the rewriter failed in %s", method)
+    def _applied(self, snapshot: DocumentSnapshot, plan: EditPlan, new_version: int) -> None:
+        """The one place the planner hears that a plan took effect (its batch applied, or nothing to send)."""
+        with _logged("the planner's applied"):
+            self.planner.applied(snapshot, plan, new_version)
 
-    def proposal_decided(self, session: EditorSession, decision) -> None:
+    def proposal_decided(self, session: EditorSession, decision: ProposalDecision) -> None:
         """An editor accepted or rejected a Proposal: decide it like the spoken "accept"/"reject"."""
         if self.rewriter is None:
             session.error(ErrorCode.BAD_MESSAGE,
@@ -202,34 +224,39 @@ class DaemonCore:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
+    def use_controls(self, controls: ListeningControls | None) -> None:
+        """Hearing started (``controls``: what SetListening and the hearing commands move) or stopped (None)."""
+        self._controls = controls
+
     def _hearing_command(self, intent: Intent, language: str, document_id: str) -> str:
         """Hand a command about hearing (add to the vocabulary, pin the document's language) to the
         listener; what to tell the user."""
-        controls = self.controls
+        controls = self._controls
+        if controls is None:
+            return "Nothing hears speech here, so that changes nothing."
         try:
-            if intent.name == "add_vocabulary" and hasattr(controls, "add_vocabulary"):
+            if intent.name == "add_vocabulary":
                 return controls.add_vocabulary(intent.args.get("words", ""), language)
-            if intent.name == "pin_language" and hasattr(controls, "pin_language"):
-                return controls.pin_language(document_id, intent.args.get("lang", ""), language)
+            return controls.pin_language(document_id, intent.args.get("lang", ""), language)
         except Exception:  # a failed hearing command must not cost the utterance or the daemon
             log.exception("the hearing command %s failed", intent.name)
             return "That could not be done; see the daemon's log."
-        return "Nothing hears speech here, so that changes nothing."
 
     def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
         """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
         microphone: push-to-talk and toggle keep it open between presses so the first word is not lost."""
-        if self.controls is None:
+        controls = self._controls
+        if controls is None:
             return
         try:
             if mode is not None:
-                self.controls.set_listen_mode(mode)
+                controls.set_listen_mode(mode)
             if state is ListenState.MUTED:
-                self.controls.set_muted(True)
+                controls.set_muted(True)
             elif state is not None or key_pressed:
-                self.controls.set_muted(False)
+                controls.set_muted(False)
             if key_pressed is not None:
-                self.controls.key(key_pressed)
+                controls.key(key_pressed)
         except Exception:  # the transport must answer even if hearing misbehaves
             log.exception("the listening controls failed")
 
@@ -370,7 +397,8 @@ class DaemonCore:
             plan = await self._open_command(utterance, snapshot, plan)
         if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
             async with self._model_lock:
-                plan = await rewriter.execute(plan, snapshot, session)
+                channel = _SessionChannel(session, snapshot.document_id) if session is not None else None
+                plan = await rewriter.execute(plan, snapshot, channel)
         return plan
 
     async def _open_command(self, utterance: Utterance, snapshot, dictation: EditPlan) -> EditPlan:
@@ -424,7 +452,7 @@ class DaemonCore:
 
         if document is None or not _changes_editor(plan, snapshot):
             if snapshot is not None and act:
-                self.planner_call("applied", snapshot, plan, snapshot.version)
+                self._applied(snapshot, plan, snapshot.version)
             if document is None and document_id and plan.edits:
                 return result(False, f"Document {document_id!r} is not open in any editor.")
             return result(not plan.edits, plan.message)
@@ -434,7 +462,10 @@ class DaemonCore:
             expires_at_unix_ms = int((time.time() + timeout_s) * 1000)
             batch = EditBatch(next(self._batch_ids), document_id, snapshot.version, plan.edits, plan.selection_after,
                               plan.undo_group, plan.description, expires_at_unix_ms)
-            answer = await session.send_batch(batch, snapshot, plan, timeout_s, self.settings.edits.answer_grace_s)
+            self._sent[batch.batch_id] = _SentPlan(session.session_id, snapshot, plan)
+            answer = await session.send_batch(batch, timeout_s, self.settings.edits.answer_grace_s)
+            if answer.outcome is not EditOutcome.UNANSWERED or session.state is not SessionState.ACTIVE:
+                self._sent.pop(batch.batch_id, None)  # answered (the session reported it) or never will be
             sent.append(SentBatch(batch, answer.outcome, session.name))
             if answer.outcome is EditOutcome.APPLIED:
                 if not document.in_sync:
@@ -457,12 +488,39 @@ class DaemonCore:
                 return result(False, "The planner failed while re-planning; see the daemon's log.")
             plan = replanned
             if not _changes_editor(plan, snapshot):
-                self.planner_call("applied", snapshot, plan, snapshot.version)
+                self._applied(snapshot, plan, snapshot.version)
                 return result(True, plan.message)
         message = (f"The document kept changing; the edit was dropped after {len(sent)} attempts "
                    f"(\"{utterance.text[:60]}\" is kept in the daemon's recent transcripts).")
         session.notice(NoticeLevel.WARNING, "edit-dropped", message, document_id)
         return result(False, message)
+
+
+@contextlib.contextmanager
+def _logged(what: str):
+    """A planner's or rewriter's failure is logged, never raised into the transport."""
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed", what)
+
+
+@dataclass(frozen=True)
+class _SessionChannel:
+    """An :class:`~pushkin.daemon.planning.EditorChannel` to one document of a connected editor."""
+
+    session: EditorSession
+    document_id: str
+
+    @property
+    def shows_proposals(self) -> bool:
+        return self.session.wants(PROPOSALS_CAPABILITY)
+
+    def progress(self, text: str) -> None:
+        self.session.notice(NoticeLevel.INFO, PROGRESS_CODE, text, self.document_id)
+
+    def propose(self, proposal: Proposal) -> None:
+        self.session.send(proposal)
 
 
 class BadTimeout(ValueError):

@@ -62,7 +62,7 @@ class Listener:
     # ---- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.core.controls = self
+        self.core.use_controls(self)
         if hasattr(self.hearing, "document_language"):
             self.hearing.document_language = self.document_language
         if hasattr(self.hearing, "pinned_language"):
@@ -87,8 +87,7 @@ class Listener:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        if self.core.controls is self:
-            self.core.controls = None
+        self.core.use_controls(None)
 
     def document_language(self) -> str:
         """The focused document's language by its script ("" when unknown): the recognizer leans toward it."""

@@ -21,7 +21,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Selection, TextEdit
+from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Proposal, Selection, TextEdit
+
+PROPOSALS_CAPABILITY = "proposals"  # Hello capability: the editor previews a rewrite until it is accepted
+PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,20 @@ class EditPlan:
     message: str = ""
     modes: Modes | None = None
     undo_group: str = ""
+
+
+class EditorChannel(Protocol):
+    """What work that outlasts the plan (a rewrite streaming from the model) may tell the target editor."""
+
+    @property
+    def shows_proposals(self) -> bool:
+        """Whether the editor previews a rewrite as a Proposal until it is accepted or rejected."""
+
+    def progress(self, text: str) -> None:
+        """The partial result so far (for a status line)."""
+
+    def propose(self, proposal: Proposal) -> None:
+        """Show ``proposal`` as a preview."""
 
 
 class EditPlanner(Protocol):

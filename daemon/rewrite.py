@@ -32,19 +32,17 @@ from pushkin.model.output_language import CommandOutput
 from pushkin.model.rewrite import Classification, RewriteOptions, RewriteRequest, classify_utterance, stream_rewrite
 from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState
 from pushkin.proto.textedit import map_offset, validate_edits
-from pushkin.proto.types import Component, Intent, IntentKind, NoticeLevel, Proposal, Selection, TextEdit
+from pushkin.proto.types import Component, Intent, IntentKind, Proposal, Selection, TextEdit
 from pushkin.text_lora.guards import check_rewrite
 from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
 
 from .open_commands import looks_like_command
-from .planning import DocumentSnapshot, EditPlan
+from .planning import DocumentSnapshot, EditorChannel, EditPlan
 
 log = logging.getLogger(__name__)
 
-PROPOSALS_CAPABILITY = "proposals"
 LM_COMPONENT = "language-model"  # the status line's name for the language model
 REWRITE_COMMAND = "rewrite"
-PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress notices a second (the editor's queue is bounded)
 
 
@@ -362,8 +360,9 @@ class RewriteExecutor:
     def cancel(self) -> bool:
         return self.runner.cancel()
 
-    async def execute(self, plan: EditPlan, document: DocumentSnapshot, session=None) -> EditPlan:
-        """The plan with the rewrite's edit; or, for a proposals-capable ``session``, no edit and a Proposal sent."""
+    async def execute(self, plan: EditPlan, document: DocumentSnapshot, editor: EditorChannel | None = None) -> EditPlan:
+        """The plan with the rewrite's edit; or, for an ``editor`` that shows proposals, no edit and a Proposal
+        shown there."""
         intent = plan.intent
         try:
             start, end = rewrite_target(intent, document)
@@ -372,7 +371,7 @@ class RewriteExecutor:
             if self._last is not None and self._last[:2] == (task, source):
                 edited = plan_rewrite(intent, document, self._last[2], plan.undo_group)
             else:
-                outcome = await self.runner.run(intent, document, _progress_to(session, document.document_id),
+                outcome = await self.runner.run(intent, document, _throttled(editor.progress) if editor else None,
                                                 undo_group=plan.undo_group)
                 if not outcome.plan.edits:
                     return EditPlan(intent, message=outcome.plan.message, description=plan.description)
@@ -383,9 +382,9 @@ class RewriteExecutor:
         except Exception as exc:  # the model failed to load or to run: the text stays as it was
             log.exception("rewrite failed")
             return EditPlan(intent, message=f"The rewrite failed: {exc}", description=plan.description)
-        if self.proposals and session is not None and session.wants(PROPOSALS_CAPABILITY):
+        if self.proposals and editor is not None and editor.shows_proposals:
             proposal = self.book.offer(document, edited)
-            session.send(Proposal(proposal.proposal_id, proposal.document_id, proposal.base_version, proposal.edits,
+            editor.propose(Proposal(proposal.proposal_id, proposal.document_id, proposal.base_version, proposal.edits,
                                   proposal.description))
             return EditPlan(intent, message="Proposed a rewrite: say “accept” or “reject”.", description=plan.description)
         return edited
@@ -408,24 +407,22 @@ class RewriteExecutor:
             return EditPlan(intent, message=str(exc).capitalize() + ".")
         return EditPlan(intent, message="Rejected the proposal.")
 
-    def document_changed(self, document_id: str, old_text: str, edits, new_version: int) -> None:
+    def document_changed(self, document_id: str, edits: Sequence[TextEdit], new_version: int) -> None:
         self.book.document_changed(document_id, edits, new_version)
 
     def document_closed(self, document_id: str) -> None:
         self.book.document_closed(document_id)
 
 
-def _progress_to(session, document_id: str) -> Callable[[str], None] | None:
-    """Partial rewrite text as StatusNotices (code "rewrite-progress") to the editor that asked, throttled."""
-    if session is None:
-        return None
+def _throttled(progress: Callable[[str], None]) -> Callable[[str], None]:
+    """``progress`` called at most every :data:`PROGRESS_INTERVAL_S` (the editor's queue is bounded)."""
     last = [0.0]
 
     def send(text: str) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            session.notice(NoticeLevel.INFO, PROGRESS_CODE, text, document_id)
+            progress(text)
 
     return send
 
