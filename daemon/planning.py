@@ -62,7 +62,8 @@ class EditPlan:
 
     ``edits`` are relative to the snapshot's text. ``selection_after`` is in the text after the edits
     (None: leave the editor's selection where the edits put it). ``modes`` is set when the utterance
-    changes the daemon's modes. ``message`` is for the user ("Nothing to scratch.").
+    changes the daemon's modes. ``message`` is for the user ("Nothing to scratch."). ``span`` is the
+    [start, end) of the snapshot's text that a command for the language model (a rewrite) acts on.
     """
 
     intent: Intent
@@ -72,6 +73,7 @@ class EditPlan:
     message: str = ""
     modes: Modes | None = None
     undo_group: str = ""
+    span: tuple[int, int] | None = None
 
 
 class EditorChannel(Protocol):

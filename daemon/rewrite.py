@@ -1,8 +1,9 @@
 """Rewrite commands in the daemon: run on the model worker thread, stream, cancel, apply as one undo group.
 
 The intent engine turns "rephrase that", "make that more formal", "перефразируй это", ... into
-``Intent(COMMAND, name="rewrite", args={"task", "start", "end"})`` ("that" = [start, end): the selection,
-else the last dictated phrase; for "continue" start == end == the cursor). :class:`RewriteRunner` then:
+a plan with ``Intent(COMMAND, name="rewrite", args={"task", ...})`` and no edits, whose ``span`` is the
+[start, end) to rewrite ("that": the selection, else the last dictated phrase; for "continue" start == end ==
+the cursor). :class:`RewriteRunner` then:
 
 * runs the task on the model worker thread (never on the event loop), streaming partial text to a
   callback (for a status line);
@@ -73,20 +74,20 @@ def task_of(intent: Intent) -> str:
     return task
 
 
-def rewrite_target(intent: Intent, document: DocumentSnapshot) -> tuple[int, int]:
-    """The [start, end) an intent's rewrite applies to, checked against the document."""
-    try:
-        start, end = int(intent.args["start"]), int(intent.args["end"])
-    except (KeyError, ValueError) as exc:
-        raise RewriteError(f"rewrite command without a valid start/end: {dict(intent.args)}") from exc
+def rewrite_target(command: EditPlan, document: DocumentSnapshot) -> tuple[int, int]:
+    """The [start, end) a rewrite command applies to, checked against the document."""
+    if command.span is None:
+        raise RewriteError("the rewrite command names no range of the text")
+    start, end = command.span
     if not 0 <= start <= end <= len(document.text):
         raise RewriteError(f"rewrite range [{start}, {end}) is outside the document ({len(document.text)} code points)")
     return start, end
 
 
-def plan_rewrite(intent: Intent, document: DocumentSnapshot, new_text: str, undo_group: str) -> EditPlan:
-    """One edit replacing [start, end) (inserting at start for "continue"), selecting the new text."""
-    start, end = rewrite_target(intent, document)
+def plan_rewrite(command: EditPlan, document: DocumentSnapshot, new_text: str, undo_group: str) -> EditPlan:
+    """One edit replacing the command's [start, end) (inserting at start for "continue"), selecting the new text."""
+    start, end = rewrite_target(command, document)
+    intent = command.intent
     task = get_task(task_of(intent))
     if task.replaces and document.text[start:end] == new_text:
         return EditPlan(intent, message="The rewrite changed nothing.")
@@ -122,20 +123,20 @@ class RewriteRunner:
     def running(self) -> bool:
         return self._current is not None
 
-    async def run(self, intent: Intent, document: DocumentSnapshot,
-                  on_partial: Callable[[str], None] | None = None, *, undo_group: str = "") -> RewriteOutcome:
-        """Rewrite what ``intent`` names in ``document``; returns the plan (one edit, one undo group).
-
-        ``undo_group``: the group of the intent engine's plan (so its history records the rewrite as one
-        undo step); a fresh ``rewrite-N`` when empty.
+    async def run(self, command: EditPlan, document: DocumentSnapshot,
+                  on_partial: Callable[[str], None] | None = None) -> RewriteOutcome:
+        """Rewrite what ``command`` (the intent engine's plan) names in ``document``; returns the plan (one
+        edit, one undo group: the command's, so the engine's history records the rewrite as one undo step;
+        a fresh ``rewrite-N`` when it has none).
         """
+        intent = command.intent
         if intent.kind is not IntentKind.COMMAND or intent.name != REWRITE_COMMAND:
             raise RewriteError(f"not a rewrite command: {intent.name or intent.kind.value}")
         try:
             task = get_task(task_of(intent))
         except UnknownTaskError as exc:
             raise RewriteError(str(exc)) from None
-        start, end = rewrite_target(intent, document)
+        start, end = rewrite_target(command, document)
         source = document.text[start:end]
         if task.replaces and not source.strip():
             return RewriteOutcome(EditPlan(intent, message="There is nothing to rewrite."), "")
@@ -164,7 +165,7 @@ class RewriteRunner:
         if len(usable) > 1:
             best, scores = pick_best(source, usable, self.scorer)
         text = usable[best]
-        plan = plan_rewrite(intent, document, text, undo_group or f"rewrite-{next(self._groups)}")
+        plan = plan_rewrite(command, document, text, command.undo_group or f"rewrite-{next(self._groups)}")
         return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores, refusals=refusals)
 
     async def _stream_one(self, request: RewriteRequest, options: RewriteOptions,
@@ -355,7 +356,7 @@ class RewriteExecutor:
     def handles(plan: EditPlan) -> bool:
         intent = plan.intent
         return intent.kind is IntentKind.COMMAND and intent.name == REWRITE_COMMAND and not plan.edits \
-            and "start" in intent.args
+            and plan.span is not None
 
     def cancel(self) -> bool:
         return self.runner.cancel()
@@ -365,14 +366,13 @@ class RewriteExecutor:
         shown there."""
         intent = plan.intent
         try:
-            start, end = rewrite_target(intent, document)
+            start, end = rewrite_target(plan, document)
             task = task_of(intent)
             source = document.text[start:end]
             if self._last is not None and self._last[:2] == (task, source):
-                edited = plan_rewrite(intent, document, self._last[2], plan.undo_group)
+                edited = plan_rewrite(plan, document, self._last[2], plan.undo_group)
             else:
-                outcome = await self.runner.run(intent, document, _throttled(editor.progress) if editor else None,
-                                                undo_group=plan.undo_group)
+                outcome = await self.runner.run(plan, document, _throttled(editor.progress) if editor else None)
                 if not outcome.plan.edits:
                     return EditPlan(intent, message=outcome.plan.message, description=plan.description)
                 self._last = (task, source, outcome.text)
