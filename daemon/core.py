@@ -27,7 +27,9 @@ from pushkin.proto.types import (
 )
 
 from .open_commands import phrase_for
-from .planning import PROGRESS_CODE, PROPOSALS_CAPABILITY, DocumentSnapshot, EditPlan, EditPlanner, Modes, Utterance
+from .planning import (
+    PROGRESS_CODE, PROPOSALS_CAPABILITY, DocumentSnapshot, EditPlan, EditPlanner, Modes, Utterance, UtteranceIds,
+)
 from .sessions import EditorSession, SessionState
 from .settings import Settings
 
@@ -94,7 +96,7 @@ class DaemonCore:
         self.started = time.monotonic()
         self._session_ids = itertools.count(1)
         self._batch_ids = itertools.count(1)
-        self._utterance_ids = itertools.count(1)
+        self._typed_ids = UtteranceIds()  # heard utterances come with the front end's ids
         # Utterances for one document are decided one at a time, in the order they came: each plans against
         # the text the previous one left. Different documents do not wait for each other, so an editor that
         # stopped answering delays only its own document (see _TargetLocks).
@@ -311,24 +313,20 @@ class DaemonCore:
             uptime_s=time.monotonic() - self.started,
         )
 
-    def next_utterance_id(self) -> str:
-        return f"u{next(self._utterance_ids)}"
-
     # ---- the edit dispatcher --------------------------------------------------------------------
 
     async def handle_utterance(self, utterance: Utterance, document_id: str = "", *, act: bool = True,
-                               timeout_s: float | None = None, utterance_id: str = "",
-                               proposal_id: int = 0) -> UtteranceResult:
+                               timeout_s: float | None = None, proposal_id: int = 0) -> UtteranceResult:
         """Decide what ``utterance`` does and (``act``) carry it out at the target editor.
 
         A new utterance cancels a rewrite still generating (the user has moved on). ``proposal_id`` names
         the proposal an editor's decision ("accept"/"reject") is about. The voice (when on) answers after.
         """
-        result = await self._decide(utterance, document_id, act, timeout_s, utterance_id, proposal_id)
+        result = await self._decide(utterance, document_id, act, timeout_s, proposal_id)
         return self._answer(utterance, result) if act else result
 
     async def _decide(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float | None,
-                      utterance_id: str, proposal_id: int) -> UtteranceResult:
+                      proposal_id: int) -> UtteranceResult:
         if self.rewriter is not None and utterance.source != "editor":
             self.rewriter.cancel()
         limit = self.settings.limits.max_utterance_chars
@@ -339,10 +337,9 @@ class DaemonCore:
         session, target_id = self._target(document_id)
         async with self._target_locks.hold((session.session_id if session is not None else "", target_id)):
             self.utterances += 1
-            if not utterance_id:
-                utterance_id = self.next_utterance_id()
-            if utterance.source == "typed":
-                self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
+            if utterance.source == "typed":  # a heard one is in the transcripts already (transcript_heard)
+                self.recent_transcripts.append(Transcript(self._typed_ids.of(self.utterances), utterance.text, True,
+                                                          language=utterance.language))
             return await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
 
     def _answer(self, utterance: Utterance, result: UtteranceResult) -> UtteranceResult:

@@ -178,7 +178,7 @@ class Listener:
         while True:
             utterance, utterance_id = await self._utterances.get()
             try:
-                await self.core.handle_utterance(utterance, utterance_id=utterance_id)
+                await self.core.handle_utterance(utterance)
             except asyncio.CancelledError:
                 raise
             except Exception:  # one bad utterance must not stop the ones after it

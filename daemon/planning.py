@@ -18,6 +18,7 @@ engine replaces it without touching the transport.
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
@@ -36,6 +37,18 @@ class Utterance:
     pause_after_s: float = 0.0
     language: str = ""  # "en", "ru", or "" for unknown
     source: str = "typed"  # "typed", "speech", "speech-llm"
+
+
+@dataclass(frozen=True)
+class UtteranceIds:
+    """Utterance ids in the one format all of them share, "<stream>-<n>": one stream per audio stream (the
+    hearing front end's) and one for typed utterances (the core's). The stream part is random, so ids from
+    different streams, or from another run of the daemon, do not collide in a client's history."""
+
+    stream: str = field(default_factory=lambda: secrets.token_hex(3))
+
+    def of(self, index: int) -> str:
+        return f"{self.stream}-{index}"
 
 
 @dataclass(frozen=True)

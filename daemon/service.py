@@ -327,8 +327,7 @@ class PushkinService(pb_grpc.PushkinServicer):
             self.core.transcript_heard(transcript)
             updates: list = [transcript]
             if transcript.final and event.utterance is not None:
-                result = await self.core.handle_utterance(event.utterance, start.document_id, act=start.act,
-                                                          utterance_id=transcript.utterance_id)
+                result = await self.core.handle_utterance(event.utterance, start.document_id, act=start.act)
                 updates.append(UtteranceDecided(transcript.utterance_id, result))
             return updates
         log.warning("the recognizer sent an unknown event %r", type(event).__name__)
