@@ -26,9 +26,9 @@ from pushkin.proto.types import (
     UtteranceResult,
 )
 
-from .open_commands import phrase_for
+from .model_planner import ModelPlanner, Rewriter
 from .planning import (
-    PROGRESS_CODE, PROPOSALS_CAPABILITY, DocumentSnapshot, EditPlan, EditPlanner, Modes, Utterance, UtteranceIds,
+    PROPOSALS_CAPABILITY, DocumentSnapshot, EditPlan, EditPlanner, Modes, Utterance, UtteranceIds,
 )
 from .sessions import EditorSession, SessionState
 from .settings import Settings
@@ -76,10 +76,9 @@ class DaemonCore:
     def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = (),
                  rewriter=None):
         self.settings = settings
-        self.planner = planner
-        # Executes the planner's "rewrite" plans with the language model (pushkin.daemon.rewrite.RewriteExecutor);
-        # None: no model is configured and rewrite plans carry the planner's message only.
-        self.rewriter = rewriter
+        # The grammar planner, with the language model (when a rewriter is given) behind it: rewrites,
+        # proposals and open-ended commands (pushkin.daemon.rewrite.RewriteExecutor).
+        self.planner = ModelPlanner(planner, rewriter)
         self.sessions: dict[str, EditorSession] = {}
         self.focus: tuple[str, str] | None = None  # (session id, document id) that receives dictation
         self.modes = Modes()
@@ -101,9 +100,11 @@ class DaemonCore:
         # the text the previous one left. Different documents do not wait for each other, so an editor that
         # stopped answering delays only its own document (see _TargetLocks).
         self._target_locks = _TargetLocks()
-        # The language model runs one job at a time and the rewriter tracks one rewrite in progress: utterances
-        # for different documents still take turns for it (only those that need the model wait).
-        self._model_lock = asyncio.Lock()
+
+    @property
+    def rewriter(self) -> Rewriter | None:
+        """The language model's side (None: no model is configured)."""
+        return self.planner.rewriter
 
     @property
     def listen_state(self) -> ListenState:
@@ -136,9 +137,6 @@ class DaemonCore:
     def document_changed(self, document_id: str, old_text: str, edits: Sequence[TextEdit], new_version: int) -> None:
         with _logged("the planner's document_changed"):
             self.planner.document_changed(document_id, old_text, edits, new_version)
-        if self.rewriter is not None:
-            with _logged("the rewriter's document_changed"):  # pending proposals follow the text too
-                self.rewriter.document_changed(document_id, edits, new_version)
 
     def batch_answered(self, batch: EditBatch, applied_version: int | None) -> None:
         sent = self._sent.pop(batch.batch_id, None)
@@ -150,9 +148,6 @@ class DaemonCore:
             self.focus = None
         with _logged("the planner's document_closed"):
             self.planner.document_closed(document_id)
-        if self.rewriter is not None:
-            with _logged("the rewriter's document_closed"):
-                self.rewriter.document_closed(document_id)
 
     def focus_changed(self, session: EditorSession, document_id: str, focused: bool) -> None:
         if focused:
@@ -185,17 +180,14 @@ class DaemonCore:
 
     def proposal_decided(self, session: EditorSession, decision: ProposalDecision) -> None:
         """An editor accepted or rejected a Proposal: decide it like the spoken "accept"/"reject"."""
-        if self.rewriter is None:
-            session.error(ErrorCode.BAD_MESSAGE,
-                          f"no proposal {decision.proposal_id} is open (no language model is configured)")
-            return
-        pending = [p for p in self.rewriter.book.pending() if p.proposal_id == decision.proposal_id]
-        if not pending:
-            session.error(ErrorCode.BAD_MESSAGE, f"no proposal {decision.proposal_id} is open")
+        document_id = self.planner.proposal_document(decision.proposal_id)
+        if document_id is None:
+            why = "" if self.rewriter is not None else " (no language model is configured)"
+            session.error(ErrorCode.BAD_MESSAGE, f"no proposal {decision.proposal_id} is open{why}")
             return
         word = "accept" if decision.accept else "reject"
         asyncio.get_running_loop().create_task(
-            self.handle_utterance(Utterance(word, source="editor"), pending[0].document_id,
+            self.handle_utterance(Utterance(word, source="editor"), document_id,
                                   proposal_id=decision.proposal_id),
             name=f"proposal-{decision.proposal_id}")
 
@@ -327,8 +319,8 @@ class DaemonCore:
 
     async def _decide(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float | None,
                       proposal_id: int) -> UtteranceResult:
-        if self.rewriter is not None and utterance.source != "editor":
-            self.rewriter.cancel()
+        if utterance.source != "editor":
+            self.planner.interrupt()
         limit = self.settings.limits.max_utterance_chars
         if len(utterance.text) > limit:
             return UtteranceResult(Intent(IntentKind.IGNORED, text=utterance.text[:80], source="daemon"),
@@ -364,61 +356,15 @@ class DaemonCore:
                              f"([edits] max_timeout_s), or 0 for the default ({edits.timeout_s:g} s); got {requested_s!r}")
         return requested_s
 
-    def _plan(self, utterance: Utterance, snapshot) -> EditPlan | None:
+    async def _plan(self, utterance: Utterance, snapshot: DocumentSnapshot | None, session: EditorSession | None,
+                    act: bool, proposal_id: int) -> EditPlan | None:
+        """The planner's plan; None when it failed (logged)."""
+        editor = _SessionChannel(session, snapshot.document_id) if session is not None and snapshot is not None else None
         try:
-            return self.planner.plan(utterance, snapshot, self.modes)
+            return await self.planner.plan(utterance, snapshot, self.modes, editor, act=act, proposal_id=proposal_id)
         except Exception:
             log.exception("the planner failed on %r", utterance.text[:80])
             return None
-
-    async def _plan_with_model(self, utterance: Utterance, snapshot, session, act: bool,
-                               proposal_id: int = 0) -> EditPlan | None:
-        """The planner's plan, with "accept"/"reject" of a pending proposal and rewrites run by the model."""
-        rewriter = self.rewriter
-        if rewriter is not None and snapshot is not None:
-            decision = rewriter.decision_for(utterance.text, snapshot.document_id)
-            if decision is not None:
-                open_before = {p.proposal_id for p in rewriter.book.pending(snapshot.document_id)}
-                plan = rewriter.decide(snapshot, decision, proposal_id or None)
-                if session is not None:
-                    # Editors showing a preview take it down (a spoken decision reaches them no other way).
-                    still_open = {p.proposal_id for p in rewriter.book.pending(snapshot.document_id)}
-                    for closed in sorted(open_before - still_open):
-                        session.notice(NoticeLevel.INFO, "proposal-closed",
-                                       f"Proposal {closed} was {'accepted' if decision else 'rejected'}.",
-                                       snapshot.document_id)
-                return plan
-        plan = self._plan(utterance, snapshot)
-        if plan is not None and rewriter is not None and act and plan.intent.kind is IntentKind.DICTATION \
-                and utterance.source != "editor":
-            plan = await self._open_command(utterance, snapshot, plan)
-        if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
-            async with self._model_lock:
-                channel = _SessionChannel(session, snapshot.document_id) if session is not None else None
-                plan = await rewriter.execute(plan, snapshot, channel)
-        return plan
-
-    async def _open_command(self, utterance: Utterance, snapshot, dictation: EditPlan) -> EditPlan:
-        """An utterance the grammar took for dictation, as the model's command when it is one (see
-        :mod:`pushkin.daemon.open_commands`); the dictation plan when the model says dictation, answers
-        outside the output language, names a phrase the grammar does not take, or fails."""
-        try:
-            async with self._model_lock:
-                command = await self.rewriter.classify(utterance.text)
-        except Exception:
-            log.exception("open-ended command classification failed on %r", utterance.text[:80])
-            return dictation
-        if command is None:
-            return dictation
-        phrase = phrase_for(command)
-        if phrase is None:
-            return dictation
-        plan = self._plan(replace(utterance, text=phrase, language="en"), snapshot)
-        if plan is None or plan.intent.kind is not IntentKind.COMMAND:
-            return dictation
-        intent = replace(plan.intent, text=utterance.text, source="model")
-        note = f"Heard “{utterance.text[:60]}” as the command “{phrase}” (say “undo” to take it back)."
-        return replace(plan, intent=intent, message=f"{plan.message} {note}".strip())
 
     async def _dispatch(self, utterance: Utterance, session: EditorSession | None, document_id: str, act: bool,
                         timeout_s: float, proposal_id: int = 0) -> UtteranceResult:
@@ -430,7 +376,7 @@ class DaemonCore:
                                    "nothing was changed.", document_id=document_id, final_text=document.text,
                                    final_selection=document.selection)
         snapshot = document.snapshot() if document is not None else None
-        plan = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
+        plan = await self._plan(utterance, snapshot, session, act, proposal_id)
         if plan is None:
             return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
         if plan.modes is not None and act:
@@ -480,7 +426,7 @@ class DaemonCore:
                 return result(False, "The document changed in a way the daemon could not follow; nothing was applied.")
             # The session already took the editor's current text into the copy and told the planner.
             snapshot = document.snapshot()
-            replanned = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
+            replanned = await self._plan(utterance, snapshot, session, act, proposal_id)
             if replanned is None:
                 return result(False, "The planner failed while re-planning; see the daemon's log.")
             plan = replanned
@@ -513,8 +459,8 @@ class _SessionChannel:
     def shows_proposals(self) -> bool:
         return self.session.wants(PROPOSALS_CAPABILITY)
 
-    def progress(self, text: str) -> None:
-        self.session.notice(NoticeLevel.INFO, PROGRESS_CODE, text, self.document_id)
+    def notice(self, code: str, message: str) -> None:
+        self.session.notice(NoticeLevel.INFO, code, message, self.document_id)
 
     def propose(self, proposal: Proposal) -> None:
         self.session.send(proposal)

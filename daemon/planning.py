@@ -25,7 +25,6 @@ from typing import Protocol, Sequence
 from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Proposal, Selection, TextEdit
 
 PROPOSALS_CAPABILITY = "proposals"  # Hello capability: the editor previews a rewrite until it is accepted
-PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
 
 
 @dataclass(frozen=True)
@@ -96,8 +95,8 @@ class EditorChannel(Protocol):
     def shows_proposals(self) -> bool:
         """Whether the editor previews a rewrite as a Proposal until it is accepted or rejected."""
 
-    def progress(self, text: str) -> None:
-        """The partial result so far (for a status line)."""
+    def notice(self, code: str, message: str) -> None:
+        """An INFO StatusNotice about the document (a rewrite's partial text, a proposal decided)."""
 
     def propose(self, proposal: Proposal) -> None:
         """Show ``proposal`` as a preview."""

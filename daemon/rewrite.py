@@ -43,6 +43,7 @@ from .planning import DocumentSnapshot, EditorChannel, EditPlan
 log = logging.getLogger(__name__)
 
 LM_COMPONENT = "language-model"  # the status line's name for the language model
+PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
 REWRITE_COMMAND = "rewrite"
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress notices a second (the editor's queue is bounded)
 
@@ -372,7 +373,7 @@ class RewriteExecutor:
             if self._last is not None and self._last[:2] == (task, source):
                 edited = plan_rewrite(plan, document, self._last[2], plan.undo_group)
             else:
-                outcome = await self.runner.run(plan, document, _throttled(editor.progress) if editor else None)
+                outcome = await self.runner.run(plan, document, _progress_to(editor) if editor else None)
                 if not outcome.plan.edits:
                     return EditPlan(intent, message=outcome.plan.message, description=plan.description)
                 self._last = (task, source, outcome.text)
@@ -388,6 +389,10 @@ class RewriteExecutor:
                                   proposal.description))
             return EditPlan(intent, message="Proposed a rewrite: say “accept” or “reject”.", description=plan.description)
         return edited
+
+    def open_proposals(self, document_id: str | None = None) -> tuple[tuple[int, str], ...]:
+        """(proposal id, document id) of each pending proposal (of ``document_id``, when given)."""
+        return tuple((p.proposal_id, p.document_id) for p in self.book.pending(document_id))
 
     def decision_for(self, text: str, document_id: str) -> bool | None:
         """Whether an utterance decides a pending proposal of ``document_id`` (and how)."""
@@ -414,15 +419,16 @@ class RewriteExecutor:
         self.book.document_closed(document_id)
 
 
-def _throttled(progress: Callable[[str], None]) -> Callable[[str], None]:
-    """``progress`` called at most every :data:`PROGRESS_INTERVAL_S` (the editor's queue is bounded)."""
+def _progress_to(editor: EditorChannel) -> Callable[[str], None]:
+    """Partial rewrite text as notices (code "rewrite-progress") to the editor, at most every
+    :data:`PROGRESS_INTERVAL_S` (the editor's queue is bounded)."""
     last = [0.0]
 
     def send(text: str) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            progress(text)
+            editor.notice(PROGRESS_CODE, text)
 
     return send
 
