@@ -1,11 +1,13 @@
 """The daemon's state and its edit dispatcher, free of any transport.
 
 :class:`DaemonCore` holds the connected editors (:class:`EditorSession`), which document has the focus,
-the listening modes, and the planner. :meth:`DaemonCore.handle_utterance` is the edit dispatcher: it
-plans against a snapshot, sends the batch, waits for the editor's answer, and on a STALE answer re-plans
-against the editor's current text (which the session has already taken into its copy), a bounded number
-of times, before giving up with a notice. A batch is never applied blindly: the editor checks the
-version, and the daemon's copy follows only what the editor reports.
+the listening modes, the planner (:class:`~pushkin.daemon.model_planner.ModelPlanner`) and the batches in
+flight. :meth:`DaemonCore.handle_utterance` is the edit dispatcher: it plans against a snapshot, sends the
+batch, waits for the editor's answer, and on a STALE answer re-plans against the editor's current text
+(which the session has already taken into its copy), a bounded number of times, before giving up with a
+notice. A batch is never applied blindly: the editor checks the version, and the daemon's copy follows only
+what the editor reports. Sessions report to the core through
+:class:`~pushkin.daemon.sessions.SessionEvents`; see docs/architecture-core.md for the whole data path.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The daemon hands each final utterance, with a snapshot of the target document an
 an :class:`EditPlanner`; it gets back an :class:`EditPlan` (the intent, and the edits planned against that
 snapshot's version). The daemon then sends the edits, and tells the planner what happened:
 
-* ``applied`` exactly once for a plan whose edits the editor applied, or at once for a plan with no edits;
+* ``applied`` exactly once for a plan whose edits the editor applied, or at once for a plan with no edits
+  (from :meth:`pushkin.daemon.core.DaemonCore._applied` only, in the order of the editor's messages);
 * ``document_changed`` for every change the editor reports (the user's own typing, undo, paste), so that
   the planner's history ("that", undo groups) follows the text;
 * on a STALE answer the daemon reports the editor's current text through ``document_changed`` and calls
@@ -12,7 +13,8 @@ snapshot's version). The daemon then sends the edits, and tells the planner what
   would leave wrong.
 
 :class:`InsertAtCursor` is the placeholder planner (every utterance is inserted at the cursor); the intent
-engine replaces it without touching the transport.
+engine replaces it without touching the transport. The core asks it through
+:class:`pushkin.daemon.model_planner.ModelPlanner`, which puts the language model (when any) behind it.
 """
 
 from __future__ import annotations

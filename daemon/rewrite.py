@@ -16,7 +16,8 @@ the cursor). :class:`RewriteRunner` then:
 * or, for editors with the "proposals" capability, a :class:`PendingProposal` held by a
   :class:`ProposalBook` until "accept" (then the same edits, carried through any typing since) or "reject".
 
-The daemon core converts :class:`PendingProposal` to the contract's ``Proposal`` at the gRPC edge.
+:class:`RewriteExecutor` shows a proposal and progress through the :class:`~pushkin.daemon.planning.EditorChannel`
+it is given; :class:`pushkin.daemon.model_planner.ModelPlanner` decides when to call it.
 """
 
 from __future__ import annotations
