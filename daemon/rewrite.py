@@ -327,13 +327,14 @@ class RewriteExecutor:
             return Component(LM_COMPONENT, "error", f"{name} failed to load: {status.message}")
         return Component(LM_COMPONENT, "stopped", f"{name}: the model worker has stopped")
 
-    def attach(self, core) -> None:
-        """Show :meth:`component` in ``core``'s status and keep it current; start loading when
-        ``load_at_start``. Call on the event loop (the daemon does, once it serves)."""
+    def attach(self, report: Callable[[Component], None]) -> None:
+        """Give :meth:`component` to ``report`` (the daemon's status: ``DaemonCore.set_component``) now and at
+        every change; start loading when ``load_at_start``. Call on the event loop (the daemon does, once it
+        serves)."""
         loop = asyncio.get_running_loop()
         worker = self.runner.worker
-        core.set_component(self.component())
-        worker.on_status = lambda status: loop.call_soon_threadsafe(core.set_component, self.component())
+        report(self.component())
+        worker.on_status = lambda status: loop.call_soon_threadsafe(report, self.component())
         if self.load_at_start:
             # A failed load is reported by the status line (and the next rewrite tries again).
             worker.load().add_done_callback(lambda future: future.exception())

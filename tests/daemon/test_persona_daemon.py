@@ -120,7 +120,7 @@ async def test_a_daemon_rewrite_gets_the_persona_soft_prompt_and_the_status_show
     import shutil
 
     from pushkin.daemon.model_settings import ModelSettings
-    from pushkin.daemon.persona import PersonaService, attach_to_core
+    from pushkin.daemon.persona import PersonaService, report_status
     from pushkin.daemon.planning import DocumentSnapshot, EditPlan
     from pushkin.daemon.rewrite import build_rewriter
     from pushkin.daemon.server import Daemon
@@ -145,7 +145,7 @@ async def test_a_daemon_rewrite_gets_the_persona_soft_prompt_and_the_status_show
     executor = build_rewriter(ModelSettings(enabled=True, model=str(tiny.base), adapters=str(registry), device="cpu",
                                             dtype="float32", proposals=False), persona=persona)
     daemon = Daemon(Settings(), rewriter=executor)
-    attach_to_core(persona, daemon.core)
+    report_status(persona, daemon.core.set_component)
     text = "First line. The boat came back late. Last line."
     command = EditPlan(Intent(IntentKind.COMMAND, "rewrite", {"task": "formal"}, text="formal"), span=(12, 36))
     from pushkin.model.rewrite import RewriteOptions
