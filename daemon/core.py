@@ -161,6 +161,12 @@ class DaemonCore:
     def focused_document_id(self) -> str:
         return self.focus[1] if self.focus else ""
 
+    def focused_document(self) -> DocumentSnapshot | None:
+        """The document that receives dictation, as the daemon knows it (None: nothing is focused)."""
+        session = self.sessions.get(self.focus[0]) if self.focus else None
+        document = session.documents.get(self.focus[1]) if session is not None else None
+        return document.snapshot() if document is not None else None
+
     def _target(self, document_id: str) -> tuple[EditorSession | None, str]:
         """The session and document that an utterance goes to ('' document: the focused one)."""
         if not document_id:

@@ -18,7 +18,7 @@ from pushkin.daemon.planning import EditPlan, InsertAtCursor, Modes, Utterance
 from pushkin.daemon.settings import EditSettings, Settings
 from pushkin.model.output_language import CommandOutput
 from pushkin.proto.types import (
-    EditBatch, EditOutcome, EditResult, Hello, Intent, IntentKind, OpenDocument, Proposal, Selection, UpdateDocument,
+    EditBatch, EditOutcome, EditResult, Focus, Hello, Intent, IntentKind, OpenDocument, Proposal, Selection, UpdateDocument,
 )
 
 DAEMON = Path(__file__).resolve().parents[2] / "daemon"
@@ -101,6 +101,15 @@ async def test_typed_utterances_are_named_like_heard_ones():
     await core.handle_utterance(Utterance("there"), "", act=False)
     ids = [t.utterance_id for t in core.recent_transcripts]
     assert all(re.fullmatch(r"[0-9a-f]{6}-\d+", i) for i in ids) and len(set(ids)) == 2
+
+
+def test_the_focused_document_is_what_the_editor_focused_last():
+    core, session, _ = _core()
+    assert core.focused_document() is None
+    session.handle(Focus("doc", True))
+    assert core.focused_document().text == "Hello"
+    session.handle(Focus("doc", False))
+    assert core.focused_document() is None and session.focused_document_id == "doc"
 
 
 def test_sessions_and_the_model_planner_do_not_import_the_core():
