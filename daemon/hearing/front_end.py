@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 import wave
 from pathlib import Path
 from typing import AsyncIterator, Callable
@@ -22,7 +21,7 @@ import numpy as np
 from pushkin.proto.types import ListenMode, NoticeLevel, StatusNotice, Transcript
 
 from ..hearing_api import SAMPLE_RATE, HeardTranscript, HearingEvent, SpeechEnded, SpeechStarted
-from ..planning import Utterance
+from ..planning import Utterance, UtteranceIds
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, ModelWorker, Recognition, Recognizer
 from .settings import HearingSettings
 from .vad import SegmentedUtterance, SileroStream, UtteranceClosed, UtteranceDiscarded, UtteranceOpened, VadSegmenter
@@ -109,7 +108,7 @@ class SpeechFrontEnd:
     async def stream(self, pcm: AsyncIterator[bytes], *, language: str = "") -> AsyncIterator[HearingEvent]:
         segmenter = self._new_segmenter()
         self._segmenters.add(segmenter)
-        prefix = secrets.token_hex(3)
+        uid = UtteranceIds().of  # one id stream per audio stream
         pending: list[asyncio.Task] = []  # finals, in utterance order
         partial: asyncio.Task | None = None
         agreement = LocalAgreement()
@@ -117,9 +116,6 @@ class SpeechFrontEnd:
         open_id = ""
         open_start = 0.0
         recognizer_failed = False
-
-        def uid(index: int) -> str:
-            return f"{prefix}-{index}"
 
         early: tuple[float, asyncio.Task] | None = None  # (speech end it decoded up to, the decode)
         early_after_s = self.settings.vad.early_decode_ms / 1000
