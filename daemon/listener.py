@@ -55,7 +55,7 @@ class Listener:
         if microphone:
             self.microphone = MicrophoneService(hearing, self.heard, settings.microphone, source_factory=source_factory)
         self.dropped_utterances = 0
-        self._utterances: asyncio.Queue[tuple[Utterance, str]] = asyncio.Queue(maxsize=max(1, dispatch_queue))
+        self._utterances: asyncio.Queue[Utterance] = asyncio.Queue(maxsize=max(1, dispatch_queue))
         self._tasks: list[asyncio.Task] = []
         self.language_pins: dict[str, str] = {}  # document id → the language its speech is decoded in
 
@@ -143,7 +143,7 @@ class Listener:
             self.core.transcript_heard(event.transcript)
             if event.transcript.final and event.utterance is not None:
                 try:
-                    self._utterances.put_nowait((event.utterance, event.transcript.utterance_id))
+                    self._utterances.put_nowait(event.utterance)
                 except asyncio.QueueFull:
                     # Only when editors stall for many utterances in a row; the text stays in status.
                     self.dropped_utterances += 1
@@ -176,7 +176,7 @@ class Listener:
 
     async def _dispatch(self) -> None:
         while True:
-            utterance, utterance_id = await self._utterances.get()
+            utterance = await self._utterances.get()
             try:
                 await self.core.handle_utterance(utterance)
             except asyncio.CancelledError:
