@@ -1,11 +1,13 @@
 """The daemon's state and its edit dispatcher, free of any transport.
 
 :class:`DaemonCore` holds the connected editors (:class:`EditorSession`), which document has the focus,
-the listening modes, and the planner. :meth:`DaemonCore.handle_utterance` is the edit dispatcher: it
-plans against a snapshot, sends the batch, waits for the editor's answer, and on a STALE answer re-plans
-against the editor's current text (which the session has already taken into its copy), a bounded number
-of times, before giving up with a notice. A batch is never applied blindly: the editor checks the
-version, and the daemon's copy follows only what the editor reports.
+the listening modes, the planner (:class:`~pushkin.daemon.model_planner.ModelPlanner`) and the batches in
+flight. :meth:`DaemonCore.handle_utterance` is the edit dispatcher: it plans against a snapshot, sends the
+batch, waits for the editor's answer, and on a STALE answer re-plans against the editor's current text
+(which the session has already taken into its copy), a bounded number of times, before giving up with a
+notice. A batch is never applied blindly: the editor checks the version, and the daemon's copy follows only
+what the editor reports. Sessions report to the core through
+:class:`~pushkin.daemon.sessions.SessionEvents`; see docs/architecture-core.md for the whole data path.
 """
 
 from __future__ import annotations
@@ -17,17 +19,36 @@ import itertools
 import logging
 import math
 import time
-from dataclasses import replace
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol, Sequence
 
 from pushkin.proto.types import (
-    Component, DaemonStatus, EditBatch, EditOutcome, EditResult, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
-    ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
+    Component,
+    DaemonStatus,
+    EditBatch,
+    EditorInfo,
+    EditOutcome,
+    EditResult,
+    ErrorCode,
+    Hello,
+    Intent,
+    IntentKind,
+    IntentMode,
+    ListenMode,
+    ListenState,
+    NoticeLevel,
+    Proposal,
+    ProposalDecision,
+    SentBatch,
+    StatusNotice,
+    TextEdit,
+    Transcript,
+    UtteranceResult,
 )
 
 from .hearing_api import new_utterance_id
-from .open_commands import phrase_for
-from .planning import EditPlan, EditPlanner, Modes, Utterance
+from .model_planner import ModelPlanner, Rewriter
+from .planning import PROPOSALS_CAPABILITY, DocumentSnapshot, EditPlan, EditPlanner, Modes, Utterance
 from .sessions import EditorSession, SessionState
 from .settings import Settings
 
@@ -53,15 +74,30 @@ class ListeningControls(Protocol):
     def set_muted(self, muted: bool) -> None:
         """Close (True) or reopen (False) the microphone."""
 
+    def add_vocabulary(self, words: str, language: str) -> str:
+        """Teach the recognizer ``words``; what to tell the user."""
+
+    def pin_language(self, document_id: str, pinned: str, language: str) -> str:
+        """Decode speech for ``document_id`` in ``pinned``; what to tell the user."""
+
+
+@dataclass(frozen=True)
+class _SentPlan:
+    """A batch in flight: the plan it carries and the snapshot it was planned against, for the planner's
+    ``applied`` when the editor's answer comes (late answers included)."""
+
+    session_id: str
+    snapshot: DocumentSnapshot
+    plan: EditPlan
+
 
 class DaemonCore:
     def __init__(self, settings: Settings, planner: EditPlanner, *, components: tuple[Component, ...] = (),
                  rewriter=None):
         self.settings = settings
-        self.planner = planner
-        # Executes the planner's "rewrite" plans with the language model (pushkin.daemon.rewrite.RewriteExecutor);
-        # None: no model is configured and rewrite plans carry the planner's message only.
-        self.rewriter = rewriter
+        # The grammar planner, with the language model (when a rewriter is given) behind it: rewrites,
+        # proposals and open-ended commands (pushkin.daemon.rewrite.RewriteExecutor).
+        self.planner = ModelPlanner(planner, rewriter)
         self.sessions: dict[str, EditorSession] = {}
         self.focus: tuple[str, str] | None = None  # (session id, document id) that receives dictation
         self.modes = Modes()
@@ -71,7 +107,8 @@ class DaemonCore:
             maxlen=settings.limits.recent_transcripts)
         self.utterances = 0
         self.listen_address = ""
-        self.controls: ListeningControls | None = None  # set by the Listener when the daemon can hear
+        self._controls: ListeningControls | None = None  # the Listener while the daemon can hear (use_controls)
+        self._sent: dict[int, _SentPlan] = {}  # batch id → what it carries, until the editor answers
         self.voice = None  # pushkin.daemon.voice.Voice when [voice] enabled: it answers after each utterance
         self.audio_problem = ""  # why the microphone cannot deliver audio ("" when it can, or is not used)
         self.started = time.monotonic()
@@ -81,9 +118,11 @@ class DaemonCore:
         # the text the previous one left. Different documents do not wait for each other, so an editor that
         # stopped answering delays only its own document (see _TargetLocks).
         self._target_locks = _TargetLocks()
-        # The language model runs one job at a time and the rewriter tracks one rewrite in progress: utterances
-        # for different documents still take turns for it (only those that need the model wait).
-        self._model_lock = asyncio.Lock()
+
+    @property
+    def rewriter(self) -> Rewriter | None:
+        """The language model's side (None: no model is configured)."""
+        return self.planner.rewriter
 
     @property
     def listen_state(self) -> ListenState:
@@ -100,31 +139,36 @@ class DaemonCore:
         if len(self.sessions) >= self.settings.limits.max_editors:
             raise TooManyEditors(f"{len(self.sessions)} editors are connected; the limit is "
                                  f"{self.settings.limits.max_editors} ([limits] max_editors)")
-        session = EditorSession(self, f"s{next(self._session_ids)}", hello)
+        session = EditorSession(self, f"s{next(self._session_ids)}", hello, self.settings.limits)
         self.sessions[session.session_id] = session
         log.info("editor %s connected (%s %s)", session.name, hello.editor_name, hello.editor_version)
         return session
 
     def close_session(self, session: EditorSession) -> None:
-        session.close()
-        session.state = SessionState.CLOSED
-        session.abandon_pending()
-        for document_id in list(session.documents):
-            session.documents.pop(document_id)
-            self.document_gone(session, document_id)
+        session.end()
+        self._sent = {batch_id: sent for batch_id, sent in self._sent.items() if sent.session_id != session.session_id}
         self.sessions.pop(session.session_id, None)
         log.info("editor %s disconnected", session.name)
+
+    # ---- SessionEvents: what sessions report, in the order their editors sent it ---------------------
+
+    def document_changed(self, document_id: str, old_text: str, edits: Sequence[TextEdit], new_version: int) -> None:
+        with _logged("the planner's document_changed"):
+            self.planner.document_changed(document_id, old_text, edits, new_version)
+
+    def batch_answered(self, batch: EditBatch, applied_version: int | None) -> None:
+        sent = self._sent.pop(batch.batch_id, None)
+        if sent is not None and applied_version is not None:
+            self._applied(sent.snapshot, sent.plan, applied_version)
 
     def document_gone(self, session: EditorSession, document_id: str) -> None:
         if self.focus == (session.session_id, document_id):
             self.focus = None
-        if session.focused_document_id == document_id:
-            session.focused_document_id = ""
-        self.planner_call("document_closed", document_id)
+        with _logged("the planner's document_closed"):
+            self.planner.document_closed(document_id)
 
     def focus_changed(self, session: EditorSession, document_id: str, focused: bool) -> None:
         if focused:
-            session.focused_document_id = document_id
             self.focus = (session.session_id, document_id)
         elif self.focus is not None and self.focus[0] == session.session_id:
             # The editor lost focus altogether: dictation goes nowhere rather than into a hidden window.
@@ -132,6 +176,12 @@ class DaemonCore:
 
     def focused_document_id(self) -> str:
         return self.focus[1] if self.focus else ""
+
+    def focused_document(self) -> DocumentSnapshot | None:
+        """The document that receives dictation, as the daemon knows it (None: nothing is focused)."""
+        session = self.sessions.get(self.focus[0]) if self.focus else None
+        document = session.documents.get(self.focus[1]) if session is not None else None
+        return document.snapshot() if document is not None else None
 
     def _target(self, document_id: str) -> tuple[EditorSession | None, str]:
         """The session and document that an utterance goes to ('' document: the focused one)."""
@@ -147,31 +197,21 @@ class DaemonCore:
                 return session, document_id
         return None, document_id
 
-    def planner_call(self, method: str, *args) -> None:
-        """Tell the planner something; its failure is logged, never raised into the transport."""
-        try:
-            getattr(self.planner, method)(*args)
-        except Exception:
-            log.exception("the planner failed in %s", method)
-        if self.rewriter is not None and method in ("document_changed", "document_closed"):
-            try:  # pending proposals follow the text too
-                getattr(self.rewriter, method)(*args)
-            except Exception:
-                log.exception("the rewriter failed in %s", method)
+    def _applied(self, snapshot: DocumentSnapshot, plan: EditPlan, new_version: int) -> None:
+        """The one place the planner hears that a plan took effect (its batch applied, or nothing to send)."""
+        with _logged("the planner's applied"):
+            self.planner.applied(snapshot, plan, new_version)
 
-    def proposal_decided(self, session: EditorSession, decision) -> None:
+    def proposal_decided(self, session: EditorSession, decision: ProposalDecision) -> None:
         """An editor accepted or rejected a Proposal: decide it like the spoken "accept"/"reject"."""
-        if self.rewriter is None:
-            session.error(ErrorCode.BAD_MESSAGE,
-                          f"no proposal {decision.proposal_id} is open (no language model is configured)")
-            return
-        pending = [p for p in self.rewriter.book.pending() if p.proposal_id == decision.proposal_id]
-        if not pending:
-            session.error(ErrorCode.BAD_MESSAGE, f"no proposal {decision.proposal_id} is open")
+        document_id = self.planner.proposal_document(decision.proposal_id)
+        if document_id is None:
+            why = "" if self.rewriter is not None else " (no language model is configured)"
+            session.error(ErrorCode.BAD_MESSAGE, f"no proposal {decision.proposal_id} is open{why}")
             return
         word = "accept" if decision.accept else "reject"
         asyncio.get_running_loop().create_task(
-            self.handle_utterance(Utterance(word, source="editor"), pending[0].document_id,
+            self.handle_utterance(Utterance(word, source="editor"), document_id,
                                   proposal_id=decision.proposal_id),
             name=f"proposal-{decision.proposal_id}")
 
@@ -202,34 +242,39 @@ class DaemonCore:
             self.broadcast_notice(NoticeLevel.INFO, "listen-state",
                                   f"{self.listen_state.value}, {self.listen_mode.value}, {self.modes.intent_mode.value}")
 
+    def use_controls(self, controls: ListeningControls | None) -> None:
+        """Hearing started (``controls``: what SetListening and the hearing commands move) or stopped (None)."""
+        self._controls = controls
+
     def _hearing_command(self, intent: Intent, language: str, document_id: str) -> str:
         """Hand a command about hearing (add to the vocabulary, pin the document's language) to the
         listener; what to tell the user."""
-        controls = self.controls
+        controls = self._controls
+        if controls is None:
+            return "Nothing hears speech here, so that changes nothing."
         try:
-            if intent.name == "add_vocabulary" and hasattr(controls, "add_vocabulary"):
+            if intent.name == "add_vocabulary":
                 return controls.add_vocabulary(intent.args.get("words", ""), language)
-            if intent.name == "pin_language" and hasattr(controls, "pin_language"):
-                return controls.pin_language(document_id, intent.args.get("lang", ""), language)
+            return controls.pin_language(document_id, intent.args.get("lang", ""), language)
         except Exception:  # a failed hearing command must not cost the utterance or the daemon
             log.exception("the hearing command %s failed", intent.name)
             return "That could not be done; see the daemon's log."
-        return "Nothing hears speech here, so that changes nothing."
 
     def _move_controls(self, state: ListenState | None, mode: ListenMode | None, key_pressed: bool | None) -> None:
         """Pass SetListening on to the front end and the microphone. Only an explicit MUTED closes the
         microphone: push-to-talk and toggle keep it open between presses so the first word is not lost."""
-        if self.controls is None:
+        controls = self._controls
+        if controls is None:
             return
         try:
             if mode is not None:
-                self.controls.set_listen_mode(mode)
+                controls.set_listen_mode(mode)
             if state is ListenState.MUTED:
-                self.controls.set_muted(True)
+                controls.set_muted(True)
             elif state is not None or key_pressed:
-                self.controls.set_muted(False)
+                controls.set_muted(False)
             if key_pressed is not None:
-                self.controls.key(key_pressed)
+                controls.key(key_pressed)
         except Exception:  # the transport must answer even if hearing misbehaves
             log.exception("the listening controls failed")
 
@@ -284,26 +329,22 @@ class DaemonCore:
             uptime_s=time.monotonic() - self.started,
         )
 
-    def next_utterance_id(self) -> str:
-        return new_utterance_id()  # one sequence with the heard utterances' ids
-
     # ---- the edit dispatcher --------------------------------------------------------------------
 
     async def handle_utterance(self, utterance: Utterance, document_id: str = "", *, act: bool = True,
-                               timeout_s: float | None = None, utterance_id: str = "",
-                               proposal_id: int = 0) -> UtteranceResult:
+                               timeout_s: float | None = None, proposal_id: int = 0) -> UtteranceResult:
         """Decide what ``utterance`` does and (``act``) carry it out at the target editor.
 
         A new utterance cancels a rewrite still generating (the user has moved on). ``proposal_id`` names
         the proposal an editor's decision ("accept"/"reject") is about. The voice (when on) answers after.
         """
-        result = await self._decide(utterance, document_id, act, timeout_s, utterance_id, proposal_id)
+        result = await self._decide(utterance, document_id, act, timeout_s, proposal_id)
         return self._answer(utterance, result) if act else result
 
     async def _decide(self, utterance: Utterance, document_id: str, act: bool, timeout_s: float | None,
-                      utterance_id: str, proposal_id: int) -> UtteranceResult:
-        if self.rewriter is not None and utterance.source != "editor":
-            self.rewriter.cancel()
+                      proposal_id: int) -> UtteranceResult:
+        if utterance.source != "editor":
+            self.planner.interrupt()
         limit = self.settings.limits.max_utterance_chars
         if len(utterance.text) > limit:
             return UtteranceResult(Intent(IntentKind.IGNORED, text=utterance.text[:80], source="daemon"),
@@ -312,10 +353,9 @@ class DaemonCore:
         session, target_id = self._target(document_id)
         async with self._target_locks.hold((session.session_id if session is not None else "", target_id)):
             self.utterances += 1
-            if not utterance_id:
-                utterance_id = self.next_utterance_id()
-            if utterance.source == "typed":
-                self.recent_transcripts.append(Transcript(utterance_id, utterance.text, True, language=utterance.language))
+            if utterance.source == "typed":  # a heard one is in the transcripts already (transcript_heard)
+                self.recent_transcripts.append(Transcript(new_utterance_id(), utterance.text, True,
+                                                          language=utterance.language))
             return await self._dispatch(utterance, session, target_id, act, timeout_s, proposal_id)
 
     def _answer(self, utterance: Utterance, result: UtteranceResult) -> UtteranceResult:
@@ -340,60 +380,15 @@ class DaemonCore:
                              f"([edits] max_timeout_s), or 0 for the default ({edits.timeout_s:g} s); got {requested_s!r}")
         return requested_s
 
-    def _plan(self, utterance: Utterance, snapshot) -> EditPlan | None:
+    async def _plan(self, utterance: Utterance, snapshot: DocumentSnapshot | None, session: EditorSession | None,
+                    act: bool, proposal_id: int) -> EditPlan | None:
+        """The planner's plan; None when it failed (logged)."""
+        editor = _SessionChannel(session, snapshot.document_id) if session is not None and snapshot is not None else None
         try:
-            return self.planner.plan(utterance, snapshot, self.modes)
+            return await self.planner.plan(utterance, snapshot, self.modes, editor, act=act, proposal_id=proposal_id)
         except Exception:
             log.exception("the planner failed on %r", utterance.text[:80])
             return None
-
-    async def _plan_with_model(self, utterance: Utterance, snapshot, session, act: bool,
-                               proposal_id: int = 0) -> EditPlan | None:
-        """The planner's plan, with "accept"/"reject" of a pending proposal and rewrites run by the model."""
-        rewriter = self.rewriter
-        if rewriter is not None and snapshot is not None:
-            decision = rewriter.decision_for(utterance.text, snapshot.document_id)
-            if decision is not None:
-                open_before = {p.proposal_id for p in rewriter.book.pending(snapshot.document_id)}
-                plan = rewriter.decide(snapshot, decision, proposal_id or None)
-                if session is not None:
-                    # Editors showing a preview take it down (a spoken decision reaches them no other way).
-                    still_open = {p.proposal_id for p in rewriter.book.pending(snapshot.document_id)}
-                    for closed in sorted(open_before - still_open):
-                        session.notice(NoticeLevel.INFO, "proposal-closed",
-                                       f"Proposal {closed} was {'accepted' if decision else 'rejected'}.",
-                                       snapshot.document_id)
-                return plan
-        plan = self._plan(utterance, snapshot)
-        if plan is not None and rewriter is not None and act and plan.intent.kind is IntentKind.DICTATION \
-                and utterance.source != "editor":
-            plan = await self._open_command(utterance, snapshot, plan)
-        if plan is not None and rewriter is not None and act and snapshot is not None and rewriter.handles(plan):
-            async with self._model_lock:
-                plan = await rewriter.execute(plan, snapshot, session)
-        return plan
-
-    async def _open_command(self, utterance: Utterance, snapshot, dictation: EditPlan) -> EditPlan:
-        """An utterance the grammar took for dictation, as the model's command when it is one (see
-        :mod:`pushkin.daemon.open_commands`); the dictation plan when the model says dictation, answers
-        outside the output language, names a phrase the grammar does not take, or fails."""
-        try:
-            async with self._model_lock:
-                command = await self.rewriter.classify(utterance.text)
-        except Exception:
-            log.exception("open-ended command classification failed on %r", utterance.text[:80])
-            return dictation
-        if command is None:
-            return dictation
-        phrase = phrase_for(command)
-        if phrase is None:
-            return dictation
-        plan = self._plan(replace(utterance, text=phrase, language="en"), snapshot)
-        if plan is None or plan.intent.kind is not IntentKind.COMMAND:
-            return dictation
-        intent = replace(plan.intent, text=utterance.text, source="model")
-        note = f"Heard “{utterance.text[:60]}” as the command “{phrase}” (say “undo” to take it back)."
-        return replace(plan, intent=intent, message=f"{plan.message} {note}".strip())
 
     async def _dispatch(self, utterance: Utterance, session: EditorSession | None, document_id: str, act: bool,
                         timeout_s: float, proposal_id: int = 0) -> UtteranceResult:
@@ -405,7 +400,7 @@ class DaemonCore:
                                    "nothing was changed.", document_id=document_id, final_text=document.text,
                                    final_selection=document.selection)
         snapshot = document.snapshot() if document is not None else None
-        plan = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
+        plan = await self._plan(utterance, snapshot, session, act, proposal_id)
         if plan is None:
             return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
         if plan.modes is not None and act:
@@ -424,7 +419,7 @@ class DaemonCore:
 
         if document is None or not _changes_editor(plan, snapshot):
             if snapshot is not None and act:
-                self.planner_call("applied", snapshot, plan, snapshot.version)
+                self._applied(snapshot, plan, snapshot.version)
             if document is None and document_id and plan.edits:
                 return result(False, f"Document {document_id!r} is not open in any editor.")
             return result(not plan.edits, plan.message)
@@ -434,7 +429,10 @@ class DaemonCore:
             expires_at_unix_ms = int((time.time() + timeout_s) * 1000)
             batch = EditBatch(next(self._batch_ids), document_id, snapshot.version, plan.edits, plan.selection_after,
                               plan.undo_group, plan.description, expires_at_unix_ms)
-            answer = await session.send_batch(batch, snapshot, plan, timeout_s, self.settings.edits.answer_grace_s)
+            self._sent[batch.batch_id] = _SentPlan(session.session_id, snapshot, plan)
+            answer = await session.send_batch(batch, timeout_s, self.settings.edits.answer_grace_s)
+            if answer.outcome is not EditOutcome.UNANSWERED or session.state is not SessionState.ACTIVE:
+                self._sent.pop(batch.batch_id, None)  # answered (the session reported it) or never will be
             sent.append(SentBatch(batch, answer.outcome, session.name))
             if answer.outcome is EditOutcome.APPLIED:
                 if not document.in_sync:
@@ -452,17 +450,44 @@ class DaemonCore:
                 return result(False, "The document changed in a way the daemon could not follow; nothing was applied.")
             # The session already took the editor's current text into the copy and told the planner.
             snapshot = document.snapshot()
-            replanned = await self._plan_with_model(utterance, snapshot, session, act, proposal_id)
+            replanned = await self._plan(utterance, snapshot, session, act, proposal_id)
             if replanned is None:
                 return result(False, "The planner failed while re-planning; see the daemon's log.")
             plan = replanned
             if not _changes_editor(plan, snapshot):
-                self.planner_call("applied", snapshot, plan, snapshot.version)
+                self._applied(snapshot, plan, snapshot.version)
                 return result(True, plan.message)
         message = (f"The document kept changing; the edit was dropped after {len(sent)} attempts "
                    f"(\"{utterance.text[:60]}\" is kept in the daemon's recent transcripts).")
         session.notice(NoticeLevel.WARNING, "edit-dropped", message, document_id)
         return result(False, message)
+
+
+@contextlib.contextmanager
+def _logged(what: str):
+    """A planner's or rewriter's failure is logged, never raised into the transport."""
+    try:
+        yield
+    except Exception:
+        log.exception("%s failed", what)
+
+
+@dataclass(frozen=True)
+class _SessionChannel:
+    """An :class:`~pushkin.daemon.planning.EditorChannel` to one document of a connected editor."""
+
+    session: EditorSession
+    document_id: str
+
+    @property
+    def shows_proposals(self) -> bool:
+        return self.session.wants(PROPOSALS_CAPABILITY)
+
+    def notice(self, code: str, message: str) -> None:
+        self.session.notice(NoticeLevel.INFO, code, message, self.document_id)
+
+    def propose(self, proposal: Proposal) -> None:
+        self.session.send(proposal)
 
 
 class BadTimeout(ValueError):

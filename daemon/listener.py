@@ -32,7 +32,14 @@ from dataclasses import replace
 from typing import AsyncIterator, Callable, Union
 
 from pushkin.proto.types import (
-    AudioStart, Component, ListenMode, ListenState, NoticeLevel, SpeechBoundary, StatusNotice, Transcript,
+    AudioStart,
+    Component,
+    ListenMode,
+    ListenState,
+    NoticeLevel,
+    SpeechBoundary,
+    StatusNotice,
+    Transcript,
     UtteranceDecided,
 )
 
@@ -71,14 +78,14 @@ class Listener:
         if microphone:
             self.microphone = MicrophoneService(hearing, self.heard, settings.microphone, source_factory=source_factory)
         self.dropped_utterances = 0
-        self._utterances: asyncio.Queue[tuple[Utterance, str]] = asyncio.Queue(maxsize=max(1, dispatch_queue))
+        self._utterances: asyncio.Queue[Utterance] = asyncio.Queue(maxsize=max(1, dispatch_queue))
         self._tasks: list[asyncio.Task] = []
         self.language_pins: dict[str, str] = {}  # document id → the language its speech is decoded in
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.core.controls = self
+        self.core.use_controls(self)
         if self.steered is not None:
             self.steered.context = self
         if self.settings.listen_mode is not self.core.listen_mode:
@@ -101,8 +108,7 @@ class Listener:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        if self.core.controls is self:
-            self.core.controls = None
+        self.core.use_controls(None)
         if self.steered is not None and self.steered.context is self:
             self.steered.context = None
 
@@ -191,13 +197,12 @@ class Listener:
                 yield update
             if final is not None:
                 utterance_id = final.transcript.utterance_id
-                result = await self.core.handle_utterance(final.utterance, start.document_id, act=start.act,
-                                                          utterance_id=utterance_id)
+                result = await self.core.handle_utterance(final.utterance, start.document_id, act=start.act)
                 yield UtteranceDecided(utterance_id, result)
 
     def _queue(self, final: HeardTranscript) -> None:
         try:
-            self._utterances.put_nowait((final.utterance, final.transcript.utterance_id))
+            self._utterances.put_nowait(final.utterance)
         except asyncio.QueueFull:
             # Only when editors stall for many utterances in a row; the text stays in status.
             self.dropped_utterances += 1
@@ -227,9 +232,9 @@ class Listener:
 
     async def _dispatch(self) -> None:
         while True:
-            utterance, utterance_id = await self._utterances.get()
+            utterance = await self._utterances.get()
             try:
-                await self.core.handle_utterance(utterance, utterance_id=utterance_id)
+                await self.core.handle_utterance(utterance)
             except asyncio.CancelledError:
                 raise
             except Exception:  # one bad utterance must not stop the ones after it

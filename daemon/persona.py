@@ -176,10 +176,11 @@ class PersonaService:
         return vector
 
 
-def attach_to_core(service: PersonaService, core) -> None:
-    """Show ``service``'s component in ``core``'s status and keep it current; call on the event loop."""
+def report_status(service: PersonaService, report: Callable[[Component], None]) -> None:
+    """Give ``service``'s component to ``report`` (the daemon's status: ``DaemonCore.set_component``) now and
+    at every change; call on the event loop."""
     import asyncio
 
     loop = asyncio.get_running_loop()
-    core.set_component(service.component())
-    service.on_change = lambda component: loop.call_soon_threadsafe(core.set_component, component)
+    report(service.component())
+    service.on_change = lambda component: loop.call_soon_threadsafe(report, component)

@@ -4,7 +4,8 @@ The daemon hands each final utterance, with a snapshot of the target document an
 an :class:`EditPlanner`; it gets back an :class:`EditPlan` (the intent, and the edits planned against that
 snapshot's version). The daemon then sends the edits, and tells the planner what happened:
 
-* ``applied`` exactly once for a plan whose edits the editor applied, or at once for a plan with no edits;
+* ``applied`` exactly once for a plan whose edits the editor applied, or at once for a plan with no edits
+  (from :meth:`pushkin.daemon.core.DaemonCore._applied` only, in the order of the editor's messages);
 * ``document_changed`` for every change the editor reports (the user's own typing, undo, paste), so that
   the planner's history ("that", undo groups) follows the text;
 * on a STALE answer the daemon reports the editor's current text through ``document_changed`` and calls
@@ -12,7 +13,8 @@ snapshot's version). The daemon then sends the edits, and tells the planner what
   would leave wrong.
 
 :class:`InsertAtCursor` is the placeholder planner (every utterance is inserted at the cursor); the intent
-engine replaces it without touching the transport.
+engine replaces it without touching the transport. The core asks it through
+:class:`pushkin.daemon.model_planner.ModelPlanner`, which puts the language model (when any) behind it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Selection, TextEdit
+from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Proposal, Selection, TextEdit
+
+PROPOSALS_CAPABILITY = "proposals"  # Hello capability: the editor previews a rewrite until it is accepted
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ class EditPlan:
 
     ``edits`` are relative to the snapshot's text. ``selection_after`` is in the text after the edits
     (None: leave the editor's selection where the edits put it). ``modes`` is set when the utterance
-    changes the daemon's modes. ``message`` is for the user ("Nothing to scratch.").
+    changes the daemon's modes. ``message`` is for the user ("Nothing to scratch."). ``span`` is the
+    [start, end) of the snapshot's text that a command for the language model (a rewrite) acts on.
     """
 
     intent: Intent
@@ -69,6 +74,21 @@ class EditPlan:
     message: str = ""
     modes: Modes | None = None
     undo_group: str = ""
+    span: tuple[int, int] | None = None
+
+
+class EditorChannel(Protocol):
+    """What work that outlasts the plan (a rewrite streaming from the model) may tell the target editor."""
+
+    @property
+    def shows_proposals(self) -> bool:
+        """Whether the editor previews a rewrite as a Proposal until it is accepted or rejected."""
+
+    def notice(self, code: str, message: str) -> None:
+        """An INFO StatusNotice about the document (a rewrite's partial text, a proposal decided)."""
+
+    def propose(self, proposal: Proposal) -> None:
+        """Show ``proposal`` as a preview."""
 
 
 class EditPlanner(Protocol):

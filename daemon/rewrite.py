@@ -1,8 +1,9 @@
 """Rewrite commands in the daemon: run on the model worker thread, stream, cancel, apply as one undo group.
 
 The intent engine turns "rephrase that", "make that more formal", "перефразируй это", ... into
-``Intent(COMMAND, name="rewrite", args={"task", "start", "end"})`` ("that" = [start, end): the selection,
-else the last dictated phrase; for "continue" start == end == the cursor). :class:`RewriteRunner` then:
+a plan with ``Intent(COMMAND, name="rewrite", args={"task", ...})`` and no edits, whose ``span`` is the
+[start, end) to rewrite ("that": the selection, else the last dictated phrase; for "continue" start == end ==
+the cursor). :class:`RewriteRunner` then:
 
 * runs the task on the model worker thread (never on the event loop), streaming partial text to a
   callback (for a status line);
@@ -15,7 +16,8 @@ else the last dictated phrase; for "continue" start == end == the cursor). :clas
 * or, for editors with the "proposals" capability, a :class:`PendingProposal` held by a
   :class:`ProposalBook` until "accept" (then the same edits, carried through any typing since) or "reject".
 
-The daemon core converts :class:`PendingProposal` to the contract's ``Proposal`` at the gRPC edge.
+:class:`RewriteExecutor` shows a proposal and progress through the :class:`~pushkin.daemon.planning.EditorChannel`
+it is given; :class:`pushkin.daemon.model_planner.ModelPlanner` decides when to call it.
 """
 
 from __future__ import annotations
@@ -32,19 +34,18 @@ from pushkin.model.output_language import CommandOutput
 from pushkin.model.rewrite import Classification, RewriteOptions, RewriteRequest, classify_utterance, stream_rewrite
 from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState
 from pushkin.proto.textedit import map_offset, validate_edits
-from pushkin.proto.types import Component, Intent, IntentKind, NoticeLevel, Proposal, Selection, TextEdit
+from pushkin.proto.types import Component, Intent, IntentKind, Proposal, Selection, TextEdit
 from pushkin.text_lora.guards import check_rewrite
 from pushkin.text_lora.tasks import UnknownTaskError, clean_output, get_task, pick_best
 
 from .open_commands import looks_like_command
-from .planning import DocumentSnapshot, EditPlan
+from .planning import DocumentSnapshot, EditorChannel, EditPlan
 
 log = logging.getLogger(__name__)
 
-PROPOSALS_CAPABILITY = "proposals"
 LM_COMPONENT = "language-model"  # the status line's name for the language model
-REWRITE_COMMAND = "rewrite"
 PROGRESS_CODE = "rewrite-progress"  # StatusNotice code of the partial rewrite text
+REWRITE_COMMAND = "rewrite"
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress notices a second (the editor's queue is bounded)
 
 
@@ -75,20 +76,20 @@ def task_of(intent: Intent) -> str:
     return task
 
 
-def rewrite_target(intent: Intent, document: DocumentSnapshot) -> tuple[int, int]:
-    """The [start, end) an intent's rewrite applies to, checked against the document."""
-    try:
-        start, end = int(intent.args["start"]), int(intent.args["end"])
-    except (KeyError, ValueError) as exc:
-        raise RewriteError(f"rewrite command without a valid start/end: {dict(intent.args)}") from exc
+def rewrite_target(command: EditPlan, document: DocumentSnapshot) -> tuple[int, int]:
+    """The [start, end) a rewrite command applies to, checked against the document."""
+    if command.span is None:
+        raise RewriteError("the rewrite command names no range of the text")
+    start, end = command.span
     if not 0 <= start <= end <= len(document.text):
         raise RewriteError(f"rewrite range [{start}, {end}) is outside the document ({len(document.text)} code points)")
     return start, end
 
 
-def plan_rewrite(intent: Intent, document: DocumentSnapshot, new_text: str, undo_group: str) -> EditPlan:
-    """One edit replacing [start, end) (inserting at start for "continue"), selecting the new text."""
-    start, end = rewrite_target(intent, document)
+def plan_rewrite(command: EditPlan, document: DocumentSnapshot, new_text: str, undo_group: str) -> EditPlan:
+    """One edit replacing the command's [start, end) (inserting at start for "continue"), selecting the new text."""
+    start, end = rewrite_target(command, document)
+    intent = command.intent
     task = get_task(task_of(intent))
     if task.replaces and document.text[start:end] == new_text:
         return EditPlan(intent, message="The rewrite changed nothing.")
@@ -124,20 +125,20 @@ class RewriteRunner:
     def running(self) -> bool:
         return self._current is not None
 
-    async def run(self, intent: Intent, document: DocumentSnapshot,
-                  on_partial: Callable[[str], None] | None = None, *, undo_group: str = "") -> RewriteOutcome:
-        """Rewrite what ``intent`` names in ``document``; returns the plan (one edit, one undo group).
-
-        ``undo_group``: the group of the intent engine's plan (so its history records the rewrite as one
-        undo step); a fresh ``rewrite-N`` when empty.
+    async def run(self, command: EditPlan, document: DocumentSnapshot,
+                  on_partial: Callable[[str], None] | None = None) -> RewriteOutcome:
+        """Rewrite what ``command`` (the intent engine's plan) names in ``document``; returns the plan (one
+        edit, one undo group: the command's, so the engine's history records the rewrite as one undo step;
+        a fresh ``rewrite-N`` when it has none).
         """
+        intent = command.intent
         if intent.kind is not IntentKind.COMMAND or intent.name != REWRITE_COMMAND:
             raise RewriteError(f"not a rewrite command: {intent.name or intent.kind.value}")
         try:
             task = get_task(task_of(intent))
         except UnknownTaskError as exc:
             raise RewriteError(str(exc)) from None
-        start, end = rewrite_target(intent, document)
+        start, end = rewrite_target(command, document)
         source = document.text[start:end]
         if task.replaces and not source.strip():
             return RewriteOutcome(EditPlan(intent, message="There is nothing to rewrite."), "")
@@ -166,7 +167,7 @@ class RewriteRunner:
         if len(usable) > 1:
             best, scores = pick_best(source, usable, self.scorer)
         text = usable[best]
-        plan = plan_rewrite(intent, document, text, undo_group or f"rewrite-{next(self._groups)}")
+        plan = plan_rewrite(command, document, text, command.undo_group or f"rewrite-{next(self._groups)}")
         return RewriteOutcome(plan, text, candidates=tuple(candidates), scores=scores, refusals=refusals)
 
     async def _stream_one(self, request: RewriteRequest, options: RewriteOptions,
@@ -326,13 +327,14 @@ class RewriteExecutor:
             return Component(LM_COMPONENT, "error", f"{name} failed to load: {status.message}")
         return Component(LM_COMPONENT, "stopped", f"{name}: the model worker has stopped")
 
-    def attach(self, core) -> None:
-        """Show :meth:`component` in ``core``'s status and keep it current; start loading when
-        ``load_at_start``. Call on the event loop (the daemon does, once it serves)."""
+    def attach(self, report: Callable[[Component], None]) -> None:
+        """Give :meth:`component` to ``report`` (the daemon's status: ``DaemonCore.set_component``) now and at
+        every change; start loading when ``load_at_start``. Call on the event loop (the daemon does, once it
+        serves)."""
         loop = asyncio.get_running_loop()
         worker = self.runner.worker
-        core.set_component(self.component())
-        worker.on_status = lambda status: loop.call_soon_threadsafe(core.set_component, self.component())
+        report(self.component())
+        worker.on_status = lambda status: loop.call_soon_threadsafe(report, self.component())
         if self.load_at_start:
             # A failed load is reported by the status line (and the next rewrite tries again).
             worker.load().add_done_callback(lambda future: future.exception())
@@ -357,23 +359,23 @@ class RewriteExecutor:
     def handles(plan: EditPlan) -> bool:
         intent = plan.intent
         return intent.kind is IntentKind.COMMAND and intent.name == REWRITE_COMMAND and not plan.edits \
-            and "start" in intent.args
+            and plan.span is not None
 
     def cancel(self) -> bool:
         return self.runner.cancel()
 
-    async def execute(self, plan: EditPlan, document: DocumentSnapshot, session=None) -> EditPlan:
-        """The plan with the rewrite's edit; or, for a proposals-capable ``session``, no edit and a Proposal sent."""
+    async def execute(self, plan: EditPlan, document: DocumentSnapshot, editor: EditorChannel | None = None) -> EditPlan:
+        """The plan with the rewrite's edit; or, for an ``editor`` that shows proposals, no edit and a Proposal
+        shown there."""
         intent = plan.intent
         try:
-            start, end = rewrite_target(intent, document)
+            start, end = rewrite_target(plan, document)
             task = task_of(intent)
             source = document.text[start:end]
             if self._last is not None and self._last[:2] == (task, source):
-                edited = plan_rewrite(intent, document, self._last[2], plan.undo_group)
+                edited = plan_rewrite(plan, document, self._last[2], plan.undo_group)
             else:
-                outcome = await self.runner.run(intent, document, _progress_to(session, document.document_id),
-                                                undo_group=plan.undo_group)
+                outcome = await self.runner.run(plan, document, _progress_to(editor) if editor else None)
                 if not outcome.plan.edits:
                     return EditPlan(intent, message=outcome.plan.message, description=plan.description)
                 self._last = (task, source, outcome.text)
@@ -383,12 +385,16 @@ class RewriteExecutor:
         except Exception as exc:  # the model failed to load or to run: the text stays as it was
             log.exception("rewrite failed")
             return EditPlan(intent, message=f"The rewrite failed: {exc}", description=plan.description)
-        if self.proposals and session is not None and session.wants(PROPOSALS_CAPABILITY):
+        if self.proposals and editor is not None and editor.shows_proposals:
             proposal = self.book.offer(document, edited)
-            session.send(Proposal(proposal.proposal_id, proposal.document_id, proposal.base_version, proposal.edits,
+            editor.propose(Proposal(proposal.proposal_id, proposal.document_id, proposal.base_version, proposal.edits,
                                   proposal.description))
             return EditPlan(intent, message="Proposed a rewrite: say “accept” or “reject”.", description=plan.description)
         return edited
+
+    def open_proposals(self, document_id: str | None = None) -> tuple[tuple[int, str], ...]:
+        """(proposal id, document id) of each pending proposal (of ``document_id``, when given)."""
+        return tuple((p.proposal_id, p.document_id) for p in self.book.pending(document_id))
 
     def decision_for(self, text: str, document_id: str) -> bool | None:
         """Whether an utterance decides a pending proposal of ``document_id`` (and how)."""
@@ -408,24 +414,23 @@ class RewriteExecutor:
             return EditPlan(intent, message=str(exc).capitalize() + ".")
         return EditPlan(intent, message="Rejected the proposal.")
 
-    def document_changed(self, document_id: str, old_text: str, edits, new_version: int) -> None:
+    def document_changed(self, document_id: str, edits: Sequence[TextEdit], new_version: int) -> None:
         self.book.document_changed(document_id, edits, new_version)
 
     def document_closed(self, document_id: str) -> None:
         self.book.document_closed(document_id)
 
 
-def _progress_to(session, document_id: str) -> Callable[[str], None] | None:
-    """Partial rewrite text as StatusNotices (code "rewrite-progress") to the editor that asked, throttled."""
-    if session is None:
-        return None
+def _progress_to(editor: EditorChannel) -> Callable[[str], None]:
+    """Partial rewrite text as notices (code "rewrite-progress") to the editor, at most every
+    :data:`PROGRESS_INTERVAL_S` (the editor's queue is bounded)."""
     last = [0.0]
 
     def send(text: str) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_INTERVAL_S:
             last[0] = now
-            session.notice(NoticeLevel.INFO, PROGRESS_CODE, text, document_id)
+            editor.notice(PROGRESS_CODE, text)
 
     return send
 

@@ -187,7 +187,7 @@ class Daemon:
             address = address.with_port(port)
         await server.start()
         if hasattr(self.core.rewriter, "attach"):
-            self.core.rewriter.attach(self.core)  # the language model's status line; loads it now if asked
+            self.core.rewriter.attach(self.core.set_component)  # the model's status line; loads it now if asked
         if address.scheme == "unix":
             self._socket_path = Path(address.path)
             os.chmod(address.path, 0o600)

@@ -20,7 +20,11 @@ import grpc
 from pushkin.proto import convert
 from pushkin.proto.endpoint import TOKEN_METADATA_KEY
 from pushkin.proto.types import (
-    ErrorCode, Hello, ListenState, ProtocolError, Welcome,
+    ErrorCode,
+    Hello,
+    ListenState,
+    ProtocolError,
+    Welcome,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc

@@ -12,19 +12,16 @@ import asyncio
 import enum
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol, Sequence
 
 from pushkin.proto.textedit import EditError, diff_texts
 from pushkin.proto.types import (
-    CloseDocument, DaemonEvent, EditBatch, EditOutcome, EditResult, ErrorCode, Focus, Hello, NoticeLevel,
-    OpenDocument, ProposalDecision, ProtocolError, Selection, StatusNotice, UpdateDocument,
+    CloseDocument, DaemonEvent, EditBatch, EditOutcome, EditResult, ErrorCode, Focus, Hello, ListenState,
+    NoticeLevel, OpenDocument, ProposalDecision, ProtocolError, Selection, StatusNotice, TextEdit, UpdateDocument,
 )
 
 from .documents import Document, clamp_selection
-from .planning import DocumentSnapshot, EditPlan
-
-if TYPE_CHECKING:
-    from .core import DaemonCore
+from .settings import LimitSettings
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +35,47 @@ class SessionState(enum.Enum):
     CLOSED = "closed"
 
 
+class SessionEvents(Protocol):
+    """What a session reports about its editor, in the order the editor's messages came (the daemon core
+    implements it). Sessions see only this, never the core."""
+
+    @property
+    def listen_state(self) -> ListenState:
+        """The state StatusNotices carry."""
+
+    def document_changed(self, document_id: str, old_text: str, edits: Sequence[TextEdit], new_version: int) -> None:
+        """The editor changed a document by ``edits`` (relative to ``old_text``): typing, undo, a resync."""
+
+    def batch_answered(self, batch: EditBatch, applied_version: int | None) -> None:
+        """The editor answered ``batch``: ``applied_version`` is the version the daemon's copy took it at, or
+        None when the copy did not take it (refused, stale, or an answer the copy could not follow)."""
+
+    def document_gone(self, session: "EditorSession", document_id: str) -> None:
+        """A document of ``session`` was closed or dropped."""
+
+    def focus_changed(self, session: "EditorSession", document_id: str, focused: bool) -> None:
+        """The editor's focus moved to (or away from) ``document_id``."""
+
+    def proposal_decided(self, session: "EditorSession", decision: ProposalDecision) -> None:
+        """The editor accepted or rejected a proposal."""
+
+
 @dataclass
 class PendingBatch:
-    """A batch sent to the editor and not yet answered; the plan and snapshot are for the planner."""
+    """A batch sent to the editor and not yet answered."""
 
     batch: EditBatch
-    snapshot: DocumentSnapshot
-    plan: EditPlan
     answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     given_up: bool = False  # the daemon stopped waiting and told the caller the outcome is unknown
 
 
 class EditorSession:
-    """A connected editor. Create through :meth:`DaemonCore.open_session`."""
+    """A connected editor. Create through :meth:`pushkin.daemon.core.DaemonCore.open_session`."""
 
-    def __init__(self, core: "DaemonCore", session_id: str, hello: Hello, outbox_limit: int = 4096):
-        self.core = core
+    def __init__(self, events: SessionEvents, session_id: str, hello: Hello, limits: LimitSettings,
+                 outbox_limit: int = 4096):
+        self.events = events
+        self.limits = limits
         self.session_id = session_id
         self.hello = hello
         self.documents: dict[str, Document] = {}
@@ -103,16 +125,19 @@ class EditorSession:
                 self.outbox.get_nowait()
             self.outbox.put_nowait(CLOSE)
 
-    def abandon_pending(self) -> None:
-        """The editor went away: every unanswered batch is answered UNANSWERED."""
+    def end(self) -> None:
+        """The editor went away: every unanswered batch is answered UNANSWERED and every document is gone."""
+        self.close()
+        self.state = SessionState.CLOSED
         for pending in self.pending.values():
             if not pending.answer.done():
                 pending.answer.set_result(EditResult(pending.batch.batch_id, pending.batch.document_id,
                                                      EditOutcome.UNANSWERED, 0, error="the editor disconnected"))
         self.pending.clear()
+        for document_id in list(self.documents):
+            self._forget(document_id)
 
-    async def send_batch(self, batch: EditBatch, snapshot: DocumentSnapshot, plan: EditPlan,
-                         timeout_s: float, grace_s: float = 0.0) -> EditResult:
+    async def send_batch(self, batch: EditBatch, timeout_s: float, grace_s: float = 0.0) -> EditResult:
         """Send ``batch`` and wait for the editor's answer: UNANSWERED after ``timeout_s`` + ``grace_s`` or a
         disconnect, which means the outcome is unknown (the core tells the user so).
 
@@ -120,7 +145,7 @@ class EditorSession:
         refuses it (EXPIRED), and ``grace_s`` lets an answer sent just before the deadline still arrive. A late
         answer still updates the document copy (see :meth:`_edit_result`): only the wait ends.
         """
-        pending = PendingBatch(batch, snapshot, plan)
+        pending = PendingBatch(batch)
         self.pending[batch.batch_id] = pending
         if not self.send(batch):
             self.pending.pop(batch.batch_id, None)
@@ -151,7 +176,7 @@ class EditorSession:
             elif isinstance(event, CloseDocument):
                 self._close_document(event)
             elif isinstance(event, ProposalDecision):
-                self.core.proposal_decided(self, event)
+                self.events.proposal_decided(self, event)
             elif isinstance(event, Hello):
                 self.error(ErrorCode.BAD_MESSAGE, "Hello may be sent only once, as the first message")
             else:
@@ -161,7 +186,7 @@ class EditorSession:
             self.error(ErrorCode.BAD_MESSAGE, f"the daemon failed to handle {type(event).__name__}; see its log")
 
     def _check_size(self, document_id: str, text: str) -> bool:
-        limit = self.core.settings.limits.max_document_chars
+        limit = self.limits.max_document_chars
         if len(text) > limit:
             self.error(ErrorCode.TOO_LARGE, f"document {document_id!r} has {len(text)} code points; the limit is "
                        f"{limit} ([limits] max_document_chars)", document_id)
@@ -176,9 +201,9 @@ class EditorSession:
             self._forget(event.document_id)
             return
         if event.document_id not in self.documents and \
-                len(self.documents) >= self.core.settings.limits.max_documents_per_editor:
+                len(self.documents) >= self.limits.max_documents_per_editor:
             self.error(ErrorCode.TOO_LARGE, f"this editor already has {len(self.documents)} documents open; the "
-                       f"limit is {self.core.settings.limits.max_documents_per_editor}", event.document_id)
+                       f"limit is {self.limits.max_documents_per_editor}", event.document_id)
             return
         try:
             selection = clamp_selection(event.selection, len(event.text))
@@ -189,12 +214,14 @@ class EditorSession:
         self.documents[event.document_id] = Document(event.document_id, event.text, event.version, selection,
                                                      event.language_id, event.path)
         if previous is not None:
-            self.core.planner_call("document_changed", event.document_id, previous.text,
+            self.events.document_changed(event.document_id, previous.text,
                                    diff_texts(previous.text, event.text), event.version)
 
     def _forget(self, document_id: str) -> None:
         if self.documents.pop(document_id, None) is not None:
-            self.core.document_gone(self, document_id)
+            if self.focused_document_id == document_id:
+                self.focused_document_id = ""
+            self.events.document_gone(self, document_id)
 
     def _close_document(self, event: CloseDocument) -> None:
         if event.document_id not in self.documents:
@@ -207,7 +234,9 @@ class EditorSession:
             self.error(ErrorCode.UNKNOWN_DOCUMENT, f"Focus: {event.document_id!r} is not open; open it first",
                        event.document_id)
             return
-        self.core.focus_changed(self, event.document_id, event.focused)
+        if event.focused:
+            self.focused_document_id = event.document_id
+        self.events.focus_changed(self, event.document_id, event.focused)
 
     def _update(self, event: UpdateDocument) -> None:
         document = self.documents.get(event.document_id)
@@ -229,7 +258,7 @@ class EditorSession:
                 self.error(ErrorCode.BAD_RANGE, f"UpdateDocument {event.document_id!r}: {problem}; the cursor is "
                            "taken to be at the end", event.document_id)
             if edits:
-                self.core.planner_call("document_changed", event.document_id, old_text, edits, event.version)
+                self.events.document_changed(event.document_id, old_text, edits, event.version)
             return
         if not event.changes:
             if event.selection is not None:
@@ -252,7 +281,7 @@ class EditorSession:
             self.error(ErrorCode.BAD_RANGE, f"UpdateDocument {event.document_id!r}: {problem}; the daemon's copy "
                        "is out of sync until the editor sends the full text", event.document_id)
             return
-        self.core.planner_call("document_changed", event.document_id, old_text, edits, event.version)
+        self.events.document_changed(event.document_id, old_text, edits, event.version)
 
     def _version_grows(self, document: Document, event: UpdateDocument) -> bool:
         """Versions must grow with every change (the contract's VERSIONS rule): a change at a version the copy
@@ -289,9 +318,10 @@ class EditorSession:
                        f"did not grow ({batch.base_version} to {result.version}); send the full text "
                        "(UpdateDocument.text) at a newer version", batch.document_id)
             document = None  # nothing of this answer goes into the copy
+        applied_version = None
         if document is not None:
             if result.outcome is EditOutcome.APPLIED:
-                self._batch_applied(document, pending, result)
+                applied_version = self._batch_applied(document, batch, result)
             elif result.outcome is EditOutcome.STALE:
                 if result.text is None:
                     document.mark_out_of_sync("a STALE answer came without the current text")
@@ -299,6 +329,7 @@ class EditorSession:
                                "current text; send UpdateDocument.text", batch.document_id)
                 else:
                     self._stale(document, result)
+        self.events.batch_answered(batch, applied_version)
         if not pending.answer.done():
             pending.answer.set_result(result)
         if pending.given_up and result.outcome is EditOutcome.APPLIED:
@@ -308,22 +339,22 @@ class EditorSession:
                         f"The edit “{batch.description or 'edit'}” (batch {batch.batch_id}) was applied after the "
                         "daemon stopped waiting for it; it is in the document now.", batch.document_id)
 
-    def _batch_applied(self, document: Document, pending: PendingBatch, result: EditResult) -> None:
-        batch = pending.batch
+    def _batch_applied(self, document: Document, batch: EditBatch, result: EditResult) -> int | None:
+        """Take an applied batch into the copy; the copy's new version, or None when it could not follow."""
         if not document.in_sync or document.version != batch.base_version:
             document.mark_out_of_sync(f"the editor applied batch {batch.batch_id} (base version {batch.base_version}) "
                                       f"while the daemon's copy is at version {document.version}")
             self.error(ErrorCode.BAD_MESSAGE, f"{document.sync_problem}; send the full text (UpdateDocument.text)",
                        batch.document_id)
-            return
+            return None
         try:
             document.apply_batch(batch, result.version, result.selection)
         except (EditError, ValueError) as problem:
             document.mark_out_of_sync(f"batch {batch.batch_id} could not be applied to the daemon's copy: {problem}")
             self.error(ErrorCode.BAD_RANGE, f"{document.sync_problem}; send the full text (UpdateDocument.text)",
                        batch.document_id)
-            return
-        self.core.planner_call("applied", pending.snapshot, pending.plan, result.version)
+            return None
+        return result.version
 
     def _stale(self, document: Document, result: EditResult) -> None:
         if not self._check_size(document.document_id, result.text or ""):
@@ -335,7 +366,7 @@ class EditorSession:
             self.error(ErrorCode.BAD_RANGE, f"EditResult {result.batch_id}: {problem}", document.document_id)
             return
         if edits:
-            self.core.planner_call("document_changed", document.document_id, old_text, edits, result.version)
+            self.events.document_changed(document.document_id, old_text, edits, result.version)
 
     def notice(self, level: NoticeLevel, code: str, message: str, document_id: str = "") -> None:
-        self.send(StatusNotice(level, code, message, self.core.listen_state, document_id))
+        self.send(StatusNotice(level, code, message, self.events.listen_state, document_id))

@@ -149,9 +149,9 @@ def _serve(args) -> int:
 
     async def run() -> None:
         if persona is not None:
-            from pushkin.daemon.persona import attach_to_core
+            from pushkin.daemon.persona import report_status
 
-            attach_to_core(persona, daemon.core)
+            report_status(persona, daemon.core.set_component)
         await daemon.start()
         print(f"pushkin: serving on {daemon.address.uri}", file=sys.stderr, flush=True)
         await daemon.run_until_signal()

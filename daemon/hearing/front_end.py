@@ -26,13 +26,25 @@ from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import ListenMode, NoticeLevel, StatusNotice, Transcript
 
 from ..hearing_api import (
-    SAMPLE_RATE, HeardTranscript, HearingEvent, SpeechContext, SpeechEnded, SpeechStarted, new_utterance_id,
+    SAMPLE_RATE,
+    HeardTranscript,
+    HearingEvent,
+    SpeechContext,
+    SpeechEnded,
+    SpeechStarted,
+    new_utterance_id,
 )
 from ..planning import Utterance
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, Recognition, Recognizer
 from .settings import HearingSettings
 from .vad import (
-    SegmentedUtterance, SegmenterEvent, SileroStream, UtteranceClosed, UtteranceDiscarded, UtteranceOpened, VadSegmenter,
+    SegmentedUtterance,
+    SegmenterEvent,
+    SileroStream,
+    UtteranceClosed,
+    UtteranceDiscarded,
+    UtteranceOpened,
+    VadSegmenter,
 )
 from .vocabulary import PersonalVocabulary, UserVocabulary, default_user_vocabulary_path
 

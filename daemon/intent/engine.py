@@ -225,13 +225,14 @@ class IntentEngine:
 
     def _plan(self, context: _Context, edits: Sequence[TextEdit] = (), selection: Selection | None = None,
               description: str = "", message: str = "", pending: _Pending | None = None,
-              args: Mapping[str, str] | None = None) -> EditPlan:
+              args: Mapping[str, str] | None = None, span: tuple[int, int] | None = None) -> EditPlan:
         intent = context.intent
         if args:
             intent = Intent(intent.kind, intent.name, {**intent.args, **args}, intent.text, intent.source)
         if pending is not None and not pending.description:
             pending.description = description
-        return EditPlan(intent, tuple(edits), selection, description or intent.name, message, None, self._group(pending))
+        return EditPlan(intent, tuple(edits), selection, description or intent.name, message, None, self._group(pending),
+                        span)
 
     def _message(self, context: _Context, english: str, russian: str) -> EditPlan:
         return self._plan(context, message=_say(context.language, english, russian))
@@ -681,6 +682,7 @@ class IntentEngine:
             if not phrase.is_present_in(context.document.text) or phrase.typed_inside:
                 return self._changeable_phrase(context)[1]
             target, (start, end) = "last_phrase", phrase.core()
+        # The daemon's rewriter reads the typed ``span``; start/end in the args are the wire's copy for clients.
         plan_args = {"target": target, "start": str(start), "end": str(end), "utterance_language": context.language,
                      "instruction": _REWRITE_INSTRUCTIONS[task]}
         if self.settings.language_model:
@@ -692,7 +694,8 @@ class IntentEngine:
         # With a model, the daemon sends the rewrite under this plan's undo group: parking an action here
         # makes ``applied`` record it as one undo step, so "undo" takes the whole rewrite back.
         pending = _Pending("action") if self.settings.language_model else None
-        return self._plan(context, description=f"rewrite {task}", message=message, args=plan_args, pending=pending)
+        return self._plan(context, description=f"rewrite {task}", message=message, args=plan_args, pending=pending,
+                          span=(start, end))
 
 
 def _step(group: str, description: str, edits: Sequence[TextEdit], replaced: Sequence[str],

@@ -25,7 +25,7 @@ from pushkin.persona.metrics import StyleProfile
 from pushkin.proto.types import IntentKind, StatusNotice
 
 from .conftest import connect_editor, unix_settings
-from .test_daemon_rewrite import _doc, _intent
+from .test_daemon_rewrite import _command, _doc
 
 
 class ScriptedModel:
@@ -212,7 +212,7 @@ async def test_best_of_n_applies_the_candidate_the_style_score_likes_best():
         runner = RewriteRunner(worker, options=RewriteOptions(best_of=4, temperature=3.0, min_p=0.0,
                                                               max_new_tokens=8, seed=11), scorer=scorer)
         document = _doc()
-        outcome = await runner.run(_intent("rephrase", 0, len(document.text)), document)
+        outcome = await runner.run(_command("rephrase", 0, len(document.text)), document)
         assert len(outcome.candidates) == 4 and len(set(outcome.candidates)) > 1
         expected = [scorer(document.text, c) for c in outcome.candidates]
         assert outcome.scores == pytest.approx(expected)

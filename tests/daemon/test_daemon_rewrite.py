@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pushkin.daemon.planning import DocumentSnapshot
+from pushkin.daemon.planning import DocumentSnapshot, EditPlan
 from pushkin.daemon.rewrite import ProposalBook, ProposalError, RewriteError, RewriteRunner, plan_rewrite
 from pushkin.model.rewrite import RewriteOptions
 from pushkin.model.worker import ModelWorker
@@ -18,9 +18,9 @@ TEXT = "First line. the fox jump over dog. Last line."
 THAT = (12, 34)  # "the fox jump over dog."
 
 
-def _intent(task, start, end):
-    return Intent(IntentKind.COMMAND, "rewrite", {"task": task, "start": str(start), "end": str(end)},
-                  text=f"{task} that")
+def _command(task, start, end):
+    """The intent engine's plan for a rewrite of [start, end)."""
+    return EditPlan(Intent(IntentKind.COMMAND, "rewrite", {"task": task}, text=f"{task} that"), span=(start, end))
 
 
 def _doc(text=TEXT, version=3):
@@ -78,7 +78,7 @@ def scripted():
 async def test_a_rewrite_is_one_edit_in_one_undo_group(scripted):
     runner = RewriteRunner(scripted("The fox jumped over the dog.", "the fox jumped over a dog."), options=LIVELY)
     partials = []
-    outcome = await runner.run(_intent("formal", *THAT), _doc(), on_partial=partials.append)
+    outcome = await runner.run(_command("formal", *THAT), _doc(), on_partial=partials.append)
     plan = outcome.plan
     assert outcome.text and not outcome.cancelled and partials and partials[-1].strip() == outcome.text
     assert len(plan.edits) == 1 and plan.edits[0] == TextEdit(*THAT, outcome.text)
@@ -88,7 +88,7 @@ async def test_a_rewrite_is_one_edit_in_one_undo_group(scripted):
     assert rewritten.startswith("First line. ") and rewritten.endswith(" Last line.")
     # "undo" reverts the whole group in one step.
     assert apply_edits(rewritten, invert_edits(TEXT, plan.edits)) == TEXT
-    second = await runner.run(_intent("casual", *THAT), _doc())
+    second = await runner.run(_command("casual", *THAT), _doc())
     assert second.plan.undo_group != plan.undo_group
 
 
@@ -102,7 +102,7 @@ async def test_the_model_runs_on_the_worker_thread_not_the_event_loop(worker, co
 
     composed.stream = spy
     try:
-        await RewriteRunner(worker, options=LIVELY).run(_intent("rephrase", *THAT), _doc())
+        await RewriteRunner(worker, options=LIVELY).run(_command("rephrase", *THAT), _doc())
     finally:
         del composed.stream
     assert seen == ["test-rewrite-worker"]
@@ -110,7 +110,7 @@ async def test_the_model_runs_on_the_worker_thread_not_the_event_loop(worker, co
 
 async def test_cancel_stops_the_rewrite_and_plans_nothing(worker):
     runner = RewriteRunner(worker, options=RewriteOptions(temperature=3.0, min_p=0.0, max_new_tokens=400, seed=5))
-    outcome_task = asyncio.create_task(runner.run(_intent("expand", *THAT), _doc(),
+    outcome_task = asyncio.create_task(runner.run(_command("expand", *THAT), _doc(),
                                                   on_partial=lambda text: runner.cancel()))
     outcome = await asyncio.wait_for(outcome_task, 30)
     assert outcome.cancelled and outcome.plan.edits == () and "cancelled" in outcome.plan.message
@@ -120,7 +120,7 @@ async def test_cancel_stops_the_rewrite_and_plans_nothing(worker):
 async def test_continue_inserts_at_the_cursor(scripted):
     runner = RewriteRunner(scripted(" Then the fox slept."), options=LIVELY)
     end = len(TEXT)
-    outcome = await runner.run(_intent("continue", end, end), _doc())
+    outcome = await runner.run(_command("continue", end, end), _doc())
     (edit,) = outcome.plan.edits
     assert (edit.start, edit.end) == (end, end) and edit.text == outcome.text
     assert outcome.plan.selection_after == Selection.cursor(end + len(outcome.text))
@@ -129,12 +129,12 @@ async def test_continue_inserts_at_the_cursor(scripted):
 async def test_bad_rewrite_commands_are_clear(worker):
     runner = RewriteRunner(worker, options=LIVELY)
     with pytest.raises(RewriteError, match="outside the document"):
-        await runner.run(_intent("formal", 10, 999), _doc())
+        await runner.run(_command("formal", 10, 999), _doc())
     with pytest.raises(RewriteError, match="unknown rewrite task"):
-        await runner.run(_intent("poem", 0, 5), _doc())
+        await runner.run(_command("poem", 0, 5), _doc())
     with pytest.raises(RewriteError, match="not a rewrite command"):
-        await runner.run(Intent(IntentKind.COMMAND, "undo"), _doc())
-    blank = await runner.run(_intent("formal", 0, 0), _doc())
+        await runner.run(EditPlan(Intent(IntentKind.COMMAND, "undo")), _doc())
+    blank = await runner.run(_command("formal", 0, 0), _doc())
     assert blank.plan.edits == () and "nothing to rewrite" in blank.plan.message
 
 
@@ -142,13 +142,13 @@ async def test_best_of_n_in_the_daemon(scripted):
     worker = scripted("The fox jumped over the dog.", "The fox jumped.", "Fox jumped.\u2028Fox jumped.")
     runner = RewriteRunner(worker, options=RewriteOptions(best_of=3, temperature=3.0, min_p=0.0, max_new_tokens=8,
                                                            seed=2), scorer=lambda source, candidate: -len(candidate))
-    outcome = await runner.run(_intent("shorten", *THAT), _doc())
+    outcome = await runner.run(_command("shorten", *THAT), _doc())
     assert len(outcome.candidates) == 3 and outcome.refusals[:2] == (None, None) and "U+2028" in outcome.refusals[2]
     assert outcome.text == "The fox jumped."  # the shortest the guards accepted
 
 
 async def test_the_guards_refuse_the_tiny_models_noise(worker):
-    outcome = await RewriteRunner(worker, options=LIVELY).run(_intent("formal", *THAT), _doc())
+    outcome = await RewriteRunner(worker, options=LIVELY).run(_command("formal", *THAT), _doc())
     assert outcome.candidates and outcome.candidates[0].strip() and outcome.refusals[0]
     assert outcome.plan.edits == () and outcome.text == ""
     assert outcome.plan.message.startswith("The rewrite was refused: ") and "unchanged" in outcome.plan.message
@@ -156,7 +156,7 @@ async def test_the_guards_refuse_the_tiny_models_noise(worker):
 
 def test_proposals_accept_reject_and_follow_typing():
     document = _doc()
-    plan = plan_rewrite(_intent("formal", *THAT), document, "The fox jumps over the dog.", "rewrite-1")
+    plan = plan_rewrite(_command("formal", *THAT), document, "The fox jumps over the dog.", "rewrite-1")
     book = ProposalBook()
     proposal = book.offer(document, plan)
     assert proposal.edits == plan.edits and proposal.base_version == 3
@@ -175,13 +175,13 @@ def test_proposals_accept_reject_and_follow_typing():
 def test_a_proposal_is_dropped_when_its_text_is_edited_and_can_be_rejected():
     document = _doc()
     book = ProposalBook()
-    first = book.offer(document, plan_rewrite(_intent("formal", *THAT), document, "A.", "rewrite-1"))
+    first = book.offer(document, plan_rewrite(_command("formal", *THAT), document, "A.", "rewrite-1"))
     assert book.document_changed("doc-1", (TextEdit(20, 23, "cat"),), 4) == (first.proposal_id,)
     assert book.pending("doc-1") == ()
-    second = book.offer(_doc(version=4), plan_rewrite(_intent("casual", *THAT), _doc(version=4), "B.", "rewrite-2"))
+    second = book.offer(_doc(version=4), plan_rewrite(_command("casual", *THAT), _doc(version=4), "B.", "rewrite-2"))
     assert book.reject("doc-1").proposal_id == second.proposal_id
     assert book.pending() == ()
-    third = book.offer(_doc(version=4), plan_rewrite(_intent("casual", *THAT), _doc(version=4), "C.", "rewrite-3"))
+    third = book.offer(_doc(version=4), plan_rewrite(_command("casual", *THAT), _doc(version=4), "C.", "rewrite-3"))
     with pytest.raises(ProposalError, match="changes were not reported"):
         book.accept(_doc(version=9))
     assert book.pending("doc-1")[0].proposal_id == third.proposal_id

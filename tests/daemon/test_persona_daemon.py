@@ -120,8 +120,8 @@ async def test_a_daemon_rewrite_gets_the_persona_soft_prompt_and_the_status_show
     import shutil
 
     from pushkin.daemon.model_settings import ModelSettings
-    from pushkin.daemon.persona import PersonaService, attach_to_core
-    from pushkin.daemon.planning import DocumentSnapshot
+    from pushkin.daemon.persona import PersonaService, report_status
+    from pushkin.daemon.planning import DocumentSnapshot, EditPlan
     from pushkin.daemon.rewrite import build_rewriter
     from pushkin.daemon.server import Daemon
     from pushkin.daemon.settings import Settings
@@ -145,14 +145,14 @@ async def test_a_daemon_rewrite_gets_the_persona_soft_prompt_and_the_status_show
     executor = build_rewriter(ModelSettings(enabled=True, model=str(tiny.base), adapters=str(registry), device="cpu",
                                             dtype="float32", proposals=False), persona=persona)
     daemon = Daemon(Settings(), rewriter=executor)
-    attach_to_core(persona, daemon.core)
+    report_status(persona, daemon.core.set_component)
     text = "First line. The boat came back late. Last line."
-    intent = Intent(IntentKind.COMMAND, "rewrite", {"task": "formal", "start": "12", "end": "36"}, text="formal")
+    command = EditPlan(Intent(IntentKind.COMMAND, "rewrite", {"task": "formal"}, text="formal"), span=(12, 36))
     from pushkin.model.rewrite import RewriteOptions
 
     executor.runner.options = RewriteOptions(max_new_tokens=3, temperature=0.0, min_p=0.0)
     try:
-        await executor.runner.run(intent, DocumentSnapshot("doc", text, 1, Selection.cursor(0)))
+        await executor.runner.run(command, DocumentSnapshot("doc", text, 1, Selection.cursor(0)))
         await asyncio.sleep(0.05)  # the worker thread's status update reaches the loop
         assert asked == ["First line.\nThe boat came back late."]
         assert persona.loaded_on_thread == "pushkin-model"

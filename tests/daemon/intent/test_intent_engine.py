@@ -167,12 +167,14 @@ def test_rewrite_plan_args_for_the_language_model(editor):
     assert plan.intent.name == "rewrite" and plan.edits == ()
     args = plan.intent.args
     assert (args["task"], args["target"], args["start"], args["end"]) == ("rephrase", "last_phrase", "0", "11")
+    assert plan.span == (0, 11)  # what the rewriter reads; the args' start/end are the wire's copy
     assert "language model" in plan.message
     configured = IntentEngine(IntentSettings(language_model=True))
     translate = configured.plan(Utterance("translate that into Russian"),
                                 DocumentSnapshot("d", "Hi there", 1, Selection(0, 2)), Modes())
     assert translate.message == ""
     assert (translate.intent.args["target"], translate.intent.args["lang"], translate.intent.args["end"]) == ("selection", "ru", "2")
+    assert translate.span == (0, 2)
 
 
 def test_rewrite_without_target_says_so(editor):
