@@ -128,6 +128,21 @@ class IntentMode(enum.Enum):
     COMMAND_ONLY = "command-only"
 
 
+class ListenKey(enum.Enum):
+    PRESS = "press"  # push-to-talk pressed / toggle pressed
+    RELEASE = "release"  # push-to-talk released
+
+
+@dataclass(frozen=True)
+class SetListening:
+    """A change to the listening state or mode (the contract's SetListeningRequest); None leaves a part as it is."""
+
+    state: ListenState | None = None
+    mode: ListenMode | None = None
+    key: ListenKey | None = None
+    intent_mode: IntentMode | None = None
+
+
 class NoticeLevel(enum.Enum):
     INFO = "info"
     WARNING = "warning"
@@ -199,7 +214,7 @@ class CloseDocument:
 
 @dataclass(frozen=True)
 class Focus:
-    document_id: str
+    document_id: str = ""  # with focused=False: the editor lost focus altogether
     focused: bool = True
 
 
