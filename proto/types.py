@@ -3,6 +3,10 @@
 Everything inside the daemon, the intent engine and the client library speaks these types; the protobuf
 classes appear only at the gRPC edge, converted in :mod:`pushkin.proto.convert`. Offsets are Unicode code
 points, which is what Python's ``str`` indexes, so ``text[start:end]`` is always the range an edit names.
+
+This is the only place in Python that lists the contract's fields (docs/contract.md): a dataclass has its
+protobuf message's field names, an enum member its protobuf value's name, and an enum value is the name
+the bridge's JSON uses. The conversions to protobuf and to JSON are derived from these annotations.
 """
 
 from __future__ import annotations
