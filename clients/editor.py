@@ -186,7 +186,11 @@ class EditorClient:
         if first is grpc.aio.EOF:
             await self._close_channel()
             raise DaemonUnavailable(unavailable_message(self.address, "the stream ended before Welcome"))
-        event = convert.daemon_event_from_pb(first)
+        try:
+            event = convert.daemon_event_from_pb(first)
+        except convert.ConversionError as error:
+            await self._close_channel()
+            raise DaemonUnavailable(f"the daemon at {self.address.uri} answered with no message ({error})") from None
         if isinstance(event, ProtocolError):
             await self._close_channel()
             raise DaemonUnavailable(f"the daemon at {self.address.uri} refused the connection: {event.message}")
@@ -195,10 +199,14 @@ class EditorClient:
             raise DaemonUnavailable(f"the daemon at {self.address.uri} answered {type(event).__name__}, not Welcome")
         self.welcome = event
         # Re-open what this editor had open (after a reconnect), then restore the focus.
-        for buffer in self.buffers.values():
-            await self._write(buffer.open_message())
-        if self.focused_document_id:
-            await self._write(Focus(self.focused_document_id, True))
+        try:
+            for buffer in self.buffers.values():
+                await self._write(buffer.open_message())
+            if self.focused_document_id:
+                await self._write(Focus(self.focused_document_id, True))
+        except grpc.aio.AioRpcError as error:
+            await self._close_channel()
+            raise DaemonUnavailable(unavailable_message(self.address, error.details())) from None
         self.state = ClientState.CONNECTED
         self._connected.set()
         await self._emit(event)
