@@ -402,7 +402,7 @@ class Bridge:
         """Stop the connection and the requests in flight (stdin reached its end)."""
         self.state = ConnectionState.CLOSED
         if self._client is not None:
-            await self._client.close()
+            await self._client.close(wait_s=0)  # the editor is gone: nobody reads what the daemon still sends
         for task in list(self._request_tasks):
             task.cancel()
 

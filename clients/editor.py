@@ -141,8 +141,9 @@ class EditorClient:
         """The channel of the current connection (None between connections), for unary calls beside it."""
         return self._channel if self.state is ClientState.CONNECTED else None
 
-    async def close(self) -> None:
-        """Half-close the stream, stop receiving and close the channel."""
+    async def close(self, *, wait_s: float = 1.0) -> None:
+        """Half-close the stream, stop receiving (after at most ``wait_s`` for what the daemon still sends)
+        and close the channel."""
         if self.state is ClientState.CLOSED:
             return
         self.state = ClientState.CLOSED
@@ -155,7 +156,7 @@ class EditorClient:
         if self._task is not None:
             try:
                 # A connected stream ends once the daemon sees the half-close; a retry loop need not be waited for.
-                await asyncio.wait_for(asyncio.shield(self._task), 1.0 if self._connected.is_set() else 0)
+                await asyncio.wait_for(asyncio.shield(self._task), wait_s if self._connected.is_set() else 0)
             except (asyncio.TimeoutError, Exception):
                 self._task.cancel()
         await self._close_channel()
