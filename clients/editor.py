@@ -142,12 +142,13 @@ class EditorClient:
         return self._channel if self.state is ClientState.CONNECTED else None
 
     async def close(self, *, wait_s: float = 1.0) -> None:
-        """Half-close the stream, stop receiving (after at most ``wait_s`` for what the daemon still sends)
-        and close the channel."""
+        """Half-close the stream and give the daemon up to ``wait_s`` to end it (0: just cancel it), then stop
+        receiving and close the channel."""
         if self.state is ClientState.CLOSED:
             return
         self.state = ClientState.CLOSED
-        if self._call is not None:
+        graceful = wait_s > 0 and self._connected.is_set()  # a retry loop has nothing to finish
+        if graceful and self._call is not None:
             try:
                 async with self._write_lock:
                     await self._call.done_writing()
@@ -155,8 +156,7 @@ class EditorClient:
                 pass
         if self._task is not None:
             try:
-                # A connected stream ends once the daemon sees the half-close; a retry loop need not be waited for.
-                await asyncio.wait_for(asyncio.shield(self._task), wait_s if self._connected.is_set() else 0)
+                await asyncio.wait_for(asyncio.shield(self._task), wait_s if graceful else 0)
             except (asyncio.TimeoutError, Exception):
                 self._task.cancel()
         await self._close_channel()
