@@ -17,7 +17,8 @@ import grpc
 from pushkin.proto import convert
 from pushkin.proto.endpoint import Address
 from pushkin.proto.types import (
-    AudioStart, DaemonStatus, IntentMode, ListenKey, ListenMode, ListenState, RecognitionUpdate, SetListening, UtteranceResult,
+    AudioStart, DaemonStatus, IntentMode, ListenKey, ListenMode, ListenState, RecognitionUpdate, SendUtterance, SetListening,
+    UtteranceResult,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
@@ -62,8 +63,7 @@ class DaemonClient:
 
     async def say(self, text: str, *, document_id: str = "", language: str = "", timeout_s: float = 0.0,
                   pause_before_s: float = 0.0, pause_after_s: float = 0.0) -> UtteranceResult:
-        request = pb.SendUtteranceRequest(text=text, document_id=document_id, language=language, timeout_s=timeout_s,
-                                          pause_before_s=pause_before_s, pause_after_s=pause_after_s)
+        request = convert.to_pb(SendUtterance(text, document_id, pause_before_s, pause_after_s, language, timeout_s))
         try:
             response = await self._stub.SendUtterance(request, metadata=self._metadata)
         except grpc.aio.AioRpcError as error:

@@ -62,6 +62,7 @@ MESSAGES: dict[type, type[Message]] = {
     t.Component: pb.Component,
     t.DaemonStatus: pb.Status,
     t.SetListening: pb.SetListeningRequest,
+    t.SendUtterance: pb.SendUtteranceRequest,
 }
 _BY_FULL_NAME: dict[str, type] = {message.DESCRIPTOR.full_name: value for value, message in MESSAGES.items()}
 

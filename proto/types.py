@@ -315,6 +315,18 @@ DaemonEvent = Union[Welcome, EditBatch, Transcript, StatusNotice, ProtocolError,
 
 
 @dataclass(frozen=True)
+class SendUtterance:
+    """A transcript injected as if spoken (the contract's SendUtteranceRequest); 0 and "" mean the defaults."""
+
+    text: str
+    document_id: str = ""
+    pause_before_s: float = 0.0
+    pause_after_s: float = 0.0
+    language: str = ""
+    timeout_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class SentBatch:
     batch: EditBatch
     outcome: EditOutcome

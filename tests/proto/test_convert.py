@@ -58,6 +58,8 @@ def test_the_other_values_round_trip():
                                "done", "doc", True, "text", SEL)
     assert convert.utterance_result_from_pb(convert.utterance_result_to_pb(result)) == result
     assert convert.status_from_pb(convert.status_to_pb(STATUS)) == STATUS
+    utterance = t.SendUtterance("мир", "doc", 0.25, 0.5, "ru", 3.0)
+    assert convert.from_pb(t.SendUtterance, convert.to_pb(utterance)) == utterance
     start = t.AudioStart(8000, 2, 4, "doc", "ru", False)
     assert convert.audio_start_from_pb(convert.audio_start_to_pb(start).start) == start
     for change in (t.SetListening(), t.SetListening(t.ListenState.SLEEPING, t.ListenMode.PUSH_TO_TALK,
