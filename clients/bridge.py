@@ -163,7 +163,8 @@ def _value(kind: Any, descriptor: FieldDescriptor, raw: Any, where: str, label: 
     if kind is int:
         low, high = _INTEGER_RANGES[descriptor.type]
         if value < low:
-            raise BridgeError("bad-field", f"{label} must not be negative ({value})")
+            raise BridgeError("bad-field", f"{label} must not be negative ({value})" if low == 0 else
+                              f"{label} is too small ({value} < {low})")
         if value > high:
             raise BridgeError("bad-field", f"{label} is too large ({value} > {high})")
     return value
