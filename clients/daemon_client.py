@@ -16,7 +16,10 @@ import grpc
 
 from pushkin.proto import convert
 from pushkin.proto.endpoint import Address
-from pushkin.proto.types import AudioStart, DaemonStatus, IntentMode, ListenMode, ListenState, RecognitionUpdate, UtteranceResult
+from pushkin.proto.types import (
+    AudioStart, DaemonStatus, IntentMode, ListenKey, ListenMode, ListenState, RecognitionUpdate, SendUtterance, SetListening,
+    UtteranceResult,
+)
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
@@ -31,10 +34,15 @@ class DaemonCallError(RuntimeError):
 
 
 class DaemonClient:
-    def __init__(self, address: Address | str | None = None, *, token: str | None = None, token_file: str | None = None):
+    """The unary calls and StreamAudio on a channel of its own, or on ``channel`` (another client's, which
+    this one then leaves open)."""
+
+    def __init__(self, address: Address | str | None = None, *, token: str | None = None, token_file: str | None = None,
+                 channel: grpc.aio.Channel | None = None):
         self.address = resolve_address(address)
         self.token = resolve_token(self.address, token, token_file)
-        self._channel = open_channel(self.address)
+        self._owns_channel = channel is None
+        self._channel = open_channel(self.address) if channel is None else channel
         self._stub = pb_grpc.PushkinStub(self._channel)
         self._metadata = token_metadata(self.token) or None
 
@@ -45,7 +53,8 @@ class DaemonClient:
         await self.close()
 
     async def close(self) -> None:
-        await self._channel.close()
+        if self._owns_channel:
+            await self._channel.close()
 
     def _failed(self, error: grpc.aio.AioRpcError) -> Exception:
         if error.code() == grpc.StatusCode.UNAVAILABLE:
@@ -54,8 +63,7 @@ class DaemonClient:
 
     async def say(self, text: str, *, document_id: str = "", language: str = "", timeout_s: float = 0.0,
                   pause_before_s: float = 0.0, pause_after_s: float = 0.0) -> UtteranceResult:
-        request = pb.SendUtteranceRequest(text=text, document_id=document_id, language=language, timeout_s=timeout_s,
-                                          pause_before_s=pause_before_s, pause_after_s=pause_after_s)
+        request = convert.to_pb(SendUtterance(text, document_id, pause_before_s, pause_after_s, language, timeout_s))
         try:
             response = await self._stub.SendUtterance(request, metadata=self._metadata)
         except grpc.aio.AioRpcError as error:
@@ -71,17 +79,12 @@ class DaemonClient:
 
     async def set_listening(self, *, state: ListenState | None = None, mode: ListenMode | None = None,
                             key_pressed: bool | None = None, intent_mode: IntentMode | None = None) -> DaemonStatus:
-        request = pb.SetListeningRequest()
-        if state is not None:
-            request.state = convert.listen_state_to_pb(state)
-        if mode is not None:
-            request.mode = convert.listen_mode_to_pb(mode)
-        if intent_mode is not None:
-            request.intent_mode = convert.intent_mode_to_pb(intent_mode)
-        if key_pressed is not None:
-            request.key = pb.SetListeningRequest.PRESS if key_pressed else pb.SetListeningRequest.RELEASE
+        key = None if key_pressed is None else ListenKey.PRESS if key_pressed else ListenKey.RELEASE
+        return await self.change_listening(SetListening(state, mode, key, intent_mode))
+
+    async def change_listening(self, change: SetListening, *, timeout_s: float | None = None) -> DaemonStatus:
         try:
-            response = await self._stub.SetListening(request, metadata=self._metadata)
+            response = await self._stub.SetListening(convert.to_pb(change), metadata=self._metadata, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
             raise self._failed(error) from None
         return convert.status_from_pb(response)

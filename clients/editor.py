@@ -13,6 +13,11 @@ passes one that also writes the file) and answered with its EditResult. Every ot
 errors, transcripts) and every handled batch is passed to ``on_event``. When the stream breaks, the
 client reconnects with exponential backoff (:class:`ReconnectPolicy`) and re-opens its documents with
 their current text and versions, then restores the focus.
+
+An editor that applies batches itself behind a relay (the JSON bridge) passes ``forward_batches=True``:
+batches then go to ``on_event`` like every other message and are answered with :meth:`EditorClient.send`.
+It starts with :meth:`EditorClient.start_retrying`, which keeps trying from the first attempt and reports
+each step as an event (:class:`Connecting`, the daemon's Welcome, :class:`ConnectFailed`, :class:`Disconnected`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import asyncio
 import enum
 import inspect
 import logging
-import random
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -30,6 +34,7 @@ import grpc
 
 from pushkin.proto import convert
 from pushkin.proto.endpoint import Address
+from pushkin.proto.retry import ReconnectPolicy
 from pushkin.proto.types import (
     CloseDocument, DaemonEvent, EditBatch, EditOutcome, EditResult, EditorEvent, Focus, Hello, ProtocolError, UpdateDocument, Welcome,
 )
@@ -50,20 +55,6 @@ class ClientState(enum.Enum):
 
 
 @dataclass(frozen=True)
-class ReconnectPolicy:
-    """Exponential backoff with jitter: first_delay_s, doubling up to max_delay_s; max_attempts 0 = forever."""
-
-    first_delay_s: float = 0.1
-    max_delay_s: float = 5.0
-    max_attempts: int = 0
-    enabled: bool = True
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.max_delay_s, self.first_delay_s * (2 ** attempt))
-        return base * random.uniform(0.8, 1.2)
-
-
-@dataclass(frozen=True)
 class BatchHandled:
     """An edit batch the client received and how it answered (passed to ``on_event``)."""
 
@@ -72,10 +63,25 @@ class BatchHandled:
 
 
 @dataclass(frozen=True)
-class Disconnected:
-    """The stream ended (passed to ``on_event``); ``reason`` says why."""
+class Connecting:
+    """An attempt to connect begins (passed to ``on_event``)."""
+
+
+@dataclass(frozen=True)
+class ConnectFailed:
+    """An attempt to connect failed (passed to ``on_event``); the next comes in ``retry_in_s`` (None: never)."""
 
     reason: str
+    retry_in_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """The stream ended (passed to ``on_event``); ``reason`` says why, ``retry_in_s`` when the client will try
+    again (None: it will not)."""
+
+    reason: str
+    retry_in_s: float | None = None
 
 
 ApplyFn = Callable[[EditorBuffer, EditBatch], "EditResult | Awaitable[EditResult]"]
@@ -88,7 +94,8 @@ class EditorClient:
     def __init__(self, address: Address | str | None = None, *, token: str | None = None, token_file: str | None = None,
                  editor_name: str = "python", editor_version: str = "", capabilities: tuple[str, ...] = (),
                  apply: ApplyFn | None = None, on_event: EventFn | None = None,
-                 reconnect: ReconnectPolicy = ReconnectPolicy(), connect_timeout_s: float = 5.0):
+                 reconnect: ReconnectPolicy = ReconnectPolicy(), connect_timeout_s: float = 5.0,
+                 forward_batches: bool = False):
         self.address = resolve_address(address)
         self.token = resolve_token(self.address, token, token_file)
         self.hello = Hello(editor_name, editor_version, 1, tuple(capabilities))
@@ -98,6 +105,7 @@ class EditorClient:
         self.state = ClientState.IDLE
         self._apply = apply or (lambda buffer, batch: buffer.apply_batch(batch))
         self._on_event = on_event
+        self._forward_batches = forward_batches
         self._reconnect = reconnect
         self._connect_timeout_s = connect_timeout_s
         self._channel: grpc.aio.Channel | None = None
@@ -111,15 +119,36 @@ class EditorClient:
     async def start(self) -> Welcome:
         """Connect and start receiving (a named task, ``editor-client``); raises DaemonUnavailable."""
         welcome = await self._connect()
-        self._task = asyncio.create_task(self._receive_loop(), name=f"editor-client:{self.hello.editor_name}")
+        self._task = asyncio.create_task(self._run(connected=True), name=f"editor-client:{self.hello.editor_name}")
         return welcome
 
-    async def close(self) -> None:
-        """Half-close the stream, stop receiving and close the channel."""
+    def start_retrying(self) -> None:
+        """Connect in the background, retrying as the policy says from the first attempt; never raises."""
+        self._task = asyncio.create_task(self._run(connected=False), name=f"editor-client:{self.hello.editor_name}")
+
+    async def restart(self, hello: Hello) -> None:
+        """Say ``hello`` on a fresh stream: the current one is half-closed, and the next connection uses it."""
+        self.hello = hello
+        if self._call is not None and self.state is ClientState.CONNECTED:
+            try:
+                async with self._write_lock:
+                    await self._call.done_writing()
+            except Exception:  # already gone: the reconnect is under way anyway
+                pass
+
+    @property
+    def channel(self) -> grpc.aio.Channel | None:
+        """The channel of the current connection (None between connections), for unary calls beside it."""
+        return self._channel if self.state is ClientState.CONNECTED else None
+
+    async def close(self, *, wait_s: float = 1.0) -> None:
+        """Half-close the stream and give the daemon up to ``wait_s`` to end it (0: just cancel it), then stop
+        receiving and close the channel."""
         if self.state is ClientState.CLOSED:
             return
         self.state = ClientState.CLOSED
-        if self._call is not None:
+        graceful = wait_s > 0 and self._connected.is_set()  # a retry loop has nothing to finish
+        if graceful and self._call is not None:
             try:
                 async with self._write_lock:
                     await self._call.done_writing()
@@ -127,7 +156,7 @@ class EditorClient:
                 pass
         if self._task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), 1.0)
+                await asyncio.wait_for(asyncio.shield(self._task), wait_s if graceful else 0)
             except (asyncio.TimeoutError, Exception):
                 self._task.cancel()
         await self._close_channel()
@@ -158,7 +187,11 @@ class EditorClient:
         if first is grpc.aio.EOF:
             await self._close_channel()
             raise DaemonUnavailable(unavailable_message(self.address, "the stream ended before Welcome"))
-        event = convert.daemon_event_from_pb(first)
+        try:
+            event = convert.daemon_event_from_pb(first)
+        except convert.ConversionError as error:
+            await self._close_channel()
+            raise DaemonUnavailable(f"the daemon at {self.address.uri} answered with no message ({error})") from None
         if isinstance(event, ProtocolError):
             await self._close_channel()
             raise DaemonUnavailable(f"the daemon at {self.address.uri} refused the connection: {event.message}")
@@ -167,39 +200,47 @@ class EditorClient:
             raise DaemonUnavailable(f"the daemon at {self.address.uri} answered {type(event).__name__}, not Welcome")
         self.welcome = event
         # Re-open what this editor had open (after a reconnect), then restore the focus.
-        for buffer in self.buffers.values():
-            await self._write(buffer.open_message())
-        if self.focused_document_id:
-            await self._write(Focus(self.focused_document_id, True))
+        try:
+            for buffer in self.buffers.values():
+                await self._write(buffer.open_message())
+            if self.focused_document_id:
+                await self._write(Focus(self.focused_document_id, True))
+        except grpc.aio.AioRpcError as error:
+            await self._close_channel()
+            raise DaemonUnavailable(unavailable_message(self.address, error.details())) from None
         self.state = ClientState.CONNECTED
         self._connected.set()
+        await self._emit(event)
         return event
 
-    async def _receive_loop(self) -> None:
+    async def _run(self, *, connected: bool) -> None:
+        """Receive while connected; when the stream ends or an attempt fails, wait as the policy says and retry."""
         attempt = 0
         while self.state is not ClientState.CLOSED:
-            reason = await self._receive()
-            if self.state is ClientState.CLOSED:
-                break
-            self._connected.clear()
-            await self._emit(Disconnected(reason))
-            await self._close_channel()
-            if not self._reconnect.enabled:
+            if not connected:
+                await self._emit(Connecting())
+                try:
+                    await self._connect()
+                    connected, attempt = True, 0
+                    log.info("connected to %s", self.address.uri)
+                except DaemonUnavailable as error:
+                    reason = str(error)
+                    log.info("connect attempt %d failed: %s", attempt, error)
+            if connected:
+                reason = await self._receive()
+                if self.state is ClientState.CLOSED:
+                    break
+                self._connected.clear()
+                await self._close_channel()
+            give_up = self._reconnect.gives_up(attempt)
+            delay = None if give_up else self._reconnect.delay(attempt)
+            await self._emit(Disconnected(reason, delay) if connected else ConnectFailed(reason, delay))
+            if give_up:
                 self.state = ClientState.CLOSED
                 break
             self.state = ClientState.RECONNECTING
-            while self.state is ClientState.RECONNECTING:
-                if self._reconnect.max_attempts and attempt >= self._reconnect.max_attempts:
-                    self.state = ClientState.CLOSED
-                    break
-                await asyncio.sleep(self._reconnect.delay(attempt))
-                attempt += 1
-                try:
-                    await self._connect()
-                    attempt = 0
-                    log.info("reconnected to %s", self.address.uri)
-                except DaemonUnavailable as error:
-                    log.info("reconnect attempt %d failed: %s", attempt, error)
+            await asyncio.sleep(delay)
+            connected, attempt = False, attempt + 1
 
     async def _receive(self) -> str:
         """Handle messages until the stream ends; returns why it ended."""
@@ -213,10 +254,12 @@ class EditorClient:
                 except convert.ConversionError as error:
                     log.warning("ignoring a message from the daemon: %s", error)
                     continue
-                if isinstance(event, EditBatch):
+                if isinstance(event, EditBatch) and not self._forward_batches:
                     await self._handle_batch(event)
                 else:
                     await self._emit(event)
+                if isinstance(event, ProtocolError) and event.fatal:
+                    return f"the daemon closed the stream: {event.message}"
         except grpc.aio.AioRpcError as error:
             return f"{error.code().name}: {error.details()}"
         except asyncio.CancelledError:
@@ -241,7 +284,7 @@ class EditorClient:
         await self._write(result)
         await self._emit(BatchHandled(batch, result))
 
-    async def _emit(self, event: DaemonEvent | BatchHandled | Disconnected) -> None:
+    async def _emit(self, event: DaemonEvent | BatchHandled | Connecting | ConnectFailed | Disconnected) -> None:
         if self._on_event is not None:
             outcome = self._on_event(event)
             if inspect.isawaitable(outcome):

@@ -1,457 +1,318 @@
 """The one place where protobuf messages and the contract's dataclasses (:mod:`pushkin.proto.types`) meet.
 
 The daemon and the client library both convert here, at their gRPC edge, so that everything behind the
-edge speaks frozen dataclasses. ``*_to_pb`` builds a protobuf message, ``*_from_pb`` reads one. Reading
-checks only what the wire format cannot (a oneof with nothing set raises :class:`ConversionError`);
-ranges are checked by :mod:`pushkin.proto.textedit` where the text is known.
+edge speaks frozen dataclasses. The conversion is derived, not written out per message: a dataclass's
+fields have the names of its protobuf message's fields (:data:`MESSAGES` pairs them), an enum's members
+have the names of the protobuf enum's values, and the field's annotation says the rest (``X | None``: the
+field may be absent; ``tuple[X, ...]``: repeated; a dataclass: a nested message; ``Mapping``: a map).
+Adding a field to the contract therefore means the .proto, the generated code and one dataclass field.
+
+What stays explicit is what the wire cannot say: which value an unset (0) enum stands for
+(:data:`UNSET_MEANS`), the oneof envelopes, and RecognitionEvent, whose ``utterance_id`` sits on the
+envelope. Reading checks only what the wire format cannot (a oneof with nothing set raises
+:class:`ConversionError`); ranges are checked by :mod:`pushkin.proto.textedit` where the text is known.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from . import types as t
 from .v1 import pushkin_pb2 as pb
+
+V = TypeVar("V")
 
 
 class ConversionError(ValueError):
     """A protobuf message that does not describe any value of the contract (e.g. an empty oneof)."""
 
 
-# ---------------------------------------------------------------------------------------------------
-# Enums: dataclass enum <-> protobuf enum number.
-# ---------------------------------------------------------------------------------------------------
-
-_LISTEN_STATE = {
-    t.ListenState.LISTENING: pb.LISTENING,
-    t.ListenState.SLEEPING: pb.SLEEPING,
-    t.ListenState.MUTED: pb.MUTED,
-    t.ListenState.NO_AUDIO: pb.NO_AUDIO,
+# Each dataclass and the protobuf message it is; their fields have the same names.
+MESSAGES: dict[type, type[Message]] = {
+    t.Selection: pb.Selection,
+    t.TextEdit: pb.TextEdit,
+    t.Hello: pb.Hello,
+    t.OpenDocument: pb.OpenDocument,
+    t.UpdateDocument: pb.UpdateDocument,
+    t.CloseDocument: pb.CloseDocument,
+    t.Focus: pb.Focus,
+    t.EditResult: pb.EditResult,
+    t.ProposalDecision: pb.ProposalDecision,
+    t.Welcome: pb.Welcome,
+    t.EditBatch: pb.EditBatch,
+    t.Proposal: pb.Proposal,
+    t.Transcript: pb.Transcript,
+    t.StatusNotice: pb.StatusNotice,
+    t.ProtocolError: pb.Error,
+    t.Intent: pb.Intent,
+    t.SentBatch: pb.SentBatch,
+    t.UtteranceResult: pb.SendUtteranceResponse,
+    t.AudioStart: pb.AudioStart,
+    t.EditorInfo: pb.EditorInfo,
+    t.Component: pb.Component,
+    t.DaemonStatus: pb.Status,
+    t.SetListening: pb.SetListeningRequest,
+    t.SendUtterance: pb.SendUtteranceRequest,
 }
-_LISTEN_MODE = {
-    t.ListenMode.ALWAYS_ON: pb.ALWAYS_ON,
-    t.ListenMode.PUSH_TO_TALK: pb.PUSH_TO_TALK,
-    t.ListenMode.TOGGLE: pb.TOGGLE,
+_BY_FULL_NAME: dict[str, type] = {message.DESCRIPTOR.full_name: value for value, message in MESSAGES.items()}
+
+# What an unset or unknown enum number reads as where the field cannot be None. EditOutcome.UNANSWERED is
+# also what EditOutcome writes as 0: it has no protobuf name of its own.
+UNSET_MEANS: dict[type[enum.Enum], enum.Enum] = {
+    t.EditOutcome: t.EditOutcome.UNANSWERED,
+    t.IntentKind: t.IntentKind.IGNORED,
+    t.NoticeLevel: t.NoticeLevel.INFO,
+    t.ErrorCode: t.ErrorCode.BAD_MESSAGE,
+    t.ListenState: t.ListenState.LISTENING,
+    t.ListenMode: t.ListenMode.ALWAYS_ON,
+    t.IntentMode: t.IntentMode.DICTATION,
 }
-_INTENT_MODE = {
-    t.IntentMode.DICTATION: pb.DICTATION,
-    t.IntentMode.COMMAND_ONLY: pb.COMMAND_ONLY,
-}
-_OUTCOME = {
-    t.EditOutcome.UNANSWERED: pb.EditResult.OUTCOME_UNSPECIFIED,
-    t.EditOutcome.APPLIED: pb.EditResult.APPLIED,
-    t.EditOutcome.STALE: pb.EditResult.STALE,
-    t.EditOutcome.FAILED: pb.EditResult.FAILED,
-    t.EditOutcome.EXPIRED: pb.EditResult.EXPIRED,
-}
-_INTENT_KIND = {
-    t.IntentKind.DICTATION: pb.Intent.DICTATION,
-    t.IntentKind.COMMAND: pb.Intent.COMMAND,
-    t.IntentKind.IGNORED: pb.Intent.IGNORED,
-}
-_LEVEL = {
-    t.NoticeLevel.INFO: pb.StatusNotice.INFO,
-    t.NoticeLevel.WARNING: pb.StatusNotice.WARNING,
-    t.NoticeLevel.ERROR: pb.StatusNotice.ERROR,
-}
-_ERROR_CODE = {
-    t.ErrorCode.BAD_MESSAGE: pb.Error.BAD_MESSAGE,
-    t.ErrorCode.UNKNOWN_DOCUMENT: pb.Error.UNKNOWN_DOCUMENT,
-    t.ErrorCode.BAD_RANGE: pb.Error.BAD_RANGE,
-    t.ErrorCode.TOO_LARGE: pb.Error.TOO_LARGE,
-    t.ErrorCode.UNAUTHENTICATED: pb.Error.UNAUTHENTICATED,
-    t.ErrorCode.UNSUPPORTED_VERSION: pb.Error.UNSUPPORTED_VERSION,
-    t.ErrorCode.UNKNOWN_BATCH: pb.Error.UNKNOWN_BATCH,
-}
-
-
-def _inverse(mapping: dict) -> dict:
-    return {number: value for value, number in mapping.items()}
-
-
-_LISTEN_STATE_BACK = _inverse(_LISTEN_STATE)
-_LISTEN_MODE_BACK = _inverse(_LISTEN_MODE)
-_INTENT_MODE_BACK = _inverse(_INTENT_MODE)
-_OUTCOME_BACK = _inverse(_OUTCOME)
-_INTENT_KIND_BACK = _inverse(_INTENT_KIND)
-_LEVEL_BACK = _inverse(_LEVEL)
-_ERROR_CODE_BACK = _inverse(_ERROR_CODE)
-
-
-def listen_state_to_pb(state: t.ListenState | None) -> int:
-    return _LISTEN_STATE[state] if state is not None else pb.LISTEN_STATE_UNSPECIFIED
-
-
-def listen_state_from_pb(number: int) -> t.ListenState | None:
-    return _LISTEN_STATE_BACK.get(number)
-
-
-def listen_mode_to_pb(mode: t.ListenMode | None) -> int:
-    return _LISTEN_MODE[mode] if mode is not None else pb.LISTEN_MODE_UNSPECIFIED
-
-
-def listen_mode_from_pb(number: int) -> t.ListenMode | None:
-    return _LISTEN_MODE_BACK.get(number)
-
-
-def intent_mode_to_pb(mode: t.IntentMode | None) -> int:
-    return _INTENT_MODE[mode] if mode is not None else pb.INTENT_MODE_UNSPECIFIED
-
-
-def intent_mode_from_pb(number: int) -> t.IntentMode | None:
-    return _INTENT_MODE_BACK.get(number)
-
-
-def outcome_to_pb(outcome: t.EditOutcome) -> int:
-    return _OUTCOME[outcome]
-
-
-def outcome_from_pb(number: int) -> t.EditOutcome:
-    return _OUTCOME_BACK.get(number, t.EditOutcome.UNANSWERED)
-
-
-def error_code_to_pb(code: t.ErrorCode) -> int:
-    return _ERROR_CODE[code]
-
-
-def error_code_from_pb(number: int) -> t.ErrorCode:
-    return _ERROR_CODE_BACK.get(number, t.ErrorCode.BAD_MESSAGE)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Shared value types.
+# The shape of a dataclass field, read once from its annotation.
 # ---------------------------------------------------------------------------------------------------
 
 
-def selection_to_pb(selection: t.Selection) -> pb.Selection:
-    return pb.Selection(anchor=selection.anchor, active=selection.active)
+@dataclass(frozen=True)
+class FieldShape:
+    """One dataclass field as the conversions see it: ``item`` is the type of the value (of each item, when
+    ``repeated``); ``optional`` means None is a value; ``required`` means the dataclass has no default."""
+
+    name: str
+    item: Any
+    optional: bool = False
+    repeated: bool = False
+    mapping: bool = False
+    required: bool = False
+
+    @property
+    def is_message(self) -> bool:
+        return dataclasses.is_dataclass(self.item)
+
+    @property
+    def is_enum(self) -> bool:
+        return isinstance(self.item, type) and issubclass(self.item, enum.Enum)
 
 
-def selection_from_pb(message: pb.Selection) -> t.Selection:
-    return t.Selection(message.anchor, message.active)
+@functools.cache
+def shapes(cls: type) -> tuple[FieldShape, ...]:
+    """The fields of a contract dataclass, in order."""
+    hints = typing.get_type_hints(cls)
+    result = []
+    for field in dataclasses.fields(cls):
+        hint, optional, repeated, mapping = hints[field.name], False, False, False
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in args:
+            optional = True
+            (hint,) = [a for a in args if a is not type(None)]
+            args = typing.get_args(hint)
+        origin = typing.get_origin(hint)
+        if origin is tuple:
+            repeated, hint = True, args[0]
+        elif origin in (Mapping, dict):
+            mapping, hint = True, args[1]
+        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        result.append(FieldShape(field.name, hint, optional, repeated, mapping, required))
+    return tuple(result)
 
 
-def edit_to_pb(edit: t.TextEdit) -> pb.TextEdit:
-    return pb.TextEdit(start=edit.start, end=edit.end, text=edit.text)
+# ---------------------------------------------------------------------------------------------------
+# Enums: by member name.
+# ---------------------------------------------------------------------------------------------------
 
 
-def edit_from_pb(message: pb.TextEdit) -> t.TextEdit:
-    return t.TextEdit(message.start, message.end, message.text)
+def enum_number(descriptor: FieldDescriptor, value: enum.Enum | None) -> int:
+    if value is None:
+        return 0
+    named = descriptor.enum_type.values_by_name.get(value.name)
+    if named is None:
+        if UNSET_MEANS.get(type(value)) is not value:
+            raise ConversionError(f"{type(value).__name__}.{value.name} has no value in {descriptor.enum_type.full_name}")
+        return 0
+    return named.number
 
 
-def edits_from_pb(messages: Iterable[pb.TextEdit]) -> tuple[t.TextEdit, ...]:
-    return tuple(t.TextEdit(m.start, m.end, m.text) for m in messages)
+def enum_value(descriptor: FieldDescriptor, cls: type[enum.Enum], number: int, *, optional: bool) -> enum.Enum | None:
+    named = descriptor.enum_type.values_by_number.get(number)
+    if number and named is not None and named.name in cls.__members__:
+        return cls[named.name]
+    return None if optional else UNSET_MEANS[cls]
 
 
-def batch_to_pb(batch: t.EditBatch) -> pb.EditBatch:
-    message = pb.EditBatch(
-        batch_id=batch.batch_id,
-        document_id=batch.document_id,
-        base_version=batch.base_version,
-        edits=[edit_to_pb(e) for e in batch.edits],
-        undo_group=batch.undo_group,
-        description=batch.description,
-        expires_at_unix_ms=batch.expires_at_unix_ms,
-    )
-    if batch.selection_after is not None:
-        message.selection_after.CopyFrom(selection_to_pb(batch.selection_after))
+# ---------------------------------------------------------------------------------------------------
+# Messages: generic in both directions.
+# ---------------------------------------------------------------------------------------------------
+
+
+def to_pb(value: Any) -> Message:
+    """A contract dataclass as its protobuf message (a field that is None is left unset)."""
+    try:
+        message = MESSAGES[type(value)]()
+    except KeyError:
+        raise ConversionError(f"not a contract value: {type(value).__name__}") from None
+    descriptors = message.DESCRIPTOR.fields_by_name
+    for shape in shapes(type(value)):
+        item = getattr(value, shape.name)
+        if item is None:
+            continue
+        target = getattr(message, shape.name)
+        if shape.mapping:
+            target.update(item)
+        elif shape.repeated and shape.is_message:
+            target.extend(to_pb(i) for i in item)
+        elif shape.repeated:
+            target.extend(item)
+        elif shape.is_message:
+            target.CopyFrom(to_pb(item))
+        elif shape.is_enum:
+            setattr(message, shape.name, enum_number(descriptors[shape.name], item))
+        else:
+            setattr(message, shape.name, item)
     return message
 
 
-def batch_from_pb(message: pb.EditBatch) -> t.EditBatch:
-    return t.EditBatch(
-        batch_id=message.batch_id,
-        document_id=message.document_id,
-        base_version=message.base_version,
-        edits=edits_from_pb(message.edits),
-        selection_after=selection_from_pb(message.selection_after) if message.HasField("selection_after") else None,
-        undo_group=message.undo_group,
-        description=message.description,
-        expires_at_unix_ms=message.expires_at_unix_ms,
-    )
+def from_pb(cls: type[V], message: Message) -> V:
+    """A protobuf message as the contract dataclass ``cls``."""
+    descriptors = message.DESCRIPTOR.fields_by_name
+    values = {}
+    for shape in shapes(cls):
+        descriptor = descriptors[shape.name]
+        raw = getattr(message, shape.name)
+        if shape.mapping:
+            values[shape.name] = dict(raw)
+        elif shape.repeated:
+            values[shape.name] = tuple(from_pb(shape.item, i) for i in raw) if shape.is_message else tuple(raw)
+        elif shape.optional and descriptor.has_presence and not message.HasField(shape.name):
+            values[shape.name] = None
+        elif shape.is_message:
+            values[shape.name] = from_pb(shape.item, raw)
+        elif shape.is_enum:
+            values[shape.name] = enum_value(descriptor, shape.item, raw, optional=shape.optional)
+        else:
+            values[shape.name] = raw
+    return cls(**values)
 
 
-def edit_result_to_pb(result: t.EditResult) -> pb.EditResult:
-    message = pb.EditResult(
-        batch_id=result.batch_id,
-        document_id=result.document_id,
-        outcome=outcome_to_pb(result.outcome),
-        version=result.version,
-        error=result.error,
-    )
-    if result.text is not None:
-        message.text = result.text
-    if result.selection is not None:
-        message.selection.CopyFrom(selection_to_pb(result.selection))
-    return message
+def _kinds(envelope: type[Message]) -> dict[str, type]:
+    """The oneof ``kind`` of an envelope message: field name -> the dataclass its message is."""
+    return {f.name: _BY_FULL_NAME[f.message_type.full_name]
+            for f in envelope.DESCRIPTOR.oneofs_by_name["kind"].fields if f.message_type is not None}
 
 
-def edit_result_from_pb(message: pb.EditResult) -> t.EditResult:
-    return t.EditResult(
-        batch_id=message.batch_id,
-        document_id=message.document_id,
-        outcome=outcome_from_pb(message.outcome),
-        version=message.version,
-        text=message.text if message.HasField("text") else None,
-        selection=selection_from_pb(message.selection) if message.HasField("selection") else None,
-        error=message.error,
-    )
+# The Connect stream's envelopes: oneof field name -> the dataclass it carries.
+EDITOR_MESSAGE_KINDS: dict[str, type] = _kinds(pb.EditorMessage)
+DAEMON_MESSAGE_KINDS: dict[str, type] = _kinds(pb.DaemonMessage)
 
 
-def intent_to_pb(intent: t.Intent) -> pb.Intent:
-    return pb.Intent(kind=_INTENT_KIND[intent.kind], name=intent.name, args=dict(intent.args), text=intent.text,
-                     source=intent.source)
+def _wrap(envelope: type[Message], kinds: dict[str, type], value: Any) -> Message:
+    for name, cls in kinds.items():
+        if type(value) is cls:
+            return envelope(**{name: to_pb(value)})
+    raise ConversionError(f"not a {envelope.DESCRIPTOR.name}: {type(value).__name__}")
 
 
-def intent_from_pb(message: pb.Intent) -> t.Intent:
-    kind = _INTENT_KIND_BACK.get(message.kind, t.IntentKind.IGNORED)
-    return t.Intent(kind, message.name, dict(message.args), message.text, message.source)
-
-
-def notice_to_pb(notice: t.StatusNotice) -> pb.StatusNotice:
-    return pb.StatusNotice(level=_LEVEL[notice.level], code=notice.code, message=notice.message,
-                           state=listen_state_to_pb(notice.state), document_id=notice.document_id)
-
-
-def notice_from_pb(message: pb.StatusNotice) -> t.StatusNotice:
-    return t.StatusNotice(_LEVEL_BACK.get(message.level, t.NoticeLevel.INFO), message.code, message.message,
-                          listen_state_from_pb(message.state), message.document_id)
-
-
-def transcript_to_pb(transcript: t.Transcript) -> pb.Transcript:
-    return pb.Transcript(utterance_id=transcript.utterance_id, text=transcript.text, final=transcript.final,
-                         stable_prefix=transcript.stable_prefix, language=transcript.language,
-                         start_s=transcript.start_s, end_s=transcript.end_s)
-
-
-def transcript_from_pb(message: pb.Transcript) -> t.Transcript:
-    return t.Transcript(message.utterance_id, message.text, message.final, message.stable_prefix, message.language,
-                        message.start_s, message.end_s)
-
-
-def error_to_pb(error: t.ProtocolError) -> pb.Error:
-    return pb.Error(code=_ERROR_CODE[error.code], message=error.message, document_id=error.document_id,
-                    fatal=error.fatal)
-
-
-def error_from_pb(message: pb.Error) -> t.ProtocolError:
-    return t.ProtocolError(error_code_from_pb(message.code), message.message, message.document_id, message.fatal)
-
-
-def proposal_to_pb(proposal: t.Proposal) -> pb.Proposal:
-    return pb.Proposal(proposal_id=proposal.proposal_id, document_id=proposal.document_id,
-                       base_version=proposal.base_version, edits=[edit_to_pb(e) for e in proposal.edits],
-                       description=proposal.description)
-
-
-def proposal_from_pb(message: pb.Proposal) -> t.Proposal:
-    return t.Proposal(message.proposal_id, message.document_id, message.base_version, edits_from_pb(message.edits),
-                      message.description)
+def _unwrap(message: Message, kinds: dict[str, type]) -> Any:
+    kind = message.WhichOneof("kind")
+    if kind is None:
+        raise ConversionError(f"a {message.DESCRIPTOR.name} with nothing set in `kind`")
+    return from_pb(kinds[kind], getattr(message, kind))
 
 
 # ---------------------------------------------------------------------------------------------------
-# Status.
-# ---------------------------------------------------------------------------------------------------
-
-
-def status_to_pb(status: t.DaemonStatus) -> pb.Status:
-    return pb.Status(
-        daemon_version=status.daemon_version,
-        state=listen_state_to_pb(status.state),
-        listen_mode=listen_mode_to_pb(status.listen_mode),
-        intent_mode=intent_mode_to_pb(status.intent_mode),
-        editors=[pb.EditorInfo(session_id=e.session_id, editor_name=e.editor_name, document_ids=list(e.document_ids),
-                               focused_document_id=e.focused_document_id) for e in status.editors],
-        focused_document_id=status.focused_document_id,
-        components=[pb.Component(name=c.name, state=c.state, detail=c.detail) for c in status.components],
-        recent_transcripts=[transcript_to_pb(tr) for tr in status.recent_transcripts],
-        utterances=status.utterances,
-        listen_address=status.listen_address,
-        uptime_s=status.uptime_s,
-    )
-
-
-def status_from_pb(message: pb.Status) -> t.DaemonStatus:
-    return t.DaemonStatus(
-        daemon_version=message.daemon_version,
-        state=listen_state_from_pb(message.state) or t.ListenState.LISTENING,
-        listen_mode=listen_mode_from_pb(message.listen_mode) or t.ListenMode.ALWAYS_ON,
-        intent_mode=intent_mode_from_pb(message.intent_mode) or t.IntentMode.DICTATION,
-        editors=tuple(t.EditorInfo(e.session_id, e.editor_name, tuple(e.document_ids), e.focused_document_id)
-                      for e in message.editors),
-        focused_document_id=message.focused_document_id,
-        components=tuple(t.Component(c.name, c.state, c.detail) for c in message.components),
-        recent_transcripts=tuple(transcript_from_pb(tr) for tr in message.recent_transcripts),
-        utterances=message.utterances,
-        listen_address=message.listen_address,
-        uptime_s=message.uptime_s,
-    )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Connect: editor -> daemon.
+# Connect.
 # ---------------------------------------------------------------------------------------------------
 
 
 def editor_event_to_pb(event: t.EditorEvent) -> pb.EditorMessage:
-    if isinstance(event, t.Hello):
-        return pb.EditorMessage(hello=pb.Hello(editor_name=event.editor_name, editor_version=event.editor_version,
-                                               protocol_version=event.protocol_version,
-                                               capabilities=list(event.capabilities), token=event.token))
-    if isinstance(event, t.OpenDocument):
-        return pb.EditorMessage(open=pb.OpenDocument(document_id=event.document_id, text=event.text,
-                                                     version=event.version, selection=selection_to_pb(event.selection),
-                                                     language_id=event.language_id, path=event.path))
-    if isinstance(event, t.UpdateDocument):
-        update = pb.UpdateDocument(document_id=event.document_id, version=event.version,
-                                   changes=[edit_to_pb(e) for e in event.changes])
-        if event.text is not None:
-            update.text = event.text
-        if event.selection is not None:
-            update.selection.CopyFrom(selection_to_pb(event.selection))
-        return pb.EditorMessage(update=update)
-    if isinstance(event, t.CloseDocument):
-        return pb.EditorMessage(close=pb.CloseDocument(document_id=event.document_id))
-    if isinstance(event, t.Focus):
-        return pb.EditorMessage(focus=pb.Focus(document_id=event.document_id, focused=event.focused))
-    if isinstance(event, t.EditResult):
-        return pb.EditorMessage(edit_result=edit_result_to_pb(event))
-    if isinstance(event, t.ProposalDecision):
-        return pb.EditorMessage(proposal_decision=pb.ProposalDecision(proposal_id=event.proposal_id,
-                                                                      accept=event.accept))
-    raise ConversionError(f"not an editor message: {type(event).__name__}")
+    return _wrap(pb.EditorMessage, EDITOR_MESSAGE_KINDS, event)
 
 
 def editor_event_from_pb(message: pb.EditorMessage) -> t.EditorEvent:
-    kind = message.WhichOneof("kind")
-    if kind == "hello":
-        h = message.hello
-        return t.Hello(h.editor_name, h.editor_version, h.protocol_version, tuple(h.capabilities), h.token)
-    if kind == "open":
-        o = message.open
-        return t.OpenDocument(o.document_id, o.text, o.version, selection_from_pb(o.selection), o.language_id, o.path)
-    if kind == "update":
-        u = message.update
-        return t.UpdateDocument(
-            u.document_id, u.version,
-            text=u.text if u.HasField("text") else None,
-            changes=edits_from_pb(u.changes),
-            selection=selection_from_pb(u.selection) if u.HasField("selection") else None,
-        )
-    if kind == "close":
-        return t.CloseDocument(message.close.document_id)
-    if kind == "focus":
-        return t.Focus(message.focus.document_id, message.focus.focused)
-    if kind == "edit_result":
+    if message.WhichOneof("kind") == "edit_result":
         outcome = message.edit_result.outcome
-        if outcome == pb.EditResult.OUTCOME_UNSPECIFIED or outcome not in _OUTCOME_BACK:
+        if enum_value(pb.EditResult.DESCRIPTOR.fields_by_name["outcome"], t.EditOutcome, outcome,
+                      optional=True) is None:
             # An editor always knows what it did; 0 on the wire means "no answer" only in the daemon's replies.
             raise ConversionError(f"EditResult.outcome {outcome} is not an outcome: use APPLIED, STALE, FAILED "
                                   "or EXPIRED")
-        return edit_result_from_pb(message.edit_result)
-    if kind == "proposal_decision":
-        return t.ProposalDecision(message.proposal_decision.proposal_id, message.proposal_decision.accept)
-    raise ConversionError("an EditorMessage with nothing set in `kind`")
-
-
-# ---------------------------------------------------------------------------------------------------
-# Connect: daemon -> editor.
-# ---------------------------------------------------------------------------------------------------
+    return _unwrap(message, EDITOR_MESSAGE_KINDS)
 
 
 def daemon_event_to_pb(event: t.DaemonEvent) -> pb.DaemonMessage:
-    if isinstance(event, t.EditBatch):
-        return pb.DaemonMessage(edit_batch=batch_to_pb(event))
-    if isinstance(event, t.StatusNotice):
-        return pb.DaemonMessage(notice=notice_to_pb(event))
-    if isinstance(event, t.ProtocolError):
-        return pb.DaemonMessage(error=error_to_pb(event))
-    if isinstance(event, t.Transcript):
-        return pb.DaemonMessage(transcript=transcript_to_pb(event))
-    if isinstance(event, t.Welcome):
-        welcome = pb.Welcome(daemon_version=event.daemon_version, protocol_version=event.protocol_version,
-                             session_id=event.session_id, capabilities=list(event.capabilities))
-        if event.status is not None:
-            welcome.status.CopyFrom(status_to_pb(event.status))
-        return pb.DaemonMessage(welcome=welcome)
-    if isinstance(event, t.Proposal):
-        return pb.DaemonMessage(proposal=proposal_to_pb(event))
-    raise ConversionError(f"not a daemon message: {type(event).__name__}")
+    return _wrap(pb.DaemonMessage, DAEMON_MESSAGE_KINDS, event)
 
 
 def daemon_event_from_pb(message: pb.DaemonMessage) -> t.DaemonEvent:
-    kind = message.WhichOneof("kind")
-    if kind == "edit_batch":
-        return batch_from_pb(message.edit_batch)
-    if kind == "notice":
-        return notice_from_pb(message.notice)
-    if kind == "error":
-        return error_from_pb(message.error)
-    if kind == "transcript":
-        return transcript_from_pb(message.transcript)
-    if kind == "welcome":
-        w = message.welcome
-        return t.Welcome(w.daemon_version, w.session_id, w.protocol_version, tuple(w.capabilities),
-                         status_from_pb(w.status) if w.HasField("status") else None)
-    if kind == "proposal":
-        return proposal_from_pb(message.proposal)
-    raise ConversionError("a DaemonMessage with nothing set in `kind`")
+    return _unwrap(message, DAEMON_MESSAGE_KINDS)
 
 
 # ---------------------------------------------------------------------------------------------------
-# SendUtterance and StreamAudio.
+# The unary calls and StreamAudio.
 # ---------------------------------------------------------------------------------------------------
+
+
+def _listening_enum(name: str, cls: type[enum.Enum]):
+    descriptor = pb.SetListeningRequest.DESCRIPTOR.fields_by_name[name]
+    return (lambda value: enum_number(descriptor, value),
+            lambda number: enum_value(descriptor, cls, number, optional=True))
+
+
+# Enum numbers in SetListeningRequest (None: unset or unknown).
+listen_state_to_pb, listen_state_from_pb = _listening_enum("state", t.ListenState)
+listen_mode_to_pb, listen_mode_from_pb = _listening_enum("mode", t.ListenMode)
+intent_mode_to_pb, intent_mode_from_pb = _listening_enum("intent_mode", t.IntentMode)
+
+
+def status_to_pb(status: t.DaemonStatus) -> pb.Status:
+    return to_pb(status)
+
+
+def status_from_pb(message: pb.Status) -> t.DaemonStatus:
+    return from_pb(t.DaemonStatus, message)
+
+
+def selection_from_pb(message: pb.Selection) -> t.Selection:
+    return from_pb(t.Selection, message)
 
 
 def utterance_result_to_pb(result: t.UtteranceResult) -> pb.SendUtteranceResponse:
-    message = pb.SendUtteranceResponse(
-        intent=intent_to_pb(result.intent),
-        batches=[pb.SentBatch(batch=batch_to_pb(s.batch), outcome=outcome_to_pb(s.outcome), editor=s.editor)
-                 for s in result.batches],
-        message=result.message,
-        document_id=result.document_id,
-        applied=result.applied,
-        final_text=result.final_text,
-    )
-    if result.final_selection is not None:
-        message.final_selection.CopyFrom(selection_to_pb(result.final_selection))
-    return message
+    return to_pb(result)
 
 
 def utterance_result_from_pb(message: pb.SendUtteranceResponse) -> t.UtteranceResult:
-    return t.UtteranceResult(
-        intent=intent_from_pb(message.intent),
-        batches=tuple(t.SentBatch(batch_from_pb(s.batch), outcome_from_pb(s.outcome), s.editor)
-                      for s in message.batches),
-        message=message.message,
-        document_id=message.document_id,
-        applied=message.applied,
-        final_text=message.final_text,
-        final_selection=selection_from_pb(message.final_selection) if message.HasField("final_selection") else None,
-    )
+    return from_pb(t.UtteranceResult, message)
 
 
 def audio_start_to_pb(start: t.AudioStart) -> pb.AudioChunk:
-    return pb.AudioChunk(start=pb.AudioStart(sample_rate=start.sample_rate, channels=start.channels,
-                                             sample_width=start.sample_width, document_id=start.document_id,
-                                             language=start.language, act=start.act))
+    return pb.AudioChunk(start=to_pb(start))
 
 
 def audio_start_from_pb(message: pb.AudioStart) -> t.AudioStart:
-    return t.AudioStart(message.sample_rate, message.channels, message.sample_width, message.document_id,
-                        message.language, message.act)
+    return from_pb(t.AudioStart, message)
 
 
 def recognition_to_pb(update: t.RecognitionUpdate) -> pb.RecognitionEvent:
+    # The utterance id travels on the envelope, so these four are written out.
     if isinstance(update, t.SpeechBoundary):
         return pb.RecognitionEvent(utterance_id=update.utterance_id,
                                    boundary=pb.SpeechBoundary(started=update.started, time_s=update.time_s))
     if isinstance(update, t.Transcript):
-        return pb.RecognitionEvent(utterance_id=update.utterance_id, transcript=transcript_to_pb(update))
+        return pb.RecognitionEvent(utterance_id=update.utterance_id, transcript=to_pb(update))
     if isinstance(update, t.UtteranceDecided):
-        return pb.RecognitionEvent(utterance_id=update.utterance_id, decided=utterance_result_to_pb(update.result))
+        return pb.RecognitionEvent(utterance_id=update.utterance_id, decided=to_pb(update.result))
     if isinstance(update, t.StatusNotice):
-        return pb.RecognitionEvent(notice=notice_to_pb(update))
+        return pb.RecognitionEvent(notice=to_pb(update))
     raise ConversionError(f"not a recognition event: {type(update).__name__}")
 
 
@@ -460,9 +321,9 @@ def recognition_from_pb(message: pb.RecognitionEvent) -> t.RecognitionUpdate:
     if kind == "boundary":
         return t.SpeechBoundary(message.utterance_id, message.boundary.started, message.boundary.time_s)
     if kind == "transcript":
-        return transcript_from_pb(message.transcript)
+        return from_pb(t.Transcript, message.transcript)
     if kind == "decided":
-        return t.UtteranceDecided(message.utterance_id, utterance_result_from_pb(message.decided))
+        return t.UtteranceDecided(message.utterance_id, from_pb(t.UtteranceResult, message.decided))
     if kind == "notice":
-        return notice_from_pb(message.notice)
+        return from_pb(t.StatusNotice, message.notice)
     raise ConversionError("a RecognitionEvent with nothing set in `kind`")

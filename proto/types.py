@@ -3,6 +3,10 @@
 Everything inside the daemon, the intent engine and the client library speaks these types; the protobuf
 classes appear only at the gRPC edge, converted in :mod:`pushkin.proto.convert`. Offsets are Unicode code
 points, which is what Python's ``str`` indexes, so ``text[start:end]`` is always the range an edit names.
+
+This is the only place in Python that lists the contract's fields (docs/contract.md): a dataclass has its
+protobuf message's field names, an enum member its protobuf value's name, and an enum value is the name
+the bridge's JSON uses. The conversions to protobuf and to JSON are derived from these annotations.
 """
 
 from __future__ import annotations
@@ -128,6 +132,21 @@ class IntentMode(enum.Enum):
     COMMAND_ONLY = "command-only"
 
 
+class ListenKey(enum.Enum):
+    PRESS = "press"  # push-to-talk pressed / toggle pressed
+    RELEASE = "release"  # push-to-talk released
+
+
+@dataclass(frozen=True)
+class SetListening:
+    """A change to the listening state or mode (the contract's SetListeningRequest); None leaves a part as it is."""
+
+    state: ListenState | None = None
+    mode: ListenMode | None = None
+    key: ListenKey | None = None
+    intent_mode: IntentMode | None = None
+
+
 class NoticeLevel(enum.Enum):
     INFO = "info"
     WARNING = "warning"
@@ -199,7 +218,7 @@ class CloseDocument:
 
 @dataclass(frozen=True)
 class Focus:
-    document_id: str
+    document_id: str = ""  # with focused=False: the editor lost focus altogether
     focused: bool = True
 
 
@@ -293,6 +312,18 @@ DaemonEvent = Union[Welcome, EditBatch, Transcript, StatusNotice, ProtocolError,
 # ---------------------------------------------------------------------------------------------------
 # SendUtterance and StreamAudio results.
 # ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendUtterance:
+    """A transcript injected as if spoken (the contract's SendUtteranceRequest); 0 and "" mean the defaults."""
+
+    text: str
+    document_id: str = ""
+    pause_before_s: float = 0.0
+    pause_after_s: float = 0.0
+    language: str = ""
+    timeout_s: float = 0.0
 
 
 @dataclass(frozen=True)

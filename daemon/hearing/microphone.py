@@ -12,6 +12,7 @@ import enum
 import logging
 from typing import Callable
 
+from pushkin.proto.retry import ReconnectPolicy
 from pushkin.proto.types import ListenState, NoticeLevel, StatusNotice
 
 from ..hearing_api import Hearing, HearingEvent
@@ -101,7 +102,8 @@ class MicrophoneService:
             pass
 
     async def _run(self) -> None:
-        backoff = self.settings.retry_initial_s
+        retry = ReconnectPolicy(self.settings.retry_initial_s, self.settings.retry_max_s, jitter=0.0)
+        failures = 0
         while True:
             if self._muted.is_set():
                 self.state = MicrophoneState.MUTED
@@ -114,11 +116,11 @@ class MicrophoneService:
             source = self._source_factory()
             try:
                 await self._listen(source)
-                backoff = self.settings.retry_initial_s
+                failures = 0
                 if not self._muted.is_set():
                     # The source ended by itself (a microphone never should): start it again.
                     self.state = MicrophoneState.RESTARTING
-                    await self._sleep_or_wake(backoff)
+                    await self._sleep_or_wake(retry.delay(failures))
                 continue
             except asyncio.CancelledError:
                 raise
@@ -139,8 +141,8 @@ class MicrophoneService:
                 self.state = MicrophoneState.RESTARTING
                 self.detail = f"{type(error).__name__}: {error}"
                 self._notify(NoticeLevel.ERROR, "hearing-restarting", f"Hearing failed ({self.detail}); restarting.", ListenState.NO_AUDIO)
-            await self._sleep_or_wake(backoff)
-            backoff = min(backoff * 2, self.settings.retry_max_s)
+            await self._sleep_or_wake(retry.delay(failures))
+            failures += 1
 
     async def _listen(self, source: AudioSource) -> None:
         muted = self._muted

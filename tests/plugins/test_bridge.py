@@ -332,3 +332,89 @@ def test_bridge_fuzz_every_line_is_answered_and_nothing_crashes(bridge_to_nowher
     assert bridge.process.poll() is None
     assert bridge.close() == 0
     assert b"Traceback" not in bridge.process.stderr.read()
+
+
+# ---- the generic JSON mapping (no process) ------------------------------------------------------------------
+
+from pushkin.clients.bridge import decode_message, to_json  # noqa: E402
+from pushkin.proto import types as t  # noqa: E402
+
+
+def test_daemon_messages_keep_their_json_wire_format():
+    transcript = t.Transcript("u1", "hi", True, "h", "en", 0.5, 1.0)
+    status = t.DaemonStatus("0.1", t.ListenState.NO_AUDIO, t.ListenMode.PUSH_TO_TALK, t.IntentMode.COMMAND_ONLY,
+                            (t.EditorInfo("s1", "nvim", ("a",), "a"),), "a", (t.Component("vad", "ready"),),
+                            (transcript,), 3, "unix:///s", 1.5)
+    transcript_json = {"type": "transcript", "utterance_id": "u1", "text": "hi", "final": True, "stable_prefix": "h",
+                       "language": "en", "start_s": 0.5, "end_s": 1.0}
+    status_json = {"type": "status", "daemon_version": "0.1", "state": "no-audio", "listen_mode": "push-to-talk",
+                   "intent_mode": "command-only", "focused_document_id": "a",
+                   "editors": [{"session_id": "s1", "editor_name": "nvim", "document_ids": ["a"],
+                                "focused_document_id": "a"}],
+                   "components": [{"name": "vad", "state": "ready", "detail": ""}],
+                   "recent_transcripts": [transcript_json], "utterances": 3, "listen_address": "unix:///s",
+                   "uptime_s": 1.5}
+    assert to_json(status) == status_json
+    assert to_json(t.Welcome("0.1", "s1", 1, ("x",), status)) == {
+        "type": "welcome", "daemon_version": "0.1", "protocol_version": 1, "session_id": "s1", "capabilities": ["x"],
+        "status": status_json}
+    edits = (t.TextEdit(0, 0, "мир"),)
+    assert to_json(t.EditBatch(2, "doc", 5, edits, None, "u1", "dictation", 99)) == {
+        "type": "edit_batch", "batch_id": 2, "document_id": "doc", "base_version": 5,
+        "edits": [{"start": 0, "end": 0, "text": "мир"}], "selection_after": None, "undo_group": "u1",
+        "description": "dictation", "expires_at_unix_ms": 99}
+    assert to_json(t.StatusNotice(t.NoticeLevel.WARNING, "c", "m")) == {
+        "type": "notice", "level": "warning", "code": "c", "message": "m", "state": "", "document_id": ""}
+    assert to_json(t.ProtocolError(t.ErrorCode.UNKNOWN_BATCH, "m", "doc", True)) == {
+        "type": "daemon_error", "code": "unknown-batch", "message": "m", "document_id": "doc", "fatal": True}
+    assert to_json(t.Proposal(4, "doc", 5, edits, "rewrite")) == {
+        "type": "proposal", "proposal_id": 4, "document_id": "doc", "base_version": 5,
+        "edits": [{"start": 0, "end": 0, "text": "мир"}], "description": "rewrite"}
+    assert to_json(transcript) == transcript_json
+
+
+EDITOR_MESSAGES = [
+    ("hello", t.Hello("nvim", "0.10", 1, ("interim",), "tok")),
+    ("open", t.OpenDocument("doc", "Привет", 3, t.Selection(6, 2), "markdown", "/x")),
+    ("update", t.UpdateDocument("doc", 4, changes=(t.TextEdit(0, 1, "x"),), selection=t.Selection(1, 1))),
+    ("update", t.UpdateDocument("doc", 4, text="")),
+    ("close", t.CloseDocument("doc")),
+    ("focus", t.Focus("", False)),
+    ("edit_result", t.EditResult(2, "doc", t.EditOutcome.STALE, 5, "now", None, "")),
+    ("proposal_decision", t.ProposalDecision(2**64 - 1, False)),
+    ("set_listening", t.SetListening(t.ListenState.MUTED, t.ListenMode.TOGGLE, t.ListenKey.PRESS, None)),
+]
+
+
+@pytest.mark.parametrize("kind, message", EDITOR_MESSAGES, ids=repr)
+def test_editor_messages_read_back_what_the_mapping_writes(kind, message):
+    # An editor leaves out what it has not got (JSON null reads as absent too, but "" is a value).
+    written = {key: value for key, value in to_json(message).items() if getattr(message, key) is not None}
+    assert decode_message(kind, json.loads(json.dumps(written))) == message
+
+
+@pytest.mark.parametrize("kind, body, fragment", [
+    ("open", {"document_id": "a", "text": "x"}, "'version' is required"),
+    ("open", {"document_id": "a", "text": "x", "version": 1, "selection": {"anchor": 2**32, "active": 0}},
+     "'anchor' is too large (4294967296 > 4294967295)"),
+    ("open", {"document_id": "a", "text": "x", "version": 2**64}, "'version' is too large"),
+    ("open", {"document_id": "a", "text": "x", "version": True}, "must be an integer, not a boolean"),
+    ("open", {"document_id": "a", "text": "x", "version": 1.0}, "must be an integer, got float"),
+    ("update", {"document_id": "a", "version": 1, "changes": [7]}, "every item of 'changes' must be an object"),
+    ("update", {"document_id": "a", "version": 1, "text": "x", "changes": [{"start": 0, "end": 0}]}, "not both"),
+    ("edit_result", {"batch_id": 1, "document_id": "a", "outcome": "unanswered", "version": 1},
+     "must be one of applied, stale, failed, expired; got 'unanswered'"),
+    ("edit_result", {"batch_id": 1, "document_id": "a", "outcome": "stale", "version": 1}, "current 'text'"),
+    ("hello", {"editor_name": "x", "capabilities": ["ok", 3]}, "every item of 'capabilities' must be a string"),
+    ("hello", {"editor_name": "a\udc00"}, "lone surrogate U+DC00 at position 1"),
+    ("set_listening", {"key": "hold"}, "must be one of press, release; got 'hold'"),
+    ("focus", {"focused": "yes"}, "'focused' must be a boolean, got str"),
+])
+def test_bad_fields_are_refused_by_name(kind, body, fragment):
+    with pytest.raises(BridgeError) as error:
+        decode_message(kind, body)
+    assert error.value.code == "bad-field" and fragment in str(error.value), str(error.value)
+
+
+def test_the_editor_cannot_choose_the_contract_version():
+    assert decode_message("hello", {"editor_name": "x", "protocol_version": 7}).protocol_version == 1
