@@ -241,6 +241,11 @@ class FasterWhisperRecognizer:
     def describe(self) -> str:
         return f"faster-whisper {self.settings.model} ({self.device}, {self.compute_type})"
 
+    def whisper_model(self):
+        """The faster-whisper model, loaded first if need be (the speech-LLM path reuses its encoder)."""
+        self.load()
+        return self._model
+
     def load(self) -> None:
         if self._model is not None:
             return
