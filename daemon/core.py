@@ -24,6 +24,7 @@ from pushkin.proto.types import (
     Component, DaemonStatus, EditBatch, EditOutcome, EditResult, EditorInfo, ErrorCode, Hello, Intent, IntentKind, IntentMode,
     ListenMode, ListenState, NoticeLevel, SentBatch, StatusNotice, Transcript, UtteranceResult,
 )
+from pushkin.proto.version import package_version
 
 from .open_commands import phrase_for
 from .planning import EditPlan, EditPlanner, Modes, Utterance
@@ -32,7 +33,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-DAEMON_VERSION = "0.1.0"
+DAEMON_VERSION = package_version()
 PROTOCOL_VERSION = 1
 
 
