@@ -65,9 +65,9 @@ def build_daemon(settings: Settings, *, report: Report = log.info) -> Daemon:
             raise SettingsError(str(error)) from None
         settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
     front_end_line = _front_end_component(settings, rewriter)
+    speech_llm = front_end_line is not None and front_end_line.state == "speech-llm"  # only with a rewriter
     front = build_speech_front_end(settings, report=report,
-                                   speech_llm_worker=rewriter.runner.worker
-                                   if front_end_line is not None and front_end_line.state == "speech-llm" else None)
+                                   speech_llm_worker=rewriter.runner.worker if speech_llm else None)
     daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter,
                     persona=persona, release=front.close if front is not None else None)
     if front is not None and front_end_line is not None:
