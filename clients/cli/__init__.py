@@ -1,8 +1,9 @@
 """The `pushkin` command: one entry point, one subcommand per job.
 
 Each module ``cmd_*.py`` in this package contributes subcommands through ``register(subparsers)`` and
-imports nothing heavy at module level (``pushkin --help`` must stay well under a second): torch,
-faster-whisper and the daemon itself are imported inside the handlers that need them.
+imports nothing heavy at module level (``pushkin --help`` must stay well under a second): the daemon
+(through its entry modules: ``pushkin.daemon.assembly`` and co., see docs/architecture.md) and the model
+layer's tools are imported inside the handlers that need them.
 """
 
 from __future__ import annotations
