@@ -45,6 +45,7 @@ from pushkin.proto.types import (
     Transcript,
     UtteranceResult,
 )
+from pushkin.proto.version import package_version
 
 from .hearing_api import new_utterance_id
 from .model_planner import ModelPlanner, Rewriter
@@ -54,7 +55,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-DAEMON_VERSION = "0.1.0"
+DAEMON_VERSION = package_version()
 PROTOCOL_VERSION = 1
 
 

@@ -5,7 +5,8 @@
     ...
     await daemon.stop()
 
-or ``await daemon.run()``, which also stops on SIGTERM/SIGINT (what ``pushkin serve`` does). The planner
+or ``await daemon.run()``, which also stops on SIGTERM/SIGINT. :mod:`pushkin.daemon.assembly` builds the
+daemon from the settings (what ``pushkin serve`` runs). The planner
 and the hearing are the two seams: the intent engine and the speech front end plug in here without
 touching the transport. With a hearing, the daemon also runs a :class:`~pushkin.daemon.listener.Listener`:
 the microphone loop (unless ``[hearing.microphone] enabled = false``) and the speech dispatcher.
@@ -61,11 +62,14 @@ class DaemonState(enum.Enum):
 class Daemon:
     """The lil Pushkin daemon. ``planner`` decides what utterances do; ``hearing`` (optional) turns audio into
     utterances for StreamAudio and the microphone — without it StreamAudio answers FAILED_PRECONDITION.
-    ``microphone_source`` replaces the sound card as the microphone's audio (another AudioSource)."""
+    ``microphone_source`` replaces the sound card as the microphone's audio (another AudioSource).
+    ``persona`` (a PersonaService) shows its status line once serving; ``release`` frees what was built for
+    this daemon (the recognizer's thread) in :meth:`close`."""
 
     def __init__(self, settings: Settings | None = None, planner: EditPlanner | None = None,
                  hearing: Hearing | None = None, *, components: tuple[Component, ...] = (), rewriter=None,
-                 microphone_source: Callable[[], AudioSource] | None = None):
+                 microphone_source: Callable[[], AudioSource] | None = None, persona=None,
+                 release: Callable[[], None] | None = None):
         self.settings = settings or Settings()
         self.planner = planner if planner is not None else InsertAtCursor()
         self.hearing = hearing
@@ -90,6 +94,8 @@ class Daemon:
             self.listener = Listener(self.core, hearing, self.settings.hearing,
                                      microphone=self.settings.hearing.microphone.enabled,
                                      source_factory=microphone_source)
+        self.persona = persona
+        self._release = release
         self.state = DaemonState.CREATED
         self.address: Address | None = None
         self.token: str | None = None
@@ -185,6 +191,10 @@ class Daemon:
             raise DaemonError(f"cannot listen on {address.uri}: {error}") from None
         if address.scheme == "tcp":
             address = address.with_port(port)
+        if self.persona is not None:  # its status line is there before the first client asks
+            from .persona import report_status
+
+            report_status(self.persona, self.core.set_component)
         await server.start()
         if hasattr(self.core.rewriter, "attach"):
             self.core.rewriter.attach(self.core.set_component)  # the model's status line; loads it now if asked
@@ -230,6 +240,12 @@ class Daemon:
         self.state = DaemonState.STOPPED
         self._stopped.set()
         log.info("stopped")
+
+    def close(self) -> None:
+        """Free what was built for this daemon, once it has stopped (or failed to start)."""
+        release, self._release = self._release, None
+        if release is not None:
+            release()
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()

@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hub import hub_offline
+
 MANIFEST = "pushkin-manifest.json"
 CHUNK = 1 << 20
 
@@ -394,9 +396,8 @@ Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes total; 0 
 def hub_reachable(timeout_s: float = 3.0) -> bool:
     """Whether the Hugging Face hub answers: never when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set,
     which huggingface_hub itself obeys."""
-    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if os.environ.get(name, "").lower() in ("1", "true", "yes", "on"):
-            return False
+    if hub_offline():
+        return False
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     host = re.sub(r"^https?://", "", endpoint).split("/")[0]
     hostname, _, port = host.partition(":")

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import tokens
 from .gguf import GgufError, check_gguf, convert_gguf, is_gguf_path
+from .hub import hub_offline
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def resolve_model_folder(model: str, revision: str | None = None,
         from huggingface_hub.errors import LocalEntryNotFoundError
     except ImportError as exc:  # pragma: no cover - huggingface_hub comes with transformers
         raise ModelNotFoundError(f"{model} is not a local folder and huggingface_hub is not installed") from exc
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    offline = hub_offline()
     patterns = ["*.json", "*.safetensors", "tokenizer.model", "*.txt"]
     try:
         return Path(snapshot_download(model, revision=revision, local_files_only=True, allow_patterns=patterns))

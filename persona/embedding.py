@@ -8,6 +8,7 @@ local folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -96,6 +97,20 @@ def index_threads(setting: int = 0) -> int:
     except OSError:
         busy = 0.0
     return max(1, min(cores, round(cores - busy)))
+
+
+@contextlib.contextmanager
+def indexing_threads(device: str, setting: int = 0):
+    """Torch's thread count set for indexing on the CPU (:func:`index_threads`) for the ``with`` block."""
+    import torch
+
+    before = torch.get_num_threads()
+    if device == "cpu":
+        torch.set_num_threads(index_threads(setting))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:

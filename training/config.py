@@ -426,6 +426,9 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    from .recipes import resolve_config_path
+
+    path = resolve_config_path(path)  # a bare recipe name: the YAML shipped with the package
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:

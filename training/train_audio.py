@@ -1,6 +1,6 @@
 """Recipe: the audio adapter — frozen Whisper encoder → projector (+ silence tokens) → Gemma (+ LoRA).
 
-    python -m pushkin.training.train_audio --config training/configs/audio.yaml
+    python -m pushkin.training.train_audio --config audio
     accelerate launch --config_file training/accelerate/fsdp.yaml -m pushkin.training.train_audio --config ...
 
 Reads top to bottom:

@@ -1,6 +1,6 @@
 """Recipe: DPO refinement — candidates from the composed model, ranked by the writing-quality reward.
 
-    python -m pushkin.training.train_dpo --config training/configs/dpo.yaml data.prompts=prompts.jsonl \\
+    python -m pushkin.training.train_dpo --config dpo data.prompts=prompts.jsonl \\
         adapters=[adapters/persona-me,adapters/task-continue] reward=adapters/reward
     accelerate launch --config_file training/accelerate/fsdp.yaml -m pushkin.training.train_dpo --config ...
 

@@ -1,6 +1,6 @@
 """Recipe: the persona LoRA — the base learns to continue the author's own writing.
 
-    python -m pushkin.training.train_persona --config training/configs/persona.yaml corpus.folders=[~/writing]
+    python -m pushkin.training.train_persona --config persona corpus.folders=[~/writing]
     accelerate launch --config_file training/accelerate/fsdp.yaml -m pushkin.training.train_persona --config ...
 
 Reads top to bottom: config → the author's corpus (plain-text folders, English and Russian) as

@@ -1,6 +1,6 @@
 """Recipe: the writing-quality reward (classifier on (original, edited) pairs + learned metric weights).
 
-    python -m pushkin.training.train_reward --config training/configs/reward.yaml data.train=pairs.jsonl
+    python -m pushkin.training.train_reward --config reward data.train=pairs.jsonl
 
 Reads top to bottom: config → pairs (JSONL of {"original", "edited"} where the edit is better; eval
 split by source unless given) → frozen sentence embeddings → train the classifier (Bradley–Terry) →

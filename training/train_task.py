@@ -1,6 +1,6 @@
 """Recipe: a task LoRA (continue, rephrase, formal, ...) on prompt/completion pairs.
 
-    python -m pushkin.training.train_task --config training/configs/task_rephrase.yaml run.max_steps=500
+    python -m pushkin.training.train_task --config task_rephrase run.max_steps=500
     accelerate launch --config_file training/accelerate/fsdp.yaml -m pushkin.training.train_task --config ...
 
 Reads top to bottom: config → data (split by source) → base + LoRA → train (loss on the completion) →

@@ -1,8 +1,9 @@
 """The `pushkin` command: one entry point, one subcommand per job.
 
 Each module ``cmd_*.py`` in this package contributes subcommands through ``register(subparsers)`` and
-imports nothing heavy at module level (``pushkin --help`` must stay well under a second): torch,
-faster-whisper and the daemon itself are imported inside the handlers that need them.
+imports nothing heavy at module level (``pushkin --help`` must stay well under a second): the daemon
+(through its entry modules: ``pushkin.daemon.assembly`` and co., see docs/architecture.md) and the model
+layer's tools are imported inside the handlers that need them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pushkin",
         description="lil Pushkin: a local voice-editing daemon for writers, and its command-line client.",
     )
+    parser.add_argument("--version", action=_PrintVersion, help="print the version and exit")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules = []
@@ -29,6 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 50), m.__name__)):
         module.register(subparsers)
     return parser
+
+
+class _PrintVersion(argparse.Action):
+    """``--version``: looked up only when asked (reading the installed metadata costs ``--help`` time)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from pushkin.proto.version import package_version
+
+        print(f"lil Pushkin {package_version()}")
+        parser.exit()
 
 
 def main(argv: list[str] | None = None) -> int:

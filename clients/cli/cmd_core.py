@@ -1,6 +1,7 @@
 """The core subcommands: serve, edit, say, status, install-service, uninstall-service.
 
 Nothing heavy is imported at module level: grpc, the client library and the daemon load inside handlers.
+`serve` is a shell over :func:`pushkin.daemon.assembly.serve`, which puts the daemon together.
 """
 
 from __future__ import annotations
@@ -88,11 +89,10 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _serve(args) -> int:
-    import asyncio
     import logging
+    import os
 
-    from pushkin.daemon.server import Daemon, DaemonError
-    from pushkin.daemon.settings import SettingsError, load_settings
+    from pushkin.daemon.assembly import DaemonError, SettingsError, serve
 
     if getattr(args, "log_level", None):
         level = getattr(logging, str(args.log_level).upper(), None)
@@ -106,7 +106,7 @@ def _serve(args) -> int:
             return _fail(f"--set {item!r}: expected SECTION.KEY=VALUE", 2)
         overrides[key.strip()] = value
     if args.socket:
-        overrides["server.listen"] = "unix://" + __import__("os").path.abspath(args.socket)
+        overrides["server.listen"] = "unix://" + os.path.abspath(args.socket)
     if args.tcp:
         overrides["server.listen"] = "tcp://" + args.tcp
     if args.token_file:
@@ -116,112 +116,17 @@ def _serve(args) -> int:
     if args.no_mic:
         overrides["hearing.microphone.enabled"] = False
     try:
-        settings = load_settings(args.config, overrides)
+        serve(args.config, overrides, report=_tell)
     except SettingsError as error:
         return _fail(f"settings: {error}", 2)
-    from pushkin.daemon.intent import IntentEngine
-
-    rewriter = persona = None
-    if settings.model.enabled:
-        import dataclasses
-
-        from pushkin.daemon.persona import PersonaService
-        from pushkin.daemon.rewrite import RewriteError, build_rewriter
-
-        persona = PersonaService(settings.persona)
-        persona.probe()  # counts what is indexed (no vectors, no model), before the event loop starts
-        try:
-            rewriter = build_rewriter(settings.model, style_profile=_style_profile(settings), persona=persona)
-        except RewriteError as error:
-            return _fail(f"settings: {error}", 2)
-        settings = dataclasses.replace(settings, intent=dataclasses.replace(settings.intent, language_model=True))
-    front = _speech_front_end(settings, rewriter)
-    daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter)
-    if front is not None and settings.model.front_end == "speech-llm":
-        from pushkin.daemon.speech_llm import COMPONENT, front_end_component
-        from pushkin.proto.types import Component
-
-        component = front_end_component("speech-llm", settings.model.adapters) if rewriter is not None else \
-            Component(COMPONENT, "cascade", "front_end = \"speech-llm\" needs [model] enabled = true; hearing with the cascade")
-        daemon.core.set_component(component)
-        if component.state == "cascade":
-            print(f"pushkin: {component.detail}", file=sys.stderr, flush=True)
-
-    async def run() -> None:
-        if persona is not None:
-            from pushkin.daemon.persona import report_status
-
-            report_status(persona, daemon.core.set_component)
-        await daemon.start()
-        print(f"pushkin: serving on {daemon.address.uri}", file=sys.stderr, flush=True)
-        await daemon.run_until_signal()
-
-    try:
-        asyncio.run(run())
     except DaemonError as error:
         return _fail(str(error))
-    finally:
-        if front is not None:
-            front.close()
     return 0
 
 
-def _style_profile(settings):
-    """The user's indexed corpus as a StyleProfile for best-of-n (only read when best_of > 1)."""
-    if settings.model.best_of <= 1:
-        return None
-    from pushkin.daemon.rewrite import load_style_profile
-
-    persona = getattr(settings, "persona", None)
-    if persona is None:
-        from pushkin.persona.settings import PersonaSettings
-
-        persona = PersonaSettings()
-    return load_style_profile(persona.resolved_store_path)
-
-
-def _speech_front_end(settings, rewriter=None):
-    """The speech front end from ``[hearing]`` (and ``[model] front_end``), or None (with a warning) when
-    the audio extra is missing."""
-    try:
-        from pushkin.daemon.hearing import SpeechFrontEnd
-        from pushkin.daemon.hearing.commands import CommandVocabulary
-        from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
-    except ImportError as error:
-        print(f"pushkin: hearing is off: {error}; install the audio extra (pip install 'lil-pushkin[audio]')",
-              file=sys.stderr)
-        return None
-    # The model loads in the background at start; its progress lines go where `pushkin: serving` went.
-    # The user's [intent.phrases] are rescored on the audio like the built-in commands.
-    commands = CommandVocabulary(settings.intent.phrases) if settings.hearing.recognizer.command_rescoring else None
-    recognizer = FasterWhisperRecognizer(settings.hearing.recognizer, commands=commands,
-                                         on_progress=lambda line: print(f"pushkin: {line}", file=sys.stderr, flush=True))
-    if settings.model.front_end == "speech-llm" and rewriter is not None:
-        from pushkin.daemon.speech_llm import front_end_component
-
-        if front_end_component("speech-llm", settings.model.adapters).state == "speech-llm":
-            from pushkin.audio_lora.encoder import CTranslate2WhisperEncoder
-            from pushkin.daemon.speech_llm import speech_llm_front_end
-
-            def encoder():
-                recognizer.load()
-                return CTranslate2WhisperEncoder(recognizer._model)  # the cascade's own Whisper: no second copy
-
-            return _with_vocabulary(speech_llm_front_end(settings.hearing, recognizer, rewriter.runner.worker, encoder),
-                                    settings)
-    return _with_vocabulary(SpeechFrontEnd(settings.hearing, recognizer), settings)
-
-
-def _with_vocabulary(front, settings):
-    """``front`` hearing the names of the user's indexed writing and their own list (read here, before
-    the event loop starts)."""
-    from pushkin.daemon.hearing.vocabulary import PersonalVocabulary, UserVocabulary, default_user_vocabulary_path
-
-    persona = getattr(settings, "persona", None)
-    front.use_vocabulary(PersonalVocabulary(settings.hearing.recognizer.vocabulary,
-                                            UserVocabulary(default_user_vocabulary_path()),
-                                            persona.resolved_store_path if persona is not None else None))
-    return front
+def _tell(line: str) -> None:
+    """A line for the person who started the daemon (what the login service's journal keeps)."""
+    print(f"pushkin: {line}", file=sys.stderr, flush=True)
 
 
 # ---- edit ---------------------------------------------------------------------------------------
@@ -248,18 +153,25 @@ def _edit(args) -> int:
 
 def _say(args) -> int:
     if args.offline:
-        try:
-            from pushkin.daemon.intent.offline import run_offline
-        except ImportError as error:
-            return _fail(f"`say --offline` needs the intent engine (pushkin.daemon.intent.offline), which is not "
-                         f"installed in this build: {error}")
-        return run_offline(args)
+        return _say_offline(args)
     for flag in ("doc", "cursor", "select"):
         if getattr(args, flag) is not None:
             return _fail(f"--{flag} only goes with --offline; to target a document in the daemon use --document-id", 2)
     import asyncio
 
     return asyncio.run(_say_online(args))
+
+
+def _say_offline(args) -> int:
+    if args.doc is None:
+        return _fail("--offline needs --doc FILE, the document to decide the utterances against", 2)
+    try:
+        from pushkin.daemon.intent.offline import OfflineRequest, run_offline
+    except ImportError as error:
+        return _fail(f"`say --offline` needs the intent engine (pushkin.daemon.intent.offline), which is not "
+                     f"installed in this build: {error}")
+    return run_offline(OfflineRequest(doc=args.doc, utterances=tuple(args.utterances), cursor=args.cursor,
+                                      select=args.select, json=args.json))
 
 
 async def _say_online(args) -> int:

@@ -1,7 +1,8 @@
 """Hearing from the command line: `pushkin listen`, `transcribe`, `devices`, and the listening controls
 `pushkin mode`, `ptt`, `sleep`, `wake`, `mute`, `unmute` (SetListening).
 
-Nothing heavy is imported at module level: the recognizer, the VAD and gRPC load inside the handlers.
+Nothing heavy is imported at module level: the recognizer, the VAD and gRPC load inside the handlers,
+through the daemon's entry modules (the assembly and the audio sources).
 """
 
 from __future__ import annotations
@@ -122,53 +123,27 @@ def run_devices(args: argparse.Namespace) -> int:
 
 def run_transcribe(args: argparse.Namespace) -> int:
     import asyncio
-    import dataclasses
 
-    from pushkin.daemon.hearing import AudioFileError, HearingSettings, ModelMissing, SpeechFrontEnd
-    from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
-    from pushkin.daemon.hearing.sources import FileSource
-    from pushkin.daemon.hearing_api import HeardTranscript
-    from pushkin.proto.types import StatusNotice
+    from pushkin.daemon.assembly import TranscribeError, transcribe_file
 
-    settings = HearingSettings()
-    recognizer_settings = settings.recognizer
-    changes = {"partials": False}
-    if args.model:
-        changes["model"] = args.model
-    if args.language:
-        changes["languages"] = tuple(args.language)
-    if args.no_download:
-        changes["allow_download"] = False
-    recognizer_settings = dataclasses.replace(recognizer_settings, **changes)
-    settings = dataclasses.replace(settings, recognizer=recognizer_settings)
-    recognizer = FasterWhisperRecognizer(recognizer_settings, on_progress=lambda line: print(line, file=sys.stderr, flush=True))
-    front = SpeechFrontEnd(settings, recognizer)
+    def tell(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
     async def main() -> int:
-        from pushkin.daemon.hearing.sources import read_audio_file
-
-        await asyncio.to_thread(read_audio_file, args.file)  # a bad file fails before the model loads
-        await front.load()
         count = 0
-        async for event in front.stream(FileSource(args.file).chunks()):
-            if isinstance(event, HeardTranscript) and event.transcript.final:
-                t = event.transcript
-                if t.text:
-                    count += 1
-                    print(f"[{t.start_s:7.2f} -> {t.end_s:7.2f}] ({t.language}) {t.text}", flush=True)
-            elif isinstance(event, StatusNotice):
-                print(event.message, file=sys.stderr)
+        async for t in transcribe_file(args.file, model=args.model or "", languages=tuple(args.language or ()),
+                                       allow_download=not args.no_download, report=tell):
+            count += 1
+            print(f"[{t.start_s:7.2f} -> {t.end_s:7.2f}] ({t.language}) {t.text}", flush=True)
         if count == 0:
             print("No speech recognized.", file=sys.stderr)
         return 0
 
     try:
         return asyncio.run(main())
-    except (AudioFileError, ModelMissing) as error:
+    except TranscribeError as error:
         print(f"pushkin transcribe: {error}", file=sys.stderr)
         return 1
-    finally:
-        front.close()
 
 
 def run_listen(args: argparse.Namespace) -> int:
@@ -182,8 +157,8 @@ async def _listen(args: argparse.Namespace) -> int:
 
     from pushkin.clients.connection import DaemonUnavailable
     from pushkin.clients.daemon_client import DaemonCallError, DaemonClient
-    from pushkin.daemon.hearing.settings import MicrophoneSettings
-    from pushkin.daemon.hearing.sources import AudioSourceError, FileSource, MicrophoneSource, read_audio_file, resolve_input_device
+    from pushkin.daemon.assembly import microphone
+    from pushkin.daemon.hearing.sources import AudioSourceError, FileSource, read_audio_file
     from pushkin.proto.types import AudioStart
 
     try:
@@ -192,8 +167,7 @@ async def _listen(args: argparse.Namespace) -> int:
             source = FileSource(args.wav, realtime=True)
         else:
             device = int(args.device) if args.device and args.device.isdigit() else args.device
-            resolve_input_device(device)  # no sound card: say so now, not from inside the stream
-            source = MicrophoneSource(MicrophoneSettings(device=device))
+            source = microphone(device)  # no sound card: say so now, not from inside the stream
     except AudioSourceError as error:
         hint = "" if args.wav else " To stream a recording instead: pushkin listen --wav FILE."
         print(f"pushkin listen: {error}{hint}", file=sys.stderr)

@@ -66,7 +66,7 @@ def _settings(args: argparse.Namespace):
 
 
 def _index(args: argparse.Namespace) -> int:
-    from pushkin.persona.embedding import EmbedderError, SentenceTransformerEmbedder
+    from pushkin.persona.embedding import EmbedderError, SentenceTransformerEmbedder, indexing_threads
     from pushkin.persona.indexer import index_paths
     from pushkin.persona.settings import SettingsError
     from pushkin.persona.store import PersonaStore, StoreError
@@ -85,15 +85,8 @@ def _index(args: argparse.Namespace) -> int:
         return 2
     embedder = SentenceTransformerEmbedder(settings.embedding_model, device=settings.device,
                                            batch_size=settings.batch_size, dtype=settings.dtype)
-    import torch
-
-    from pushkin.persona.embedding import index_threads
-
-    threads_before = torch.get_num_threads()
-    if settings.device == "cpu":
-        torch.set_num_threads(index_threads(settings.threads))
     try:
-        with PersonaStore(settings.resolved_store_path) as store:
+        with indexing_threads(settings.device, settings.threads), PersonaStore(settings.resolved_store_path) as store:
             report = index_paths(
                 roots,
                 store=store,
@@ -106,8 +99,6 @@ def _index(args: argparse.Namespace) -> int:
     except (StoreError, EmbedderError) as error:
         print(f"pushkin index: {error}", file=sys.stderr)
         return 1
-    finally:
-        torch.set_num_threads(threads_before)
     print(report.summary())
     print(f"{totals} ({settings.resolved_store_path})")
     return 0

@@ -242,6 +242,11 @@ class FasterWhisperRecognizer:
     def describe(self) -> str:
         return f"faster-whisper {self.settings.model} ({self.device}, {self.compute_type})"
 
+    def whisper_model(self):
+        """The faster-whisper model, loaded first if need be (the speech-LLM path reuses its encoder)."""
+        self.load()
+        return self._model
+
     def load(self) -> None:
         if self._model is not None:
             return
@@ -251,7 +256,9 @@ class FasterWhisperRecognizer:
         if self._on_progress:
             self._on_progress(f"Loading Whisper model {model!r} on {self.device} ({self.compute_type})...")
         started = time.perf_counter()
-        local_only = not self.settings.allow_download or os.environ.get("HF_HUB_OFFLINE") == "1"
+        from pushkin.model.hub import hub_offline
+
+        local_only = not self.settings.allow_download or hub_offline()
         looks_like_path = os.path.sep in model or model.startswith(".")
         if looks_like_path and not os.path.isfile(os.path.join(model, "model.bin")):
             raise ModelMissing(missing_model_message(model, FileNotFoundError(os.path.join(model, "model.bin"))))

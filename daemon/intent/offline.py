@@ -1,5 +1,7 @@
 """``pushkin say --offline``: run utterances through the intent engine against a file, without a daemon.
 
+The CLI (``clients/cli/cmd_core.py``) parses the flags into an :class:`OfflineRequest`; this module only runs it.
+
 Each utterance goes through the same ``plan`` / ``applied`` protocol the daemon uses, against a simulated
 editor that applies the edits and bumps the version. The file is only read. stdout gets the resulting text
 exactly (no newline added), or with ``--json`` the intents, edits, final text and selection; messages for
@@ -8,7 +10,6 @@ people go to stderr. Bad input exits with status 2.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,17 @@ EXIT_BAD_INPUT = 2
 
 class OfflineInputError(ValueError):
     """A file, cursor or selection that cannot be used."""
+
+
+@dataclass(frozen=True)
+class OfflineRequest:
+    """What ``pushkin say --offline`` was asked: the file, the utterances in order, where the cursor is."""
+
+    doc: str
+    utterances: tuple[str, ...]
+    cursor: int | None = None  # code points; None with no select: the end of the document
+    select: str | None = None  # "START:END" in code points
+    json: bool = False  # print intents, edits, final text and selection as JSON
 
 
 @dataclass
@@ -113,19 +125,19 @@ def run_utterances(text: str, selection: Selection, utterances: Sequence[str],
     return editor, records
 
 
-def run_offline(args: argparse.Namespace) -> int:
-    """The handler for ``pushkin say --offline`` (args: doc, cursor, select, json, utterances)."""
+def run_offline(request: OfflineRequest) -> int:
+    """Run ``request``; print the resulting text (or JSON) to stdout; the exit status."""
     try:
-        text = read_document(args.doc)
-        selection = initial_selection(text, getattr(args, "cursor", None), getattr(args, "select", None))
+        text = read_document(request.doc)
+        selection = initial_selection(text, request.cursor, request.select)
     except OfflineInputError as error:
         print(f"pushkin say: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    editor, records = run_utterances(text, selection, list(args.utterances or []), IntentEngine(IntentSettings()))
+    editor, records = run_utterances(text, selection, list(request.utterances), IntentEngine(IntentSettings()))
     for record in records:
         if record["message"]:
             print(f"{record['utterance']}: {record['message']}", file=sys.stderr)
-    if getattr(args, "json", False):
+    if request.json:
         result = {"utterances": records, "text": editor.text,
                   "selection": {"anchor": editor.selection.anchor, "active": editor.selection.active}}
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
@@ -133,25 +145,3 @@ def run_offline(args: argparse.Namespace) -> int:
         sys.stdout.write(editor.text)
     sys.stdout.flush()
     return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The same flags as ``pushkin say --offline`` (for ``python -m``; the public command is ``pushkin say``)."""
-    parser = argparse.ArgumentParser(prog="python -m pushkin.daemon.intent.offline",
-                                     description="Apply utterances to a copy of a file through the intent engine.")
-    parser.add_argument("--offline", action="store_true", default=True)
-    parser.add_argument("--doc", required=True, help="the document (UTF-8); never written")
-    place = parser.add_mutually_exclusive_group()
-    place.add_argument("--cursor", type=int, help="cursor offset in code points (default: end of document)")
-    place.add_argument("--select", help="START:END selection in code points")
-    parser.add_argument("--json", action="store_true", help="print intents, edits, final text and selection as JSON")
-    parser.add_argument("utterances", nargs="*", help="one argument per pause-delimited utterance")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_offline(build_parser().parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

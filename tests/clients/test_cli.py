@@ -137,6 +137,18 @@ def test_help_is_fast_and_lazy():
     assert elapsed < 5  # generous for a loaded CI machine; the real figure is ~0.1 s
 
 
+def test_version_is_the_installed_distribution_s():
+    from importlib import metadata
+
+    done = run("--version")
+    assert done.returncode == 0 and done.stdout == f"lil Pushkin {metadata.version('lil-pushkin')}\n"
+
+
+def test_say_offline_needs_a_document(folder):
+    done = run("say", "--offline", "hello")
+    assert done.returncode == 2 and "--doc FILE" in done.stderr
+
+
 def test_systemd_unit(folder):
     done = run("install-service", "--print", "--platform", "linux")
     assert done.returncode == 0

@@ -47,7 +47,7 @@ def test_dictation_close_to_a_command_stays_dictation(base, piper_voice, said):
 def test_detection_decoding_and_rescoring_share_one_encoder_pass(whisper_base, piper_voice):
     recognizer = FasterWhisperRecognizer(RecognizerSettings(model=str(whisper_base), cpu_threads=2, allow_download=False))
     recognizer.load()
-    model = recognizer._model
+    model = recognizer.whisper_model()
     calls = []
     encode = model.encode
     model.encode = lambda features: calls.append(features.shape) or encode(features)

@@ -1,4 +1,4 @@
-"""``pushkin say --offline``: run_offline directly, through ``python -m``, and its errors."""
+"""``pushkin say --offline``: run_offline directly, through the ``pushkin`` command, and its errors."""
 
 from __future__ import annotations
 
@@ -77,9 +77,9 @@ def test_directory_is_bad_input(tmp_path, capsys):
     assert "directory" in capsys.readouterr().err
 
 
-def test_module_entry_point(doc):
+def test_command_entry_point(doc):
     result = subprocess.run(
-        [sys.executable, "-m", "pushkin.daemon.intent.offline", "--offline", "--doc", str(doc), "--cursor", "5",
+        [sys.executable, "-m", "pushkin.clients.cli", "say", "--offline", "--doc", str(doc), "--cursor", "5",
          "--", "big", "comma"],
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
