@@ -11,19 +11,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["proto", "clients", "daemon", "model", "audio_lora", "text_lora", "persona", "training"]
+PACKAGES = ["config", "proto", "clients", "daemon", "model", "audio_lora", "text_lora", "persona", "training"]
 MODEL_LAYER = {"model", "audio_lora", "text_lora", "persona"}
 ADAPTERS = {"audio_lora", "text_lora", "persona"}
-# Which of our packages each one may import at all (lazily or not).
+# Which of our packages each one may import at all (lazily or not). The config loader imports nothing of
+# ours, and every package may use it.
 ALLOWED = {
-    "proto": {"proto"},
-    "clients": {"proto", "clients", "daemon", "model", "persona", "audio_lora", "text_lora", "training"},
-    "daemon": {"proto", "daemon", "model", "audio_lora", "text_lora", "persona"},
-    "model": {"model", "audio_lora", "text_lora", "persona"},
-    "audio_lora": {"audio_lora"},
-    "text_lora": {"text_lora"},
-    "persona": {"persona"},
-    "training": {"proto", "daemon", "model", "audio_lora", "text_lora", "persona", "training"},
+    "config": {"config"},
+    "proto": {"config", "proto"},
+    "clients": {"config", "proto", "clients", "daemon", "model", "persona", "audio_lora", "text_lora", "training"},
+    "daemon": {"config", "proto", "daemon", "model", "audio_lora", "text_lora", "persona"},
+    "model": {"config", "model", "audio_lora", "text_lora", "persona"},
+    "audio_lora": {"config", "audio_lora"},
+    "text_lora": {"config", "text_lora"},
+    "persona": {"config", "persona"},
+    "training": {"config", "proto", "daemon", "model", "audio_lora", "text_lora", "persona", "training"},
 }
 
 

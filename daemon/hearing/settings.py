@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from pushkin.config import build
 from pushkin.proto.types import ListenMode
 
 
@@ -100,11 +101,9 @@ class HearingSettings:
 def hearing_settings_from_mapping(values: Mapping[str, Any] | None) -> HearingSettings:
     """Build the settings from the config's ``[hearing]`` table (nested tables for the parts).
 
-    The daemon's settings loader does the work, so the file, ``--set`` and this give the same errors.
+    The one config loader does the work, so the file, ``--set`` and this give the same errors.
     """
-    from ..settings import build_section  # the loader imports this module: import it when called
-
-    return build_section(HearingSettings, values, "hearing")
+    return build(HearingSettings, values, "hearing")
 
 
 def validate(settings: HearingSettings) -> None:
