@@ -49,26 +49,32 @@ __all__ = ["Settings", "SettingsError", "apply_overrides", "load_settings"]
 
 @dataclass(frozen=True)
 class ServerSettings:
+    """Where the daemon listens and who may connect."""
+
     listen: str = ""  # unix:///path or tcp://host:port; "" = the default Unix socket
     token_file: str = ""  # "" = $XDG_CONFIG_HOME/pushkin/token (used for TCP only)
     allow_remote: bool = False  # listen on a non-loopback TCP address (token still required)
-    shutdown_grace_s: float = 2.0
+    shutdown_grace_s: float = 2.0  # on stop, editors and streams get this long to finish
     hello_timeout_s: float = 10.0  # an editor must say Hello within this time
 
 
 @dataclass(frozen=True)
 class LimitSettings:
+    """Bounds on what one editor or call may make the daemon hold."""
+
     max_message_bytes: int = 32 * 1024 * 1024  # one gRPC message, either direction
     max_document_chars: int = 8_000_000  # code points per document
-    max_documents_per_editor: int = 1024
-    max_editors: int = 1024
-    max_utterance_chars: int = 10_000
+    max_documents_per_editor: int = 1024  # documents one editor may have open with the daemon
+    max_editors: int = 1024  # editors connected at once
+    max_utterance_chars: int = 10_000  # a longer utterance is ignored with a notice
     audio_queue_chunks: int = 16  # StreamAudio back-pressure: at most this many 64 KiB chunks queued
-    recent_transcripts: int = 20
+    recent_transcripts: int = 20  # transcripts `pushkin status` shows
 
 
 @dataclass(frozen=True)
 class EditSettings:
+    """How long the daemon waits for editors to apply its edits."""
+
     timeout_s: float = 5.0  # default wait for an editor's EditResult; the batch expires at the same moment
     max_replans: int = 3  # re-plans after STALE answers before the utterance is dropped with a notice
     max_timeout_s: float = 60.0  # the longest wait a caller may ask for (SendUtterance.timeout_s)

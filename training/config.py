@@ -28,9 +28,9 @@ __all__ = ["AudioConfig", "ConfigError", "DpoConfig", "EvaluateConfig", "ExportC
 class LoraSettings:
     """LoRA on the language model (PEFT). Defaults follow the design: r=64, alpha=128, dropout 0.05."""
 
-    r: int = 64
-    alpha: int = 128
-    dropout: float = 0.05
+    r: int = 64  # the LoRA rank
+    alpha: int = 128  # the LoRA scale is alpha / r
+    dropout: float = 0.05  # dropout on the LoRA input
     # Gemma 3's attention and MLP projections.
     target_modules: tuple[str, ...] = (
         "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
@@ -47,12 +47,12 @@ class LoraSettings:
 class OptimSettings:
     """AdamW with a cosine schedule after a linear warmup, and gradient clipping."""
 
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.9, 0.95)
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.03
+    lr: float = 2e-4  # the peak learning rate
+    betas: tuple[float, float] = (0.9, 0.95)  # AdamW's beta1, beta2
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    warmup_ratio: float = 0.03  # the share of max_steps spent warming up linearly
     min_lr_ratio: float = 0.0  # the cosine ends at lr * min_lr_ratio
-    grad_clip: float = 1.0
+    grad_clip: float = 1.0  # the gradient norm is clipped to this
 
     def check(self) -> None:
         _check(self.lr > 0, f"optim.lr must be > 0, got {self.lr}")
@@ -69,19 +69,19 @@ class RunSettings:
     """How long to train, how to log and checkpoint. Shared by every recipe."""
 
     output_dir: str = "runs/out"  # checkpoints, TensorBoard logs, curves
-    max_steps: int = 1000
-    batch_size: int = 8
-    grad_accum: int = 1
-    eval_every: int = 100
+    max_steps: int = 1000  # optimizer steps
+    batch_size: int = 8  # examples per forward pass
+    grad_accum: int = 1  # forward passes per optimizer step
+    eval_every: int = 100  # evaluate every N steps and at the end (0: never)
     eval_batches: int = 0  # 0: the whole eval split
     save_every: int = 200  # a resumable checkpoint every N steps (0: only at the end)
     keep_checkpoints: int = 2
     resume: bool = True  # continue from the newest checkpoint in output_dir when there is one
-    seed: int = 0
+    seed: int = 0  # seeds the data split, shuffling and initialisation
     precision: str = "auto"  # auto: bf16 on a GPU that supports it, else fp32 | bf16 | fp16 | fp32
     gradient_checkpointing: str = "auto"  # auto: on with a GPU | on | off
-    progress: bool = True
-    tensorboard: bool = True
+    progress: bool = True  # a progress bar on the terminal
+    tensorboard: bool = True  # TensorBoard logs in output_dir
 
     def check(self) -> None:
         _check(self.max_steps >= 1, f"run.max_steps must be >= 1, got {self.max_steps}")
@@ -101,7 +101,7 @@ class RunSettings:
 class ModelSettings:
     """The base model: a hub id or a local folder (tests point at a tiny Gemma built on the spot)."""
 
-    base: str = "google/gemma-3-4b-pt"
+    base: str = "google/gemma-3-4b-pt"  # a hub id or a local folder
     max_length: int = 512  # tokens per training example (prompt + completion)
 
     def check(self) -> None:
@@ -113,7 +113,7 @@ class ModelSettings:
 class RegistrySettings:
     """Where the trained adapter goes: the adapter registry folder the runtime loads, and its name there."""
 
-    root: str = "adapters"
+    root: str = "adapters"  # the adapter registry folder the runtime loads
     name: str = ""  # default: the recipe's choice (e.g. the task name)
 
     def check(self) -> None:
@@ -130,7 +130,7 @@ class TextDataSettings:
 
     train: str = ""  # JSONL with {"prompt", "completion", "source"}
     eval: str = ""  # JSONL; empty: split off eval_fraction of the sources in train
-    eval_fraction: float = 0.1
+    eval_fraction: float = 0.1  # share of the sources split off for eval when eval is empty
     near_duplicate_threshold: float = 0.8  # Jaccard of word 3-gram shingles across the split
 
     def check(self) -> None:
@@ -144,7 +144,7 @@ class TextDataSettings:
 class TaskConfig:
     """train_task: a task LoRA (continue, rephrase, ...) on prompt/completion pairs, loss on the completion."""
 
-    task: str = "continue"
+    task: str = "continue"  # the task name the adapter serves (its manifest's task)
     model: ModelSettings = field(default_factory=ModelSettings)
     data: TextDataSettings = field(default_factory=TextDataSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)
@@ -161,12 +161,12 @@ class TaskConfig:
 class PersonaCorpusSettings:
     """The author's writing: folders of plain text (.txt/.md), English and Russian."""
 
-    folders: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()  # folders of the author's writing
     jsonl: str = ""  # or a prepared prompt/completion JSONL (from `prepare persona`)
     context_chars: int = 600  # prompt: up to this much preceding text
-    completion_chars: int = 400
-    eval_fraction: float = 0.1
-    near_duplicate_threshold: float = 0.8
+    completion_chars: int = 400  # completion: up to this much following text
+    eval_fraction: float = 0.1  # share of the documents held out for eval
+    near_duplicate_threshold: float = 0.8  # Jaccard of word 3-gram shingles across the split
 
     def check(self) -> None:
         _check(bool(self.folders) or bool(self.jsonl), f"corpus: give folders or a jsonl file")
@@ -181,7 +181,7 @@ class PersonaProjectorSettings:
     its preceding text over the author's other passages, as at run time) becomes ``tokens`` soft-prompt
     embeddings in front of the passage."""
 
-    enabled: bool = True
+    enabled: bool = True  # train the projector beside the LoRA
     tokens: int = 4  # m, soft-prompt tokens
     top_k: int = 32  # passages the attention keeps (the runtime's persona top_k)
     temperature: float = 0.1  # the attention's softmax temperature (the runtime's)
@@ -213,8 +213,8 @@ class PersonaConfig:
 class AudioDataSettings:
     """Audio manifests (JSONL: audio, transcript or target, optional alignment); see pushkin.training.audio_data."""
 
-    train: str = ""
-    eval: str = ""
+    train: str = ""  # the training manifest
+    eval: str = ""  # the held-out manifest (other speakers/speeds)
     cache_dir: str = ""  # encoder features are cached here (the encoder is frozen); empty: output_dir/features
 
     def check(self) -> None:
@@ -235,14 +235,14 @@ class AudioConfig:
     model: ModelSettings = field(default_factory=ModelSettings)
     data: AudioDataSettings = field(default_factory=AudioDataSettings)
     stack_factor: int = 4  # the projector's K
-    projector_steps: int = 500
-    train_lora: bool = True
-    projector_lr: float = 1e-3
+    projector_steps: int = 500  # stage 1 steps (projector and silence vectors only; the rest also train the LoRA)
+    train_lora: bool = True  # stage 2 adds a LoRA on the language model
+    projector_lr: float = 1e-3  # the projector's learning rate
     # Distillation from the text path (as Ultravox trains): the frozen base, reading the spoken words as
     # text, is the teacher of the target line's next-token distributions; the loss is
     # (1 - distill_weight) * cross-entropy + distill_weight * KL(teacher || student). 0 turns it off.
     distill_weight: float = 0.0
-    distill_temperature: float = 1.0
+    distill_temperature: float = 1.0  # the softmax temperature of teacher and student in the KL
     lora: LoraSettings = field(default_factory=LoraSettings)
     optim: OptimSettings = field(default_factory=OptimSettings)
     run: RunSettings = field(default_factory=RunSettings)
@@ -263,7 +263,7 @@ class AudioConfig:
 @dataclass(frozen=True)
 class RewardDataSettings:
     train: str = ""  # JSONL of {"original", "edited"} where the edit is better
-    eval: str = ""
+    eval: str = ""  # held-out pairs (optional)
     corpus_folders: tuple[str, ...] = ()  # the author's writing, for the style metrics
 
     def check(self) -> None:
@@ -275,7 +275,7 @@ class RewardConfig:
     """train_reward: a classifier on (original, edited) pairs + learned weights over the rigid metrics."""
 
     encoder: str = ""  # a sentence-transformers model name or folder; empty: the packaged all-MiniLM-L6-v2
-    hidden: int = 256
+    hidden: int = 256  # the classifier's hidden width
     data: RewardDataSettings = field(default_factory=RewardDataSettings)
     optim: OptimSettings = field(default_factory=lambda: OptimSettings(lr=1e-3, warmup_ratio=0.05))
     run: RunSettings = field(default_factory=lambda: RunSettings(max_steps=300, batch_size=32, eval_every=50))
@@ -292,7 +292,7 @@ class RewardConfig:
 class DpoDataSettings:
     prompts: str = ""  # JSONL with {"prompt", "original"?, "source"?}; candidates are generated per prompt
     pairs: str = ""  # or ready pairs: JSONL with {"prompt", "chosen", "rejected"}
-    eval_fraction: float = 0.2
+    eval_fraction: float = 0.2  # share held out for eval (split by source)
 
     def check(self) -> None:
         _check(bool(self.prompts) or bool(self.pairs), f"data: give prompts or pairs")
@@ -309,11 +309,11 @@ class DpoConfig:
     data: DpoDataSettings = field(default_factory=DpoDataSettings)
     reward: str = "adapters/reward"  # a folder written by train_reward; empty: the rigid metrics alone
     corpus_folders: tuple[str, ...] = ()  # the author's writing: the rigid metrics' profile when reward is empty
-    candidates: int = 4
-    max_new_tokens: int = 48
-    temperature: float = 1.0
-    min_p: float = 0.1
-    beta: float = 0.1
+    candidates: int = 4  # candidates generated per prompt
+    max_new_tokens: int = 48  # tokens per candidate
+    temperature: float = 1.0  # sampling temperature of the candidates
+    min_p: float = 0.1  # min-p sampling of the candidates
+    beta: float = 0.1  # DPO's beta (strength of the pull to the reference)
     deviation_weighting: bool = False  # diversified DPO: weight each pair by the chosen candidate's deviation
     lora: LoraSettings = field(default_factory=LoraSettings)
     optim: OptimSettings = field(default_factory=lambda: OptimSettings(lr=5e-5))
@@ -338,9 +338,9 @@ class EvaluateConfig:
     data: str = ""  # eval JSONL (text) or manifest (audio)
     encoder: str = ""  # audio only
     corpus_folders: tuple[str, ...] = ()  # persona only: the author's writing for the style metrics
-    max_examples: int = 200
-    max_new_tokens: int = 64
-    output_dir: str = "runs/eval"
+    max_examples: int = 200  # examples evaluated at most
+    max_new_tokens: int = 64  # tokens generated per example
+    output_dir: str = "runs/eval"  # the JSON report and plot go here
 
     def check(self) -> None:
         _check(self.kind in ("task", "persona", "audio"), f"kind must be task, persona or audio, got {self.kind!r}")
@@ -356,7 +356,7 @@ class ExportConfig:
 
     model: ModelSettings = field(default_factory=ModelSettings)
     adapters: tuple[str, ...] = ()  # registry folders merged in order
-    output: str = "runs/merged"
+    output: str = "runs/merged"  # the merged Hugging Face folder
     dtype: str = "bfloat16"  # bfloat16 | float16 | float32
 
     def check(self) -> None:
