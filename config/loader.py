@@ -85,7 +85,8 @@ def _unknown(where: str, name: str, value: Any, known: Any) -> ConfigError:
     return ConfigError(f"unknown key {name!r} (known: {names})")
 
 
-def _build(cls: type, table: Any, where: str) -> Any:
+def _build(cls: type, table: Any, where: str, base: Any = None) -> Any:
+    """``cls`` from ``table``; keys the table leaves out keep ``base``'s values (its class defaults if None)."""
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where or 'the top level'} must be a table, got {table!r}")
     hints = typing.get_type_hints(cls)
@@ -94,11 +95,23 @@ def _build(cls: type, table: Any, where: str) -> Any:
     for name, value in table.items():
         if name not in fields:
             raise _unknown(where, str(name), value, fields)
-        values[name] = _convert(fields[name], hints[name], value, _key(where, name))
+        hint, key = hints[name], _key(where, name)
+        if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+            # A section starts from its default in the enclosing one (a recipe may set its own run defaults).
+            inner = getattr(base, name) if base is not None else _default(fields[name])
+            values[name] = _build(hint, value, key, inner if isinstance(inner, hint) else None)
+        else:
+            values[name] = _convert(fields[name], hint, value, key)
     try:
-        return cls(**values)
+        return dataclasses.replace(base, **values) if base is not None else cls(**values)
     except ValueError as error:  # a section that checks itself on construction
         raise ConfigError(str(error)) from None
+
+
+def _default(field: dataclasses.Field) -> Any:
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None if field.default is dataclasses.MISSING else field.default
 
 
 def _convert(field: dataclasses.Field | None, hint: Any, value: Any, key: str) -> Any:

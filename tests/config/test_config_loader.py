@@ -172,3 +172,14 @@ def _imports(path: Path) -> set[str]:
 def test_a_section_module_does_not_import_the_module_that_uses_it(section, user):
     # The cycles settings <-> hearing/settings and intent/settings <-> engine are gone, lazy imports included.
     assert user not in _imports(ROOT / section)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    inner: Inner = field(default_factory=lambda: Inner(rate=5.0, limit=2))
+
+
+def test_a_section_in_the_file_starts_from_its_enclosing_default_as_an_override_does():
+    from_file = build(Recipe, {"inner": {"names": ["z"]}})
+    assert from_file.inner == Inner(rate=5.0, limit=2, names=("z",))
+    assert from_file == apply_overrides(Recipe(), {"inner.names": "[z]"})
