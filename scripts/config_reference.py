@@ -37,6 +37,11 @@ typed, and a list of bare words (`[a, b]` or `a,b`) is a list of strings. The ch
 the file and the overrides.
 
 A type `tuple[str, ...]` is a list; `(unset)` is a key left out of the file.
+
+To add a key, add a field to its section's frozen dataclass with a comment saying what it does (that
+comment is the "meaning" below); a new section is a field whose type is a frozen dataclass. Rules across
+keys go in the section's `check()` (raise ValueError naming `section.key`). Then regenerate this file;
+a test fails while it is stale.
 """
 
 
