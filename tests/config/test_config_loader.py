@@ -46,7 +46,6 @@ class Outer:
     on: bool = False
     words: tuple[str, ...] = field(default=(), metadata={READ_WITH: read_words})
     inner: Inner = field(default_factory=Inner)
-    checked: list = field(default_factory=list, compare=False)
 
     def check(self) -> None:
         if self.count > 10 and self.inner.rate < 1:
