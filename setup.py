@@ -9,7 +9,7 @@ from pathlib import Path
 from setuptools import setup
 
 ROOT = Path(__file__).resolve().parent
-TOP_LEVEL = ["daemon", "proto", "audio_lora", "text_lora", "persona", "training", "clients", "model", "text"]
+TOP_LEVEL = ["daemon", "proto", "audio_lora", "text_lora", "persona", "training", "clients", "model", "text", "config"]
 
 package_dir = {}
 packages = []

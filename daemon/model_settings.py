@@ -10,41 +10,34 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """``enabled``: load a model (lazily, on the first rewrite) and execute "rephrase that" and co.
+    """The language model that runs rewrite commands ("rephrase that" and co.)."""
 
-    ``model``: a hub id, a local folder or a ``.gguf`` file (default google/gemma-3-4b-pt; google/gemma-3-1b-pt on a CPU-only
-    laptop). ``adapters``: the adapter registry folder ("" = none: the bare base). ``device``/``dtype``:
-    "auto" or explicit. ``quantization``: "", "8bit" or "4bit" (CUDA + bitsandbytes). ``merge``: pre-merge
-    each composition (cat) for speed. ``proposals``: preview rewrites in editors that can show them.
-    ``best_of``: candidates per rewrite, scored by a writing-quality scorer (1 = off; more needs a scorer
-    passed to :func:`pushkin.daemon.rewrite.build_rewriter`). ``min_p``/``temperature``: override every task's own setting
-    when not negative. ``persona``: the persona adapter's name ("" = the first). ``best_of`` > 1 without a
-    scorer scores with the persona composite (:func:`pushkin.daemon.rewrite.style_scorer`).
-    ``open_commands``: once the model is loaded, short imperative-looking utterances the grammar does not
-    match are classified by the model (:mod:`pushkin.daemon.open_commands`). ``front_end``: "cascade"
-    (faster-whisper text → the grammar) or "speech-llm" (Whisper encoder → projector → composed Gemma →
-    the output language; needs a trained audio adapter, else the daemon says so and uses the cascade).
-    ``load_at_start``: load (and, for a ``.gguf`` model, convert once) while the daemon starts, so the first
-    rewrite does not wait; false: load on the first rewrite. Either way the path is checked at start.
-    """
-
-    enabled: bool = False
+    enabled: bool = False  # load a model (lazily, on the first rewrite) and execute "rephrase that" and co.
+    # A hub id, a local folder or a .gguf file (google/gemma-3-1b-pt suits a CPU-only laptop).
     model: str = "google/gemma-3-4b-pt"
-    adapters: str = ""
-    device: str = "auto"
-    dtype: str = "auto"
-    quantization: str = ""
-    merge: bool = False
-    proposals: bool = True
+    adapters: str = ""  # the adapter registry folder ("" = none: the bare base)
+    device: str = "auto"  # "auto" or explicit ("cpu", "cuda")
+    dtype: str = "auto"  # "auto" or explicit ("bfloat16", "float32", ...)
+    quantization: str = ""  # "", "8bit" or "4bit" (CUDA + bitsandbytes)
+    merge: bool = False  # pre-merge each composition (cat) for speed
+    proposals: bool = True  # preview rewrites in editors that can show them
+    # Candidates per rewrite, scored by a writing-quality scorer (1 = off). Without a scorer passed to
+    # pushkin.daemon.rewrite.build_rewriter, the persona composite scores (pushkin.daemon.rewrite.style_scorer).
     best_of: int = 1
-    min_p: float = -1.0
-    temperature: float = -1.0
-    persona: str = ""
+    min_p: float = -1.0  # when not negative, overrides every task's own min_p
+    temperature: float = -1.0  # when not negative, overrides every task's own temperature
+    persona: str = ""  # the persona adapter's name ("" = the first)
+    # Once the model is loaded, short imperative-looking utterances the grammar does not match are
+    # classified by the model (pushkin.daemon.open_commands).
     open_commands: bool = True
+    # "cascade" (faster-whisper text -> the grammar) or "speech-llm" (Whisper encoder -> projector -> composed
+    # Gemma -> the output language; needs a trained audio adapter, else the daemon says so and uses the cascade).
     front_end: str = "cascade"
+    # Load (and, for a .gguf model, convert once) while the daemon starts, so the first rewrite does not
+    # wait; false: load on the first rewrite. Either way the path is checked at start.
     load_at_start: bool = True
 
     def check(self) -> None:
-        """Called by the settings loader (its errors become SettingsError)."""
+        """Run by the config loader after reading and overrides (its errors become SettingsError)."""
         if self.front_end not in ("cascade", "speech-llm"):
             raise ValueError(f"[model] front_end must be 'cascade' or 'speech-llm', not {self.front_end!r}")

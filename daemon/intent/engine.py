@@ -37,20 +37,6 @@ from .grammar import BUILTIN_RULES, CommandMatch, Grammar, strip_leading_fillers
 from .history import DocumentHistory, Phrase, PhraseLink, PhraseState, TrackedEdit, UndoStep, new_ranges
 from .settings import IntentSettings
 
-# Every command the engine runs, with the arguments it reads (a user rule in the config names one).
-COMMANDS: Mapping[str, str] = {
-    "sleep": "", "wake": "", "dictation_mode": "", "command_mode": "",
-    "undo": "", "redo": "", "scratch_that": "", "delete_that": "",
-    "replace": "x, y", "delete_text": "x", "select_that": "", "select_all": "", "select_text": "x",
-    "select_words": "direction (back|forward), count", "select_unit": "which (last|previous|this|next), unit (sentence|paragraph|line)",
-    "unselect": "", "delete_words": "direction, count", "delete_unit": "which, unit", "backspace": "count",
-    "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",
-    "insert_at": "side (before|after), x", "format_that": "style (capitalize|upper|lower)",
-    "new_line": "", "new_paragraph": "", "punctuation": "mark", "literal": "text",
-    "rewrite": "task, lang", "dictate": "text", "stop": "", "read_that": "", "add_vocabulary": "",
-    "pin_language": "lang (en|ru, or empty to detect)",
-}
-
 _REWRITE_INSTRUCTIONS = {
     "rephrase": "Rephrase the text, keeping its meaning.", "formal": "Make the text more formal.",
     "casual": "Make the text more casual.", "shorten": "Shorten the text.", "expand": "Expand the text.",

@@ -89,7 +89,7 @@ class GrammarError(ValueError):
     """A pattern that cannot be compiled (unbalanced brackets, unknown slot)."""
 
 
-# The built-in table. Command names and the arguments each takes are documented in engine.COMMANDS.
+# The built-in table. Command names and the arguments each takes are documented in commands.COMMANDS.
 _THAT = "(that|this|it)"
 _RU_THAT = "(это|этот|эту|его|её)"
 BUILTIN_RULES: tuple[GrammarRule, ...] = tuple(GrammarRule(p, c, a) for p, c, a in [

@@ -22,84 +22,66 @@ tried before the built-in table, so they can also take a phrase over.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from pushkin.config import READ_WITH, ConfigError, build
+
+from .commands import COMMANDS
 from .grammar import Grammar, GrammarError, GrammarRule
 
-
-class IntentSettingsError(ValueError):
-    """A bad ``[intent]`` section, with the key at fault in the message."""
+IntentSettingsError = ConfigError  # the name callers of intent_settings_from_dict catch
 
 
-@dataclass(frozen=True)
-class IntentSettings:
-    """How the intent engine behaves. All fields have working defaults."""
-
-    phrases: tuple[GrammarRule, ...] = ()  # the user's own rules, tried before the built-in table
-    search_window: int = 10_000  # code points each side of the cursor that document searches look at (a few screens)
-    history_limit: int = 100  # dictated phrases and undo steps kept per document
-    lowercase_mid_sentence: bool = True
-    language_model: bool = False  # a language model will execute "rewrite" plans
-    drop_fillers: bool = True  # hesitations ("um", "э-э") are left out of dictation
-    resolve_corrections: bool = True  # "X, actually Y" is written as Y when the two are of a kind
-    write_addresses: bool = True  # spoken domains and e-mail addresses are written as addresses
-
-    @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> "IntentSettings":
-        """The daemon's settings loader calls this for the ``[intent]`` table."""
-        return intent_settings_from_dict(table)
-
-
-def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettings:
-    """Build settings from a parsed ``[intent]`` table; raises IntentSettingsError naming the bad key."""
-    from .engine import COMMANDS  # the command list lives with the code that runs the commands
-
-    if section is None:
-        return IntentSettings()
-    if not isinstance(section, Mapping):
-        raise IntentSettingsError(f"[intent] must be a table, not {type(section).__name__}")
-    known = {"phrases", "search_window", "history_limit", "lowercase_mid_sentence", "language_model", "drop_fillers",
-             "resolve_corrections", "write_addresses"}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise IntentSettingsError(f"[intent] has unknown keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    values: dict[str, Any] = {}
-    for key in ("search_window", "history_limit"):
-        if key in section:
-            value = section[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise IntentSettingsError(f"[intent] {key} must be a positive integer, not {value!r}")
-            values[key] = value
-    for key in ("lowercase_mid_sentence", "language_model", "drop_fillers", "resolve_corrections", "write_addresses"):
-        if key in section:
-            if not isinstance(section[key], bool):
-                raise IntentSettingsError(f"[intent] {key} must be true or false, not {section[key]!r}")
-            values[key] = section[key]
-    rules = []
-    phrases = section.get("phrases", {})
+def read_phrases(phrases: Any, key: str) -> tuple[GrammarRule, ...]:
+    """The user's ``[intent.phrases]`` table as grammar rules; ValueError naming the phrase at fault."""
     if not isinstance(phrases, Mapping):
-        raise IntentSettingsError("[intent.phrases] must be a table of pattern = command")
+        raise ValueError(f"[{key}] must be a table of pattern = command")
+    rules = []
     for pattern, target in phrases.items():
-        where = f"[intent.phrases] {pattern!r}"
+        where = f"[{key}] {pattern!r}"
         if isinstance(target, str):
             command, args = target, {}
         elif isinstance(target, Mapping) and isinstance(target.get("command"), str):
             command, args = target["command"], target.get("args", {})
             extra_keys = set(target) - {"command", "args"}
             if extra_keys:
-                raise IntentSettingsError(f"{where}: unknown keys {sorted(extra_keys)} (use command and args)")
+                raise ValueError(f"{where}: unknown keys {sorted(extra_keys)} (use command and args)")
             if not isinstance(args, Mapping) or not all(isinstance(v, (str, int)) for v in args.values()):
-                raise IntentSettingsError(f"{where}: args must be a table of strings or numbers")
+                raise ValueError(f"{where}: args must be a table of strings or numbers")
         else:
-            raise IntentSettingsError(f"{where}: give a command name, or a table with command and args")
+            raise ValueError(f"{where}: give a command name, or a table with command and args")
         if command not in COMMANDS:
-            raise IntentSettingsError(f"{where}: unknown command {command!r} (known: {', '.join(sorted(COMMANDS))})")
+            raise ValueError(f"{where}: unknown command {command!r} (known: {', '.join(sorted(COMMANDS))})")
         rule = GrammarRule(str(pattern), command, {str(k): str(v) for k, v in args.items()})
         try:
             Grammar([rule])
         except GrammarError as error:
-            raise IntentSettingsError(f"{where}: {error}") from None
+            raise ValueError(f"{where}: {error}") from None
         rules.append(rule)
-    values["phrases"] = tuple(rules)
-    return IntentSettings(**values)
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class IntentSettings:
+    """How the intent engine behaves. All fields have working defaults."""
+
+    # The user's own rules (pattern = command, or a table with command and args), tried before the built-in table.
+    phrases: tuple[GrammarRule, ...] = field(default=(), metadata={READ_WITH: read_phrases})
+    search_window: int = 10_000  # code points each side of the cursor that document searches look at (a few screens)
+    history_limit: int = 100  # dictated phrases and undo steps kept per document
+    lowercase_mid_sentence: bool = True  # drop the capital the recognizer gives a segment inserted mid-sentence
+    language_model: bool = False  # a language model will execute "rewrite" plans
+    drop_fillers: bool = True  # hesitations ("um", "э-э") are left out of dictation
+    resolve_corrections: bool = True  # "X, actually Y" is written as Y when the two are of a kind
+    write_addresses: bool = True  # spoken domains and e-mail addresses are written as addresses
+
+    def check(self) -> None:
+        for name in ("search_window", "history_limit"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"intent.{name} must be a positive integer, not {getattr(self, name)!r}")
+
+
+def intent_settings_from_dict(section: Mapping[str, Any] | None) -> IntentSettings:
+    """Build settings from a parsed ``[intent]`` table; raises IntentSettingsError naming the bad key."""
+    return build(IntentSettings, section, "intent")

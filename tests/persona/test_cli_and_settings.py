@@ -104,7 +104,7 @@ def test_settings_from_toml_and_yaml(tmp_path):
     yaml = tmp_path / "config.yaml"
     yaml.write_text("persona:\n  embedding_model: /models/e5\n  min_paragraph_chars: 20\n", encoding="utf-8")
     assert load_persona_settings(yaml) == PersonaSettings(embedding_model="/models/e5", min_paragraph_chars=20)
-    assert PersonaSettings.from_table({"top_k": 4}) == PersonaSettings(top_k=4)
+    assert PersonaSettings.from_mapping({"top_k": 4}) == PersonaSettings(top_k=4)
     other = tmp_path / "other.toml"
     other.write_text("[daemon]\nsocket = 'x'\n", encoding="utf-8")
     assert load_persona_settings(other) == PersonaSettings()
@@ -118,7 +118,7 @@ def test_default_store_lives_under_xdg_data_home(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     "section, message",
     [
-        ({"folder": ["x"]}, "unknown [persona] setting"),
+        ({"folder": ["x"]}, "unknown key 'folder' in [persona]"),
         ({"folders": "x"}, "list of strings"),
         ({"top_k": 0}, "top_k must be at least 1"),
         ({"temperature": 0}, "temperature must be positive"),
@@ -139,7 +139,7 @@ def test_invalid_config_files(tmp_path):
     bad.write_text("[persona\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_persona_settings(bad)
-    with pytest.raises(SettingsError, match="cannot read"):
+    with pytest.raises(SettingsError, match="no such settings file"):
         load_persona_settings(tmp_path / "missing.toml")
 
 

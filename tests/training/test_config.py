@@ -48,7 +48,7 @@ def test_every_test_yaml_validates(cls, path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["data.train=x", "lora.rank=8"], "unknown key in lora: rank"),
+    (["data.train=x", "lora.rank=8"], "unknown key 'rank' in [lora]"),
     (["data.train=x", "lora.r=eight"], "lora.r must be an integer"),
     (["data.train=x", "lora.r=0"], "lora.r must be >= 1"),
     (["data.train=x", "lora.dropout=1.5"], "lora.dropout must be in [0, 1)"),
@@ -57,7 +57,7 @@ def test_every_test_yaml_validates(cls, path):
     (["data.train=x", "task=re phrase"], "task must be a plain name"),
     ([], "data.train must name a JSONL file"),
     (["data.train=x", "bogus"], "unexpected argument 'bogus'"),
-    (["missing.yaml"], "config file not found: missing.yaml"),
+    (["missing.yaml"], "missing.yaml: no such settings file"),
 ])
 def test_bad_configs_say_what_is_wrong(argv, message):
     with pytest.raises(ConfigError) as error:

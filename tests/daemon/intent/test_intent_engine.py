@@ -222,7 +222,7 @@ def test_user_phrases_extend_the_grammar():
     ({"phrases": {"x": 3}}, "give a command name"),
     ({"search_window": -1}, "positive integer"),
     ({"language_model": "yes"}, "true or false"),
-    ({"colour": 1}, "unknown keys"),
+    ({"colour": 1}, "unknown key 'colour' in \\[intent\\]"),
     ([], "must be a table"),
 ])
 def test_bad_settings_are_named(section, complaint):
