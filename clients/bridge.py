@@ -27,9 +27,9 @@ import json
 import logging
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import grpc
 from google.protobuf.descriptor import FieldDescriptor

@@ -13,7 +13,13 @@ from pathlib import Path
 import grpc
 
 from pushkin.proto.endpoint import (
-    TOKEN_METADATA_KEY, Address, SocketTrustError, check_unix_daemon, default_address, default_token_path, parse_address,
+    TOKEN_METADATA_KEY,
+    Address,
+    SocketTrustError,
+    check_unix_daemon,
+    default_address,
+    default_token_path,
+    parse_address,
     read_token,
 )
 

@@ -10,20 +10,35 @@ Every call raises :class:`DaemonUnavailable` with a clear message when the daemo
 
 from __future__ import annotations
 
-from typing import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 
 import grpc
 
 from pushkin.proto import convert
 from pushkin.proto.endpoint import Address
 from pushkin.proto.types import (
-    AudioStart, DaemonStatus, IntentMode, ListenKey, ListenMode, ListenState, RecognitionUpdate, SendUtterance, SetListening,
+    AudioStart,
+    DaemonStatus,
+    IntentMode,
+    ListenKey,
+    ListenMode,
+    ListenState,
+    RecognitionUpdate,
+    SendUtterance,
+    SetListening,
     UtteranceResult,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
-from .connection import DaemonUnavailable, open_channel, resolve_address, resolve_token, token_metadata, unavailable_message
+from .connection import (
+    DaemonUnavailable,
+    open_channel,
+    resolve_address,
+    resolve_token,
+    token_metadata,
+    unavailable_message,
+)
 
 
 class DaemonCallError(RuntimeError):
@@ -46,7 +61,7 @@ class DaemonClient:
         self._stub = pb_grpc.PushkinStub(self._channel)
         self._metadata = token_metadata(self.token) or None
 
-    async def __aenter__(self) -> "DaemonClient":
+    async def __aenter__(self) -> DaemonClient:
         return self
 
     async def __aexit__(self, *exc) -> None:

@@ -27,8 +27,9 @@ import enum
 import inspect
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import grpc
 
@@ -36,12 +37,29 @@ from pushkin.proto import convert
 from pushkin.proto.endpoint import Address
 from pushkin.proto.retry import ReconnectPolicy
 from pushkin.proto.types import (
-    CloseDocument, DaemonEvent, EditBatch, EditOutcome, EditResult, EditorEvent, Focus, Hello, ProtocolError, UpdateDocument, Welcome,
+    CloseDocument,
+    DaemonEvent,
+    EditBatch,
+    EditorEvent,
+    EditOutcome,
+    EditResult,
+    Focus,
+    Hello,
+    ProtocolError,
+    UpdateDocument,
+    Welcome,
 )
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
 from .buffer import EditorBuffer
-from .connection import DaemonUnavailable, open_channel, resolve_address, resolve_token, token_metadata, unavailable_message
+from .connection import (
+    DaemonUnavailable,
+    open_channel,
+    resolve_address,
+    resolve_token,
+    token_metadata,
+    unavailable_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +175,7 @@ class EditorClient:
         if self._task is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), wait_s if graceful else 0)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 self._task.cancel()
         await self._close_channel()
 
@@ -180,7 +198,7 @@ class EditorClient:
         try:
             await self._write(self.hello)
             first = await asyncio.wait_for(self._call.read(), self._connect_timeout_s)
-        except (grpc.aio.AioRpcError, asyncio.TimeoutError) as error:
+        except (TimeoutError, grpc.aio.AioRpcError) as error:
             await self._close_channel()
             detail = error.details() if isinstance(error, grpc.aio.AioRpcError) else "timed out"
             raise DaemonUnavailable(unavailable_message(self.address, detail)) from None

@@ -14,7 +14,8 @@ import enum
 import tomllib
 import types
 import typing
-from typing import Any, Callable, Mapping, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 

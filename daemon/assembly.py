@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
-from typing import AsyncIterator, Callable, Mapping
 
 from pushkin.proto.types import Component, Transcript
 

@@ -19,8 +19,9 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from pushkin.proto.types import (
     Component,
@@ -426,7 +427,7 @@ class DaemonCore:
             return result(not plan.edits, plan.message)
         if not act:
             return result(False, plan.message or "Decided; not acted on.")
-        for attempt in range(self.settings.edits.max_replans + 1):
+        for _ in range(self.settings.edits.max_replans + 1):
             expires_at_unix_ms = int((time.time() + timeout_s) * 1000)
             batch = EditBatch(next(self._batch_ids), document_id, snapshot.version, plan.edits, plan.selection_after,
                               plan.undo_group, plan.description, expires_at_unix_ms)

@@ -16,7 +16,6 @@ from pushkin.proto.types import EditBatch, Selection, TextEdit
 
 from .planning import DocumentSnapshot
 
-
 # The name sessions.py knows the selection check by; the check itself is the contract's (proto.textedit).
 clamp_selection = check_selection
 

@@ -14,8 +14,9 @@ preloads its model and takes the user's vocabulary. A plain :class:`Hearing` onl
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol, Union, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from pushkin.proto.types import ListenMode, StatusNotice, Transcript
 
@@ -54,7 +55,7 @@ class HeardTranscript:
     utterance: Utterance | None = None
 
 
-HearingEvent = Union[SpeechStarted, SpeechEnded, HeardTranscript, StatusNotice]
+HearingEvent = SpeechStarted | SpeechEnded | HeardTranscript | StatusNotice
 
 
 class Hearing(Protocol):

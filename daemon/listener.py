@@ -28,8 +28,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import AsyncIterator, Callable, Union
 
 from pushkin.proto.types import (
     AudioStart,
@@ -54,7 +54,7 @@ from .planning import Utterance
 log = logging.getLogger(__name__)
 
 # What the caller of a stream sees (StreamAudio's RecognitionEvent kinds).
-StreamUpdate = Union[SpeechBoundary, Transcript, StatusNotice, UtteranceDecided]
+StreamUpdate = SpeechBoundary | Transcript | StatusNotice | UtteranceDecided
 
 
 class ListenerState(enum.Enum):

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from pushkin.model.output_language import CommandOutput
 from pushkin.proto.types import IntentKind, TextEdit

@@ -19,7 +19,7 @@ the status history either way.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from pushkin.model.output_language import CommandOutput
 from pushkin.text.units import words as text_words

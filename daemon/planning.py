@@ -20,8 +20,9 @@ engine replaces it without touching the transport. The core asks it through
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from pushkin.proto.types import Intent, IntentKind, IntentMode, ListenState, Proposal, Selection, TextEdit
 

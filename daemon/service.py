@@ -12,8 +12,8 @@ import enum
 import hmac
 import logging
 import math
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 import grpc
 
@@ -70,7 +70,7 @@ def tolerant_decoder(message_class):
     return decode
 
 
-def add_to_server(service: "PushkinService", server) -> None:
+def add_to_server(service: PushkinService, server) -> None:
     """Register the Pushkin service with decoders that never raise (see :class:`Undecodable`); the methods,
     their streaming kinds and message types come from the contract's descriptor."""
     descriptor = pb.DESCRIPTOR.services_by_name["Pushkin"]
@@ -157,7 +157,7 @@ class PushkinService(pb_grpc.PushkinServicer):
             first = await asyncio.wait_for(messages.__anext__(), self.core.settings.server.hello_timeout_s)
         except StopAsyncIteration:
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             yield _fatal(ErrorCode.BAD_MESSAGE, "no Hello within "
                          f"{self.core.settings.server.hello_timeout_s:g} s; the first message must be Hello")
             return

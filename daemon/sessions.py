@@ -11,13 +11,29 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from pushkin.proto.textedit import EditError, diff_texts
 from pushkin.proto.types import (
-    CloseDocument, DaemonEvent, EditBatch, EditOutcome, EditResult, ErrorCode, Focus, Hello, ListenState,
-    NoticeLevel, OpenDocument, ProposalDecision, ProtocolError, Selection, StatusNotice, TextEdit, UpdateDocument,
+    CloseDocument,
+    DaemonEvent,
+    EditBatch,
+    EditOutcome,
+    EditResult,
+    ErrorCode,
+    Focus,
+    Hello,
+    ListenState,
+    NoticeLevel,
+    OpenDocument,
+    ProposalDecision,
+    ProtocolError,
+    Selection,
+    StatusNotice,
+    TextEdit,
+    UpdateDocument,
 )
 
 from .documents import Document, clamp_selection
@@ -50,13 +66,13 @@ class SessionEvents(Protocol):
         """The editor answered ``batch``: ``applied_version`` is the version the daemon's copy took it at, or
         None when the copy did not take it (refused, stale, or an answer the copy could not follow)."""
 
-    def document_gone(self, session: "EditorSession", document_id: str) -> None:
+    def document_gone(self, session: EditorSession, document_id: str) -> None:
         """A document of ``session`` was closed or dropped."""
 
-    def focus_changed(self, session: "EditorSession", document_id: str, focused: bool) -> None:
+    def focus_changed(self, session: EditorSession, document_id: str, focused: bool) -> None:
         """The editor's focus moved to (or away from) ``document_id``."""
 
-    def proposal_decided(self, session: "EditorSession", decision: ProposalDecision) -> None:
+    def proposal_decided(self, session: EditorSession, decision: ProposalDecision) -> None:
         """The editor accepted or rejected a proposal."""
 
 
@@ -153,7 +169,7 @@ class EditorSession:
                               error="the editor disconnected")
         try:
             return await asyncio.wait_for(asyncio.shield(pending.answer), timeout_s + grace_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pending.given_up = True
             return EditResult(batch.batch_id, batch.document_id, EditOutcome.UNANSWERED, 0,
                               error=f"the editor did not answer within {timeout_s:g} s")

@@ -30,9 +30,10 @@ span several keys; it runs after loading and the overrides.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pushkin.config import ConfigError, apply_overrides, find_config_file, load, read_config_file
 from pushkin.persona.settings import PersonaSettings

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from pushkin.audio_lora.encoder import AudioEncoder
 from pushkin.audio_lora.splice import Silence

@@ -12,9 +12,10 @@ from __future__ import annotations
 import enum
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -122,7 +123,7 @@ class ModelWorker(Generic[M]):
         """Start loading now (instead of on first use); the Future resolves when the model is ready."""
         return self.submit(lambda model: None)
 
-    def submit(self, fn: Callable[[M], T]) -> "Future[T]":
+    def submit(self, fn: Callable[[M], T]) -> Future[T]:
         """Run ``fn(model)`` on the worker thread (after loading the model if needed)."""
         future: Future = Future()
         if self.status().state is WorkerState.STOPPED:

@@ -9,9 +9,10 @@ wrong type is an error naming ``persona.<key>``. Everything stays on this machin
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pushkin.config import ConfigError, build, data_home, find_config_file, read_config_file
 
@@ -100,7 +101,7 @@ class PersonaSettings:
         return tuple(Path(folder).expanduser() for folder in self.folders)
 
     @classmethod
-    def from_mapping(cls, section: Mapping[str, Any] | None) -> "PersonaSettings":
+    def from_mapping(cls, section: Mapping[str, Any] | None) -> PersonaSettings:
         """Settings from a ``[persona]`` table (checked); lists become tuples, unknown keys are refused."""
         return build(cls, section, "persona")
 

@@ -70,7 +70,7 @@ class Address:
         except ValueError:
             return False
 
-    def with_port(self, port: int) -> "Address":
+    def with_port(self, port: int) -> Address:
         return Address(self.scheme, self.path, self.host, port)
 
 

@@ -7,8 +7,8 @@ and the intent engine all use these functions, so an edit means the same thing e
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .types import Selection, TextEdit
 

@@ -12,8 +12,8 @@ the bridge's JSON uses. The conversions to protobuf and to JSON are derived from
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Union
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,11 @@ class Selection:
     active: int
 
     @classmethod
-    def cursor(cls, offset: int) -> "Selection":
+    def cursor(cls, offset: int) -> Selection:
         return cls(offset, offset)
 
     @classmethod
-    def span(cls, start: int, end: int) -> "Selection":
+    def span(cls, start: int, end: int) -> Selection:
         """A forward selection of [start, end)."""
         return cls(start, end)
 
@@ -228,7 +228,7 @@ class ProposalDecision:
     accept: bool
 
 
-EditorEvent = Union[Hello, OpenDocument, UpdateDocument, CloseDocument, Focus, EditResult, ProposalDecision]
+EditorEvent = Hello | OpenDocument | UpdateDocument | CloseDocument | Focus | EditResult | ProposalDecision
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ class Welcome:
     status: DaemonStatus | None = None
 
 
-DaemonEvent = Union[Welcome, EditBatch, Transcript, StatusNotice, ProtocolError, Proposal]
+DaemonEvent = Welcome | EditBatch | Transcript | StatusNotice | ProtocolError | Proposal
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -369,4 +369,4 @@ class UtteranceDecided:
     result: UtteranceResult
 
 
-RecognitionUpdate = Union[SpeechBoundary, Transcript, UtteranceDecided, StatusNotice]
+RecognitionUpdate = SpeechBoundary | Transcript | UtteranceDecided | StatusNotice

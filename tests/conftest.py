@@ -29,6 +29,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # Imported after the environment is set: the hearing modules must see HF_HUB_OFFLINE and the sandbox.
 from hearing.speech import speak  # noqa: E402  (tests/ is on sys.path: this file's folder)
+
 from pushkin.daemon.hearing.settings import RecognizerSettings  # noqa: E402
 
 

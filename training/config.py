@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from pushkin.config import ConfigError, load, read_config_file
 
@@ -40,7 +41,7 @@ class LoraSettings:
         _check(self.r >= 1, f"lora.r must be >= 1, got {self.r}")
         _check(self.alpha >= 1, f"lora.alpha must be >= 1, got {self.alpha}")
         _check(0.0 <= self.dropout < 1.0, f"lora.dropout must be in [0, 1), got {self.dropout}")
-        _check(len(self.target_modules) > 0, f"lora.target_modules must name at least one module")
+        _check(len(self.target_modules) > 0, "lora.target_modules must name at least one module")
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,12 @@ class RunSettings:
         _check(self.grad_accum >= 1, f"run.grad_accum must be >= 1, got {self.grad_accum}")
         _check(self.eval_every >= 0, f"run.eval_every must be >= 0, got {self.eval_every}")
         _check(self.save_every >= 0, f"run.save_every must be >= 0, got {self.save_every}")
-        _check(self.keep_checkpoints >= 1, f"run.keep_checkpoints must be >= 1")
+        _check(self.keep_checkpoints >= 1, "run.keep_checkpoints must be >= 1")
         _check(self.precision in ("auto", "bf16", "fp16", "fp32"),
                f"run.precision must be auto, bf16, fp16 or fp32, got {self.precision!r}")
         _check(self.gradient_checkpointing in ("auto", "on", "off"),
                f"run.gradient_checkpointing must be auto, on or off, got {self.gradient_checkpointing!r}")
-        _check(bool(self.output_dir), f"run.output_dir must not be empty")
+        _check(bool(self.output_dir), "run.output_dir must not be empty")
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ModelSettings:
     max_length: int = 512  # tokens per training example (prompt + completion)
 
     def check(self) -> None:
-        _check(bool(self.base), f"model.base must name a model (hub id or folder)")
+        _check(bool(self.base), "model.base must name a model (hub id or folder)")
         _check(self.max_length >= 8, f"model.max_length must be >= 8, got {self.max_length}")
 
 
@@ -117,7 +118,7 @@ class RegistrySettings:
     name: str = ""  # default: the recipe's choice (e.g. the task name)
 
     def check(self) -> None:
-        _check(bool(self.root), f"registry.root must not be empty")
+        _check(bool(self.root), "registry.root must not be empty")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -134,7 +135,7 @@ class TextDataSettings:
     near_duplicate_threshold: float = 0.8  # Jaccard of word 3-gram shingles across the split
 
     def check(self) -> None:
-        _check(bool(self.train), f"data.train must name a JSONL file")
+        _check(bool(self.train), "data.train must name a JSONL file")
         _check(0.0 < self.eval_fraction < 1.0, f"data.eval_fraction must be in (0, 1), got {self.eval_fraction}")
         _check(0.0 < self.near_duplicate_threshold <= 1.0,
                f"data.near_duplicate_threshold must be in (0, 1], got {self.near_duplicate_threshold}")
@@ -169,10 +170,10 @@ class PersonaCorpusSettings:
     near_duplicate_threshold: float = 0.8  # Jaccard of word 3-gram shingles across the split
 
     def check(self) -> None:
-        _check(bool(self.folders) or bool(self.jsonl), f"corpus: give folders or a jsonl file")
+        _check(bool(self.folders) or bool(self.jsonl), "corpus: give folders or a jsonl file")
         _check(self.context_chars >= 0 and self.completion_chars >= 16,
-               f"corpus.completion_chars must be >= 16 and context_chars >= 0")
-        _check(0.0 < self.eval_fraction < 1.0, f"corpus.eval_fraction must be in (0, 1)")
+               "corpus.completion_chars must be >= 16 and context_chars >= 0")
+        _check(0.0 < self.eval_fraction < 1.0, "corpus.eval_fraction must be in (0, 1)")
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class PersonaProjectorSettings:
         _check(self.tokens >= 1, f"projector.tokens must be >= 1, got {self.tokens}")
         _check(self.top_k >= 1, f"projector.top_k must be >= 1, got {self.top_k}")
         _check(self.temperature > 0, f"projector.temperature must be > 0, got {self.temperature}")
-        _check(bool(self.embedder), f"projector.embedder must name a sentence-transformers model")
+        _check(bool(self.embedder), "projector.embedder must name a sentence-transformers model")
         _check(self.lr > 0, f"projector.lr must be > 0, got {self.lr}")
 
 
@@ -218,8 +219,8 @@ class AudioDataSettings:
     cache_dir: str = ""  # encoder features are cached here (the encoder is frozen); empty: output_dir/features
 
     def check(self) -> None:
-        _check(bool(self.train), f"data.train must name a manifest")
-        _check(bool(self.eval), f"data.eval must name a manifest (held-out speakers/speeds)")
+        _check(bool(self.train), "data.train must name a manifest")
+        _check(bool(self.eval), "data.eval must name a manifest (held-out speakers/speeds)")
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ class RewardDataSettings:
     corpus_folders: tuple[str, ...] = ()  # the author's writing, for the style metrics
 
     def check(self) -> None:
-        _check(bool(self.train), f"data.train must name a JSONL of (original, edited) pairs")
+        _check(bool(self.train), "data.train must name a JSONL of (original, edited) pairs")
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,8 @@ class DpoDataSettings:
     eval_fraction: float = 0.2  # share held out for eval (split by source)
 
     def check(self) -> None:
-        _check(bool(self.prompts) or bool(self.pairs), f"data: give prompts or pairs")
-        _check(0.0 < self.eval_fraction < 1.0, f"data.eval_fraction must be in (0, 1)")
+        _check(bool(self.prompts) or bool(self.pairs), "data: give prompts or pairs")
+        _check(0.0 < self.eval_fraction < 1.0, "data.eval_fraction must be in (0, 1)")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ def merge_and_save(base: str, adapters: Sequence[str | Path], output: str | Path
     from peft import PeftModel
 
     from pushkin.model.gguf_export import source_gguf_of, write_gguf
-
     from pushkin.model.loading import LoadOptions, load_base, resolve_model_folder
     from pushkin.model.registry import read_adapter
 

@@ -122,7 +122,7 @@ def _fetch(args: argparse.Namespace) -> int:
             if entry.terms_url:
                 print(f"{entry.name}: licensed under {entry.licence}", file=sys.stderr)
             result = catalog.fetch(entry, options=options, progress=_Bar(not args.no_progress),
-                                   say=lambda line: print(f"{entry.name}: {line}", file=sys.stderr))
+                                   say=lambda line, name=entry.name: print(f"{name}: {line}", file=sys.stderr))
         except catalog.CatalogError as error:
             print(f"pushkin models fetch: {error}", file=sys.stderr)
             failed += 1

@@ -35,7 +35,15 @@ from pathlib import Path
 from pushkin.clients.buffer import EditorBuffer
 from pushkin.clients.connection import DaemonUnavailable, check_trusted
 from pushkin.clients.editor import BatchHandled, Disconnected, EditorClient
-from pushkin.proto.types import EditBatch, EditOutcome, EditResult, ProtocolError, Selection, StatusNotice, UpdateDocument
+from pushkin.proto.types import (
+    EditBatch,
+    EditOutcome,
+    EditResult,
+    ProtocolError,
+    Selection,
+    StatusNotice,
+    UpdateDocument,
+)
 
 from .render import describe_edit
 
@@ -61,11 +69,11 @@ class FileStamp:
     digest: bytes
 
     @classmethod
-    def of_stat(cls, info: os.stat_result, data: bytes) -> "FileStamp":
+    def of_stat(cls, info: os.stat_result, data: bytes) -> FileStamp:
         return cls(info.st_ino, info.st_size, info.st_mtime_ns, hashlib.blake2b(data, digest_size=16).digest())
 
     @classmethod
-    def of(cls, path: Path | str) -> "FileStamp | None":
+    def of(cls, path: Path | str) -> FileStamp | None:
         try:
             with open(path, "rb") as file:
                 info = os.fstat(file.fileno())

@@ -3,7 +3,13 @@
 from .front_end import CascadeDecoder, FinalDecoder, SpeechFrontEnd
 from .microphone import MicrophoneService, MicrophoneState
 from .recognizer import FasterWhisperRecognizer, LocalAgreement, ModelMissing, Recognition, Recognizer
-from .settings import HearingSettings, MicrophoneSettings, RecognizerSettings, VadSettings, hearing_settings_from_mapping
+from .settings import (
+    HearingSettings,
+    MicrophoneSettings,
+    RecognizerSettings,
+    VadSettings,
+    hearing_settings_from_mapping,
+)
 from .sources import (
     AudioFileError,
     AudioSource,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from ..intent.formatting import SPOKEN_MARKS
-from ..intent.grammar import BUILTIN_RULES, SLOT_VOCABULARY, Grammar, GrammarRule, _TOKEN, normalize_word, split_words
+from ..intent.grammar import _TOKEN, BUILTIN_RULES, SLOT_VOCABULARY, Grammar, GrammarRule, normalize_word, split_words
 
 # Counts a spoken command most often carries; enough to score "delete the last three words".
 _SPOKEN_COUNTS = {"en": ("two", "three", "four", "five"), "ru": ("два", "три", "четыре", "пять")}

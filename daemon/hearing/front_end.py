@@ -16,9 +16,10 @@ import logging
 import os
 import time
 import wave
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Iterator, Protocol
+from typing import Protocol
 
 import numpy as np
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import collections
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from pushkin.proto.retry import ReconnectPolicy
 from pushkin.proto.types import ListenState, NoticeLevel, StatusNotice
@@ -98,7 +98,7 @@ class MicrophoneService:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _run(self) -> None:

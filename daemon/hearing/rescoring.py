@@ -15,11 +15,10 @@ only short utterances are, and a real sentence scores far above any command unde
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
-
 
 # What the user "just said" before the scored text: commands of the language, so that terse phrases are
 # not judged by the prior of subtitles.

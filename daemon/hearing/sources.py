@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 

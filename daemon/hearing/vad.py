@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import collections
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, Union
+from typing import Protocol
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class Silence:
     start_s: float = 0.0
 
 
-UtterancePart = Union[SpeechAudio, Silence]
+UtterancePart = SpeechAudio | Silence
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class UtteranceDiscarded:
     time_s: float
 
 
-SegmenterEvent = Union[UtteranceOpened, UtteranceClosed, UtteranceDiscarded]
+SegmenterEvent = UtteranceOpened | UtteranceClosed | UtteranceDiscarded
 
 
 # ---------------------------------------------------------------------------------------------------

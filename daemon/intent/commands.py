@@ -6,7 +6,7 @@ without importing the engine (which imports the settings).
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 # Every command the engine runs, with the arguments it reads (a user rule in the config names one).
 COMMANDS: Mapping[str, str] = {

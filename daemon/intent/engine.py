@@ -23,8 +23,8 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 from pushkin.daemon.planning import DocumentSnapshot, EditPlan, Modes, Utterance
 from pushkin.proto.textedit import EditError, validate_edits

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 # Number words up to twenty. Russian lists the gender and case forms a count takes after a verb.
 _EN_NUMBERS = [

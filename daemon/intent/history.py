@@ -9,8 +9,9 @@ instead of being trusted.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from pushkin.proto.textedit import apply_edits, map_offset
 from pushkin.proto.types import TextEdit

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from pushkin.daemon.planning import DocumentSnapshot, EditPlan, Modes, Utterance
 from pushkin.proto.textedit import apply_edit_batch

@@ -22,8 +22,9 @@ tried before the built-in table, so they can also take a phrase over.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from pushkin.config import READ_WITH, ConfigError, build
 

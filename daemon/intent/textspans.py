@@ -8,7 +8,7 @@ not the size of the document.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from pushkin.text.units import PARAGRAPH_BREAK, WORD, Span, sentence_spans
 

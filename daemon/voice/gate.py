@@ -10,7 +10,7 @@ dropped chunks keep the stream's clock (utterance times, pauses) true.
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from ..hearing_api import Hearing, HearingEvent, SpeechEnded, SpeechStarted
 from .speaker import Voice

@@ -17,9 +17,9 @@ import collections
 import enum
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 from pushkin.proto.types import Component, IntentKind, NoticeLevel
 

@@ -8,12 +8,23 @@ import sys
 import pytest
 
 from pushkin.clients.buffer import EditorBuffer
-from pushkin.clients.offsets import code_points_to_utf16, code_points_to_utf8, utf16_to_code_points, utf8_to_code_points
+from pushkin.clients.offsets import code_points_to_utf8, code_points_to_utf16, utf8_to_code_points, utf16_to_code_points
 from pushkin.proto import convert
 from pushkin.proto.textedit import EditError
 from pushkin.proto.types import (
-    EditBatch, EditOutcome, EditResult, Focus, Hello, Intent, IntentKind, OpenDocument, SentBatch, Selection, TextEdit,
-    UpdateDocument, UtteranceResult,
+    EditBatch,
+    EditOutcome,
+    EditResult,
+    Focus,
+    Hello,
+    Intent,
+    IntentKind,
+    OpenDocument,
+    Selection,
+    SentBatch,
+    TextEdit,
+    UpdateDocument,
+    UtteranceResult,
 )
 
 

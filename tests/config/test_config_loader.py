@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pushkin.config import (READ_WITH, ConfigError, apply_overrides, build, find_config_file, load,
-                            read_config_file)
+from pushkin.config import READ_WITH, ConfigError, apply_overrides, build, find_config_file, load, read_config_file
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,16 @@ from pushkin.daemon.server import Daemon, DaemonError
 from pushkin.daemon.settings import Settings
 from pushkin.proto import convert
 from pushkin.proto.types import (
-    CloseDocument, EditOutcome, EditResult, ErrorCode, Focus, Hello, OpenDocument, ProtocolError, TextEdit, UpdateDocument,
+    CloseDocument,
+    EditOutcome,
+    EditResult,
+    ErrorCode,
+    Focus,
+    Hello,
+    OpenDocument,
+    ProtocolError,
+    TextEdit,
+    UpdateDocument,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc

@@ -18,7 +18,17 @@ from pushkin.daemon.planning import EditPlan, InsertAtCursor, Modes, Utterance
 from pushkin.daemon.settings import EditSettings, Settings
 from pushkin.model.output_language import CommandOutput
 from pushkin.proto.types import (
-    EditBatch, EditOutcome, EditResult, Focus, Hello, Intent, IntentKind, OpenDocument, Proposal, Selection, UpdateDocument,
+    EditBatch,
+    EditOutcome,
+    EditResult,
+    Focus,
+    Hello,
+    Intent,
+    IntentKind,
+    OpenDocument,
+    Proposal,
+    Selection,
+    UpdateDocument,
 )
 
 DAEMON = Path(__file__).resolve().parents[2] / "daemon"

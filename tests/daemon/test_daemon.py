@@ -16,7 +16,12 @@ from pushkin.clients.daemon_client import DaemonClient
 from pushkin.clients.editor import BatchHandled, Disconnected, EditorClient, ReconnectPolicy
 from pushkin.daemon.server import Daemon, DaemonError
 from pushkin.proto.types import (
-    EditOutcome, ListenMode, ListenState, Selection, StatusNotice, TextEdit,
+    EditOutcome,
+    ListenMode,
+    ListenState,
+    Selection,
+    StatusNotice,
+    TextEdit,
 )
 
 from .conftest import Recorder, connect_editor, unix_settings

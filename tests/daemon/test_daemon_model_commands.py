@@ -14,7 +14,7 @@ from pushkin.clients.daemon_client import DaemonClient
 from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.model_settings import ModelSettings
 from pushkin.daemon.open_commands import looks_like_command, phrase_for
-from pushkin.daemon.rewrite import (PROGRESS_CODE, RewriteExecutor, RewriteRunner, build_rewriter, style_scorer)
+from pushkin.daemon.rewrite import PROGRESS_CODE, RewriteExecutor, RewriteRunner, build_rewriter, style_scorer
 from pushkin.daemon.server import Daemon
 from pushkin.daemon.settings import SettingsError, load_settings
 from pushkin.model.composed import CompositionStatus

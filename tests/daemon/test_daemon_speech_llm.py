@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from hearing.speech import compose
 
 from pushkin.audio_lora.encoder import TransformersWhisperEncoder
 from pushkin.clients.daemon_client import DaemonClient
@@ -15,8 +16,13 @@ from pushkin.daemon.hearing import HearingSettings
 from pushkin.daemon.hearing.vad import SegmentedUtterance, SpeechAudio
 from pushkin.daemon.hearing.vad import Silence as VadSilence
 from pushkin.daemon.server import Daemon
-from pushkin.daemon.speech_llm import (UNAVAILABLE_CODE, front_end_component, heard_from, speech_llm_front_end,
-                                       speech_pieces)
+from pushkin.daemon.speech_llm import (
+    UNAVAILABLE_CODE,
+    front_end_component,
+    heard_from,
+    speech_llm_front_end,
+    speech_pieces,
+)
 from pushkin.model.composed import ComposedModel
 from pushkin.model.loading import LoadOptions, load_base
 from pushkin.model.output_language import CommandOutput, DictateOutput
@@ -24,8 +30,6 @@ from pushkin.model.registry import AdapterRegistry
 from pushkin.model.speech import SpeechOutput
 from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import AudioStart, StatusNotice, Transcript, UtteranceDecided
-
-from hearing.speech import compose
 
 from .conftest import connect_editor, unix_settings
 from .test_hearing_wiring import RecordingPlanner, paced

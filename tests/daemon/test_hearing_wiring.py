@@ -15,6 +15,7 @@ import grpc
 import numpy as np
 import pytest
 import soundfile
+from hearing.speech import compose
 
 from pushkin.clients.daemon_client import DaemonCallError, DaemonClient
 from pushkin.clients.editor import BatchHandled
@@ -24,12 +25,16 @@ from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.planning import InsertAtCursor, Utterance
 from pushkin.daemon.server import Daemon
 from pushkin.proto.types import (
-    AudioStart, ListenMode, ListenState, SpeechBoundary, StatusNotice, Transcript, UtteranceDecided,
+    AudioStart,
+    ListenMode,
+    ListenState,
+    SpeechBoundary,
+    StatusNotice,
+    Transcript,
+    UtteranceDecided,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
-
-from hearing.speech import compose
 
 from .conftest import connect_editor, unix_settings
 

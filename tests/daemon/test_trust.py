@@ -9,7 +9,6 @@ import asyncio
 import json
 import logging
 import math
-import os
 import signal
 import sys
 import textwrap
@@ -23,13 +22,25 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from pushkin.clients.buffer import EditorBuffer
 from pushkin.clients.connection import open_channel
 from pushkin.clients.daemon_client import DaemonCallError, DaemonClient
-from pushkin.clients.editor import BatchHandled, EditorClient, ReconnectPolicy
+from pushkin.clients.editor import EditorClient, ReconnectPolicy
 from pushkin.daemon.server import Daemon
 from pushkin.proto import convert
 from pushkin.proto.endpoint import TOKEN_METADATA_KEY
 from pushkin.proto.types import (
-    EditOutcome, EditResult, ErrorCode, Focus, Hello, ListenMode, ListenState, OpenDocument, ProtocolError, Selection, StatusNotice,
-    TextEdit, UpdateDocument, Welcome,
+    EditOutcome,
+    EditResult,
+    ErrorCode,
+    Focus,
+    Hello,
+    ListenMode,
+    ListenState,
+    OpenDocument,
+    ProtocolError,
+    Selection,
+    StatusNotice,
+    TextEdit,
+    UpdateDocument,
+    Welcome,
 )
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
@@ -70,7 +81,7 @@ class EditorProcess:
         self.process = process
 
     @classmethod
-    async def start(cls, address, document_id: str, text: str) -> "EditorProcess":
+    async def start(cls, address, document_id: str, text: str) -> EditorProcess:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", EDITOR_PROCESS, address.uri, document_id, text,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

@@ -32,7 +32,7 @@ from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.intent.textspans import WORD
 from pushkin.daemon.server import Daemon
 from pushkin.proto.textedit import validate_edits
-from pushkin.proto.types import IntentKind, EditBatch, EditOutcome, EditResult, Selection, TextEdit
+from pushkin.proto.types import EditBatch, EditOutcome, EditResult, IntentKind, Selection, TextEdit
 
 from .conftest import unix_settings
 

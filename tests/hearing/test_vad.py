@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from pushkin.daemon.hearing.settings import HearingSettings, VadSettings, hearing_settings_from_mapping
-from pushkin.daemon.hearing.vad import (Silence, SileroStream, SpeechAudio, UtteranceClosed, UtteranceDiscarded,
-                                         UtteranceOpened, VadSegmenter)
+from pushkin.daemon.hearing.vad import (
+    Silence,
+    SileroStream,
+    SpeechAudio,
+    UtteranceClosed,
+    UtteranceDiscarded,
+    UtteranceOpened,
+    VadSegmenter,
+)
 from pushkin.proto.types import ListenMode
 
 from .speech import RATE, compose

@@ -9,7 +9,12 @@ import pytest
 from pushkin.daemon.hearing.recognizer import prompt_text
 from pushkin.daemon.hearing.settings import RecognizerSettings
 from pushkin.daemon.hearing.vocabulary import (
-    PersonalVocabulary, UserVocabulary, VocabularyError, extract_terms, merge_vocabulary, persona_vocabulary,
+    PersonalVocabulary,
+    UserVocabulary,
+    VocabularyError,
+    extract_terms,
+    merge_vocabulary,
+    persona_vocabulary,
 )
 from pushkin.persona.store import PersonaStore
 

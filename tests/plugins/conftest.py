@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from plugin_harness import DaemonProcess, Neovim, short_tmpdir
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import grpc
+
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
 
@@ -59,7 +60,7 @@ class DaemonProcess:
                 return
             except grpc.RpcError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"pushkin serve did not answer within {timeout_s} s: {self.log()}")
+                    raise RuntimeError(f"pushkin serve did not answer within {timeout_s} s: {self.log()}") from None
                 time.sleep(0.05)
 
     def log(self) -> str:

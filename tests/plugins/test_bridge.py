@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
+from plugin_harness import PUSHKIN, DaemonProcess, short_tmpdir
 
 from pushkin.clients.bridge import BridgeError, decode_line
-from plugin_harness import PUSHKIN, DaemonProcess, short_tmpdir
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -118,7 +118,7 @@ def test_a_daemon_that_goes_away_is_reported_and_reconnected():
         # get_status is a unary RPC that may overtake the stream's open/focus: ask until they are in.
         for attempt in range(100):
             bridge.write({"type": "get_status", "id": attempt})
-            status = bridge.expect(lambda m: m.get("id") == attempt)
+            status = bridge.expect(lambda m, attempt=attempt: m.get("id") == attempt)
             assert status["type"] == "status"
             if status["focused_document_id"].endswith("doc"):
                 break
@@ -139,7 +139,7 @@ def test_a_daemon_that_goes_away_is_reported_and_reconnected():
         bridge.write({"type": "focus", "document_id": "doc"})
         for attempt in range(100):
             bridge.write({"type": "get_status", "id": f"again-{attempt}"})
-            if bridge.expect(lambda m: m.get("id") == f"again-{attempt}")["focused_document_id"].endswith("doc"):
+            if bridge.expect(lambda m, attempt=attempt: m.get("id") == f"again-{attempt}")["focused_document_id"].endswith("doc"):
                 break
             time.sleep(0.02)
         answer: dict = {}
@@ -231,7 +231,7 @@ def lines_answered(bridge: BridgeProcess, lines, probe_prefix: str) -> list[list
         bridge.write({"type": "get_status", "id": probe})
         errors = []
         while True:
-            message = bridge.expect(lambda m: m["type"] == "error" or m.get("id") == probe)
+            message = bridge.expect(lambda m, probe=probe: m["type"] == "error" or m.get("id") == probe)
             if message.get("id") == probe:
                 break
             errors.append(message)
@@ -278,7 +278,8 @@ def test_every_hostile_line_gets_one_error_and_the_bridge_keeps_serving():
 
 # ---- the bridge fuzz test (bounded: runs in CI) ----------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 ANY_CHAR = st.characters(codec=None, blacklist_categories=())  # surrogates included
 FIELDS = ["document_id", "text", "version", "selection", "changes", "batch_id", "outcome", "error", "proposal_id",

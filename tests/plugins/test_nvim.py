@@ -6,10 +6,9 @@ import subprocess
 import time
 
 import pytest
+from plugin_harness import PUSHKIN, DaemonProcess, Neovim, short_tmpdir
 
 from pushkin.proto.v1 import pushkin_pb2 as pb
-
-from plugin_harness import PUSHKIN, DaemonProcess, Neovim, short_tmpdir
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,7 +10,6 @@ import json
 import shlex
 
 import pytest
-
 from plugin_harness import PUSHKIN, Neovim
 
 pytestmark = pytest.mark.timeout(90)
@@ -84,7 +83,7 @@ def test_the_daemons_copy_follows_every_kind_of_change(recorded, daemon):
     editor.settle()
     daemon.wait_focused(str(editor.nvim.current.buffer.number))
     mark = len(sent(log))
-    for what, command in EDITS:
+    for _, command in EDITS:
         editor.nvim.command(command)
         editor.settle()
         editor.nvim.command("normal! G$")

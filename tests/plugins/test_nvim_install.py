@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from plugin_harness import NVIM_PLUGIN, REPO
 
 pytestmark = pytest.mark.timeout(60)

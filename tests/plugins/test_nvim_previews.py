@@ -9,7 +9,6 @@ only where it goes. Real Gemma 3 270M rewrites are proven in tests/real/test_rea
 from __future__ import annotations
 
 import pytest
-
 from plugin_harness import PARROT_SERVE, DaemonProcess, Neovim, short_tmpdir
 
 pytestmark = pytest.mark.timeout(180)

@@ -8,7 +8,6 @@ import subprocess
 import zipfile
 
 import pytest
-
 from plugin_harness import REPO
 
 EXTENSION = REPO / "clients" / "vscode"

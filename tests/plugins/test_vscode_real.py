@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from plugin_harness import PARROT_SERVE, DaemonProcess, short_tmpdir
 from vscode_harness import VSCode, build_vsix, e2e_cache
 

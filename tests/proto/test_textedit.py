@@ -1,8 +1,18 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pushkin.proto.textedit import (EditError, apply_edit_batch, apply_edits, check_selection, diff_texts, invert_edits,
-                                    map_offset, map_selection, validate_edits)
+from pushkin.proto.textedit import (
+    EditError,
+    apply_edit_batch,
+    apply_edits,
+    check_selection,
+    diff_texts,
+    invert_edits,
+    map_offset,
+    map_selection,
+    validate_edits,
+)
 from pushkin.proto.types import Selection, TextEdit
 
 

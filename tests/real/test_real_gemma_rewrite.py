@@ -10,14 +10,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from daemon.conftest import connect_editor, unix_settings
 
 from pushkin.clients.daemon_client import DaemonClient
 from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.model_settings import ModelSettings
 from pushkin.daemon.rewrite import LM_COMPONENT, build_rewriter
 from pushkin.daemon.server import Daemon
-
-from daemon.conftest import connect_editor, unix_settings
 
 # The session's one GGUF conversion (minutes on a busy 2-core machine) runs in the first test's setup.
 pytestmark = pytest.mark.timeout(1800)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from training.helpers import OBJECTS, SUBJECTS, VERBS, dpo_prompts, head, write_author_corpus
 
 from pushkin.model.registry import WEIGHTS_FILE, AdapterKind, AdapterRegistry, Mode
-
-from training.helpers import OBJECTS, SUBJECTS, VERBS, dpo_prompts, head, write_author_corpus
 
 SMALL = ["run.batch_size=2", "run.max_steps=2", "run.eval_batches=1", "run.progress=false", "run.tensorboard=false"]
 ADAPTER_LIMIT = 30_000_000  # bytes: r=8 LoRA on 270M is a few MB; the 262k×640 embedding alone is 671 MB

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pytest
-
 from hearing.speech import speak_piper
+
 from pushkin.daemon.hearing.front_end import SpeechFrontEnd
 from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
 from pushkin.daemon.hearing.settings import HearingSettings, RecognizerSettings, VadSettings

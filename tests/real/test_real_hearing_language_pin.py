@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from daemon.conftest import connect_editor, unix_settings
 from hearing.speech import speak_piper
+
 from pushkin.clients.daemon_client import DaemonClient
 from pushkin.daemon.hearing.front_end import SpeechFrontEnd
 from pushkin.daemon.hearing.settings import HearingSettings, MicrophoneSettings, RecognizerSettings

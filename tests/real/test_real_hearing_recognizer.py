@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 import pytest
-
 from hearing.speech import speak_festival, speak_piper
+
 from pushkin.daemon.hearing.commands import CommandVocabulary
 from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
 from pushkin.daemon.hearing.settings import RecognizerSettings

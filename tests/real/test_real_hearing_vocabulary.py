@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from hearing.speech import speak_piper
+
 from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer, prompt_text
 from pushkin.daemon.hearing.settings import RecognizerSettings
 from pushkin.daemon.hearing.vocabulary import PersonalVocabulary, UserVocabulary

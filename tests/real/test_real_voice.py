@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from daemon.conftest import unix_settings
+from daemon.test_voice import as_16k, editor_with_selection, paced, replies, speech_measure, wavs
 
 from pushkin.clients.daemon_client import DaemonClient
 from pushkin.daemon.hearing import HearingSettings, SpeechFrontEnd
@@ -23,8 +25,6 @@ from pushkin.daemon.server import Daemon
 from pushkin.daemon.voice import VoiceState
 from pushkin.proto.types import AudioStart, Selection, SpeechBoundary, Transcript, UtteranceDecided
 
-from daemon.conftest import unix_settings
-from daemon.test_voice import as_16k, editor_with_selection, paced, replies, speech_measure, wavs
 
 @pytest.fixture
 def short_dir():

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import grpc
 import pytest
+from real.real_speech import espeak_wav, piper_wav
 
 from pushkin.proto.v1 import pushkin_pb2 as pb
 from pushkin.proto.v1 import pushkin_pb2_grpc as pb_grpc
-
-from real.real_speech import espeak_wav, piper_wav
 
 PUSHKIN = [sys.executable, "-m", "pushkin.clients.cli"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from intent_markers import render, run
+
 from pushkin.daemon.intent import IntentEngine, IntentSettings, IntentSettingsError, intent_settings_from_dict
 
 CASES = [

@@ -7,7 +7,6 @@ Every utterance goes through the same plan/applied protocol the daemon uses (off
 from __future__ import annotations
 
 import pytest
-
 from intent_markers import CLOSE, CURSOR, OPEN, parse, render, run
 
 CASES = [
