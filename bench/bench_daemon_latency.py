@@ -22,14 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+
 from pushkin.clients.buffer import EditorBuffer
 from pushkin.clients.daemon_client import DaemonClient
 from pushkin.clients.editor import EditorClient, ReconnectPolicy
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def measure(address: str, editors: int, utterances: int) -> tuple[list[float], list[float]]:

@@ -15,6 +15,8 @@ import argparse
 import statistics
 import time
 
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+
 from pushkin.daemon.intent import IntentEngine
 from pushkin.daemon.planning import DocumentSnapshot, Modes, Utterance
 from pushkin.proto.textedit import apply_edits
@@ -55,11 +57,6 @@ def make_document(size: int) -> str:
     return "".join(parts)[:size]
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=1.0)
@@ -97,10 +94,10 @@ def main() -> int:
                 engine.plan(utterance, snapshot, modes)
                 timings.append((time.perf_counter() - started) * 1000)
                 cpu_timings.append((time.thread_time_ns() - started_cpu) / 1e6)
-        p99 = percentile(timings, 0.99)
+        p99 = percentile(timings, 99)
         worst_p99 = max(worst_p99, p99)
-        worst_cpu_p99 = max(worst_cpu_p99, percentile(cpu_timings, 0.99))
-        print(f"{name:28s} {statistics.median(timings):8.3f} {p99:8.3f} {max(timings):8.3f} {percentile(cpu_timings, 0.99):8.3f}")
+        worst_cpu_p99 = max(worst_cpu_p99, percentile(cpu_timings, 99))
+        print(f"{name:28s} {statistics.median(timings):8.3f} {p99:8.3f} {max(timings):8.3f} {percentile(cpu_timings, 99):8.3f}")
 
     # applied(): carrying a full history (100 phrases, 100 undo steps) through one edit.
     applied_timings = []
@@ -113,7 +110,7 @@ def main() -> int:
         text = apply_edits(text, plan.edits)  # the simulated editor's cost, not timed
         version += 1
         cursor = plan.selection_after.active
-    print(f"{'applied (full history)':28s} {statistics.median(applied_timings):8.3f} {percentile(applied_timings, 0.99):8.3f}"
+    print(f"{'applied (full history)':28s} {statistics.median(applied_timings):8.3f} {percentile(applied_timings, 99):8.3f}"
           f" {max(applied_timings):8.3f}")
     print(f"worst plan p99: wall {worst_p99:.3f} ms ({'OK' if worst_p99 <= 1.0 else 'OVER'}), "
           f"cpu {worst_cpu_p99:.3f} ms ({'OK' if worst_cpu_p99 <= 1.0 else 'OVER'}); target <= 1 ms")

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+
 from pushkin.clients.buffer import EditorBuffer
 from pushkin.clients.daemon_client import DaemonClient
 from pushkin.clients.editor import EditorClient, ReconnectPolicy
@@ -50,11 +52,6 @@ def sample(pid: int) -> ProcessSample:
     rss_kib = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                    if line.startswith("VmRSS:"))
     return ProcessSample(cpu_s, rss_kib / 1024, time.monotonic())
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def load_line() -> str:

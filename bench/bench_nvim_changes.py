@@ -28,14 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "plugins"))
 
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
 from plugin_harness import NVIM_PLUGIN, DaemonProcess, Neovim, short_tmpdir  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def cpu_s(pid: int) -> float:

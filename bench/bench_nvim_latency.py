@@ -18,14 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugins"))
 
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
 from plugin_harness import DaemonProcess, Neovim, short_tmpdir  # noqa: E402
 
 from pushkin.proto.v1 import pushkin_pb2 as pb  # noqa: E402
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def main(argv: list[str] | None = None) -> int:

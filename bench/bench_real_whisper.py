@@ -30,6 +30,8 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+
 from pushkin.model import catalog  # noqa: E402
 
 RATE = 16000
@@ -39,11 +41,6 @@ DICTATIONS = [
     "I told my editor to scratch that chapter.",
 ]
 COMMAND = "Scratch that."
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def machine() -> str:

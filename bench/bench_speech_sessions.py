@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from figures import percentile  # noqa: E402  (bench/ is the script's folder)
 
 HERE = Path(__file__).resolve().parent
 SESSIONS = HERE / "speech_sessions.json"
@@ -209,11 +210,6 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
     return previous[-1], len(ref)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def summarize(label: str, results: list[SessionOutcome]) -> dict:

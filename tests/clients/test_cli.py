@@ -8,33 +8,18 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+from .waiting import wait_for
 
 PUSHKIN = [sys.executable, "-m", "pushkin.clients.cli"]
 
 
 def run(*args, env=None, timeout=30):
     return subprocess.run(PUSHKIN + list(args), capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def wait_for(predicate, timeout_s=10.0, what="condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def folder():
-    path = Path(tempfile.mkdtemp(prefix="pk-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def start_editor(path: Path, env, *flags):

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,8 @@ import pytest
 
 from pushkin.clients.cli.file_editor import FileChanged, FileStamp, remove_stale_temp_files, write_atomically
 from pushkin.clients.daemon_client import DaemonClient
+
+from .waiting import wait_for
 
 PUSHKIN = [sys.executable, "-m", "pushkin.clients.cli"]
 CHANGES = 300
@@ -46,22 +46,6 @@ for n in range(count):
     time.sleep(rng.uniform(0.005, 0.030))
 print("done", flush=True)
 """
-
-
-def wait_for(predicate, timeout_s=15.0, what="condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def folder():
-    path = Path(tempfile.mkdtemp(prefix="pk-race-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ SMOKE = ("en-piper-02", "en-piper-10", "en-piper-13", "ru-festival-03")
 
 
 def _bench():
+    if str(BENCH.parent) not in sys.path:
+        sys.path.insert(0, str(BENCH.parent))  # as when run as a script: its folder's modules (figures) import
     spec = importlib.util.spec_from_file_location("bench_speech_sessions", BENCH)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
