@@ -16,13 +16,12 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+from figures import percentile, start_daemon  # noqa: E402  (bench/ is the script's folder)
 
 from pushkin.clients.buffer import EditorBuffer
 from pushkin.clients.daemon_client import DaemonClient
@@ -69,16 +68,8 @@ def main() -> int:
     parser.add_argument("--editors", type=int, nargs="+", default=[1, 20])
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pk-bench-"))
-    socket_path = folder / "bench.sock"
-    daemon = subprocess.Popen([sys.executable, "-m", "pushkin.clients.cli", "serve", "--socket", str(socket_path),
-                               "--no-mic", "--set", "hearing.preload=false"],
-                              env={**os.environ, "XDG_CONFIG_HOME": str(folder)})
+    daemon, socket_path = start_daemon(folder, "bench")
     try:
-        deadline = time.monotonic() + 15
-        while not socket_path.exists():
-            if time.monotonic() > deadline or daemon.poll() is not None:
-                raise RuntimeError("the daemon did not start")
-            time.sleep(0.02)
         print(f"daemon overhead, Unix socket, {args.utterances} utterances each, {os.cpu_count()} CPUs")
         print(f"{'editors':>8} {'to editor p50':>14} {'p99':>8} {'round trip p50':>15} {'p99':>8}   (ms)")
         for editors in args.editors:

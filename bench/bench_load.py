@@ -23,14 +23,13 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+from figures import percentile, start_daemon  # noqa: E402  (bench/ is the script's folder)
 
 from pushkin.clients.buffer import EditorBuffer
 from pushkin.clients.daemon_client import DaemonClient
@@ -181,16 +180,8 @@ def main() -> int:
         asyncio.run(churn_worker(args.churn_worker, args.churn, 25, args.churn_rounds, args.churn_mode[0]))
         return 0
     folder = Path(tempfile.mkdtemp(prefix="pk-load-"))
-    socket_path = folder / "load.sock"
-    daemon = subprocess.Popen([sys.executable, "-m", "pushkin.clients.cli", "serve", "--socket", str(socket_path),
-                               "--no-mic", "--set", "hearing.preload=false"],
-                              env={**os.environ, "XDG_CONFIG_HOME": str(folder)})
+    daemon, socket_path = start_daemon(folder, "load")
     try:
-        deadline = time.monotonic() + 15
-        while not socket_path.exists():
-            if time.monotonic() > deadline or daemon.poll() is not None:
-                raise RuntimeError("the daemon did not start")
-            time.sleep(0.02)
         address = f"unix://{socket_path}"
         print(f"daemon load, Unix socket; {load_line()}", flush=True)
         asyncio.run(many_editors(address, daemon.pid, args.editors, args.documents, args.seconds, args.rate))
