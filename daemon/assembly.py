@@ -19,12 +19,19 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pushkin.proto.types import Component, Transcript
 
 from .intent import IntentEngine
 from .server import Daemon, DaemonError
 from .settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # heavy or optional: imported where they are built (see the module's docstring)
+    from pushkin.model.worker import ModelWorker
+
+    from .hearing import SpeechFrontEnd
+    from .rewrite import RewriteExecutor
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +84,8 @@ def build_daemon(settings: Settings, *, report: Report = log.info) -> Daemon:
     return daemon
 
 
-def build_speech_front_end(settings: Settings, *, report: Report = log.info, speech_llm_worker=None):
+def build_speech_front_end(settings: Settings, *, report: Report = log.info,
+                           speech_llm_worker: ModelWorker | None = None) -> SpeechFrontEnd | None:
     """The speech front end ``[hearing]`` describes, hearing the user's vocabulary, or None (reported) when
     the audio extra is missing. With ``speech_llm_worker`` (the language model's worker thread) finals go
     through the speech-LLM path, on the cascade's own Whisper encoder."""
@@ -112,7 +120,7 @@ def build_speech_front_end(settings: Settings, *, report: Report = log.info, spe
     return front
 
 
-def _front_end_component(settings: Settings, rewriter) -> Component | None:
+def _front_end_component(settings: Settings, rewriter: RewriteExecutor | None) -> Component | None:
     """The status line for ``[model] front_end = "speech-llm"`` (None for the cascade, which has none)."""
     if settings.model.front_end != "speech-llm":
         return None
