@@ -19,12 +19,19 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pushkin.proto.types import Component, Transcript
 
 from .intent import IntentEngine
 from .server import Daemon, DaemonError
 from .settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # heavy or optional: imported where they are built (see the module's docstring)
+    from pushkin.model.worker import ModelWorker
+
+    from .hearing import SpeechFrontEnd
+    from .rewrite import RewriteExecutor
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +47,8 @@ def serve(config_path: str | Path | None, overrides: Mapping[str, object], *, re
     daemon = build_daemon(load_settings(config_path, overrides), report=report)
 
     async def until_signal() -> None:
-        await daemon.start()
-        report(f"serving on {daemon.address.uri}")
+        address = await daemon.start()
+        report(f"serving on {address.uri}")
         await daemon.run_until_signal()
 
     try:
@@ -67,7 +74,7 @@ def build_daemon(settings: Settings, *, report: Report = log.info) -> Daemon:
     front_end_line = _front_end_component(settings, rewriter)
     speech_llm = front_end_line is not None and front_end_line.state == "speech-llm"  # only with a rewriter
     front = build_speech_front_end(settings, report=report,
-                                   speech_llm_worker=rewriter.runner.worker if speech_llm else None)
+                                   speech_llm_worker=rewriter.runner.worker if speech_llm and rewriter is not None else None)
     daemon = Daemon(settings, planner=IntentEngine(settings.intent), hearing=front, rewriter=rewriter,
                     persona=persona, release=front.close if front is not None else None)
     if front is not None and front_end_line is not None:
@@ -77,7 +84,8 @@ def build_daemon(settings: Settings, *, report: Report = log.info) -> Daemon:
     return daemon
 
 
-def build_speech_front_end(settings: Settings, *, report: Report = log.info, speech_llm_worker=None):
+def build_speech_front_end(settings: Settings, *, report: Report = log.info,
+                           speech_llm_worker: ModelWorker | None = None) -> SpeechFrontEnd | None:
     """The speech front end ``[hearing]`` describes, hearing the user's vocabulary, or None (reported) when
     the audio extra is missing. With ``speech_llm_worker`` (the language model's worker thread) finals go
     through the speech-LLM path, on the cascade's own Whisper encoder."""
@@ -112,7 +120,7 @@ def build_speech_front_end(settings: Settings, *, report: Report = log.info, spe
     return front
 
 
-def _front_end_component(settings: Settings, rewriter) -> Component | None:
+def _front_end_component(settings: Settings, rewriter: RewriteExecutor | None) -> Component | None:
     """The status line for ``[model] front_end = "speech-llm"`` (None for the cascade, which has none)."""
     if settings.model.front_end != "speech-llm":
         return None
@@ -153,18 +161,16 @@ async def transcribe_file(path: str, *, model: str = "", languages: tuple[str, .
     from .hearing_api import HeardTranscript
 
     settings = HearingSettings()
-    changes: dict[str, object] = {"partials": False, "allow_download": allow_download}
-    if model:
-        changes["model"] = model
-    if languages:
-        changes["languages"] = tuple(languages)
-    recognizer_settings = dataclasses.replace(settings.recognizer, **changes)
+    defaults = settings.recognizer
+    recognizer_settings = dataclasses.replace(defaults, partials=False, allow_download=allow_download,
+                                              model=model or defaults.model,
+                                              languages=tuple(languages) or defaults.languages)
     settings = dataclasses.replace(settings, recognizer=recognizer_settings)
     front = SpeechFrontEnd(settings, FasterWhisperRecognizer(recognizer_settings, on_progress=report))
     try:
         await asyncio.to_thread(read_audio_file, path)  # a bad file fails before the model loads
         await front.load()
-        async for event in front.stream(FileSource(path).chunks()):
+        async for event in front.stream(FileSource(Path(path)).chunks()):
             if isinstance(event, HeardTranscript) and event.transcript.final and event.transcript.text:
                 yield event.transcript
             elif isinstance(event, StatusNotice):

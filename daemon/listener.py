@@ -29,7 +29,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pushkin.proto.types import (
     AudioStart,
@@ -55,6 +55,14 @@ log = logging.getLogger(__name__)
 
 # What the caller of a stream sees (StreamAudio's RecognitionEvent kinds).
 StreamUpdate = SpeechBoundary | Transcript | StatusNotice | UtteranceDecided
+
+
+@dataclass(frozen=True)
+class _FinalUtterance:
+    """A final transcript and the utterance it carries: what a stream's owner decides."""
+
+    transcript: Transcript
+    utterance: Utterance
 
 
 class ListenerState(enum.Enum):
@@ -92,7 +100,7 @@ class Listener:
             self.core.set_listening(mode=self.settings.listen_mode)
         self._tasks.append(asyncio.create_task(self._dispatch(), name="speech-dispatcher"))
         if self.settings.preload and self.steered is not None:
-            self._tasks.append(asyncio.create_task(self._load_model(), name="hearing-model-load"))
+            self._tasks.append(asyncio.create_task(self._load_model(self.steered), name="hearing-model-load"))
         if self.microphone is not None:
             self._tasks.append(self.microphone.start())
         self._show_microphone()
@@ -120,7 +128,9 @@ class Listener:
     def document_language(self) -> str:
         """The focused document's language by its script ("" when unknown): the recognizer leans toward it."""
         focus = self.core.focus
-        session = self.core.sessions.get(focus[0]) if focus else None
+        if not focus:
+            return ""
+        session = self.core.sessions.get(focus[0])
         document = session.documents.get(focus[1]) if session is not None else None
         text = getattr(document, "text", "")
         return script_language(text[-4000:]) if text else ""
@@ -164,7 +174,7 @@ class Listener:
 
     # ---- what the streams hear ----------------------------------------------------------------------
 
-    def _shown(self, event: HearingEvent) -> tuple[list[StreamUpdate], HeardTranscript | None]:
+    def _shown(self, event: HearingEvent) -> tuple[list[StreamUpdate], _FinalUtterance | None]:
         """One hearing event as a stream's caller sees it, its transcript shown to editors and the status;
         and the final to decide, when the event is one that carries an utterance."""
         if isinstance(event, SpeechStarted):
@@ -175,7 +185,8 @@ class Listener:
             return [event], None
         if isinstance(event, HeardTranscript):
             self.core.transcript_heard(event.transcript)
-            final = event if event.transcript.final and event.utterance is not None else None
+            final = (_FinalUtterance(event.transcript, event.utterance)
+                     if event.transcript.final and event.utterance is not None else None)
             return [event.transcript], final
         log.warning("the speech front end sent an unknown event %r", type(event).__name__)
         return [], None
@@ -200,7 +211,7 @@ class Listener:
                 result = await self.core.handle_utterance(final.utterance, start.document_id, act=start.act)
                 yield UtteranceDecided(utterance_id, result)
 
-    def _queue(self, final: HeardTranscript) -> None:
+    def _queue(self, final: _FinalUtterance) -> None:
         try:
             self._utterances.put_nowait(final.utterance)
         except asyncio.QueueFull:
@@ -240,11 +251,11 @@ class Listener:
             except Exception:  # one bad utterance must not stop the ones after it
                 log.exception("the dispatcher failed on %r", utterance.text[:80])
 
-    async def _load_model(self) -> None:
-        name = self.steered.describe()
+    async def _load_model(self, steered: SteerableHearing) -> None:
+        name = steered.describe()
         self.core.set_component(Component("recognizer", "loading", name))
         try:
-            await self.steered.load()
+            await steered.load()
         except asyncio.CancelledError:
             raise
         except Exception as error:

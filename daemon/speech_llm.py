@@ -63,9 +63,10 @@ def heard_from(output: SpeechOutput, utterance_id: str, utterance: SegmentedUtte
     if isinstance(output.output, DictateOutput):
         text = output.output.text
     elif isinstance(output.output, CommandOutput):
-        text = phrase_for(output.output)
-        if text is None:
+        phrase = phrase_for(output.output)
+        if phrase is None:
             return None
+        text = phrase
     else:
         return None
     transcript = Transcript(utterance_id, text, True, text, "", utterance.speech_start_s, utterance.speech_end_s)

@@ -177,10 +177,7 @@ class SpeechFrontEnd:
         document_language = self._document_language() if final else ""
 
         def job(recognizer: Recognizer) -> Recognition:
-            if document_language:  # only recognizers that weigh languages take it
-                return recognizer.transcribe(samples, language=language, final=final,
-                                             document_language=document_language)
-            return recognizer.transcribe(samples, language=language, final=final)
+            return recognizer.transcribe(samples, language=language, final=final, document_language=document_language)
 
         return await asyncio.wrap_future(self.worker.submit(job))
 

@@ -64,7 +64,7 @@ class LanguagePrior:
         weighed = {k: (audio[k] ** (1 - self.weight)) * (prior[k] ** self.weight) for k in self.allowed}
         norm = sum(weighed.values()) or 1.0
         weighed = {k: v / norm for k, v in weighed.items()}
-        best = max(weighed, key=weighed.get)
+        best = max(weighed, key=weighed.__getitem__)
         return LanguageGuess(best, weighed[best], weighed)
 
 

@@ -18,7 +18,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from .commands import CommandVocabulary
 from .language import LanguageGuess, LanguagePrior
 from .rescoring import COMMAND_PROMPTS, RescoringOptions, decide, score_readings
 from .settings import RecognizerSettings
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +68,10 @@ class Recognizer(Protocol):
     def load(self) -> None:
         """Load the model now (otherwise the first ``transcribe`` does)."""
 
-    def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True) -> Recognition:
-        """Recognize float32 (T,) 16 kHz audio; ``final`` False is a quick interim pass."""
+    def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
+                   document_language: str = "") -> Recognition:
+        """Recognize float32 (T,) 16 kHz audio; ``final`` False is a quick interim pass. ``language`` pins
+        the language; ``document_language`` (the target document's) may only lean toward one."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -222,7 +227,7 @@ class FasterWhisperRecognizer:
     def __init__(self, settings: RecognizerSettings = RecognizerSettings(), *, on_progress: Callable[[str], None] | None = None,
                  commands: CommandVocabulary | None = None) -> None:
         self.settings = settings
-        self._model = None
+        self._model: WhisperModel | None = None
         self._on_progress = on_progress
         self.device, self.compute_type = choose_device(settings)
         self.load_seconds: float | None = None
@@ -243,9 +248,10 @@ class FasterWhisperRecognizer:
     def describe(self) -> str:
         return f"faster-whisper {self.settings.model} ({self.device}, {self.compute_type})"
 
-    def whisper_model(self):
+    def whisper_model(self) -> WhisperModel:
         """The faster-whisper model, loaded first if need be (the speech-LLM path reuses its encoder)."""
         self.load()
+        assert self._model is not None  # load() set it or raised
         return self._model
 
     def load(self) -> None:
@@ -288,8 +294,8 @@ class FasterWhisperRecognizer:
         if tokenizer is None:
             from faster_whisper.tokenizer import Tokenizer
 
-            tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual, task="transcribe",
-                                  language=language)
+            model = self.whisper_model()
+            tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
             self._tokenizers[language] = tokenizer
         return tokenizer
 
@@ -300,21 +306,23 @@ class FasterWhisperRecognizer:
         decoder loop, a 30 s one costs ~8x the encoder time on a CPU for the same transcript.
         """
         s = self.settings
+        model = self.whisper_model()
         window = int(min(30.0, max(s.min_window_s, len(audio) / SAMPLE_RATE + 0.1)) * SAMPLE_RATE)
         padded = np.zeros(max(window, len(audio)), dtype=np.float32)
         padded[: len(audio)] = audio
-        features = self._model.feature_extractor(padded)
+        features = model.feature_extractor(padded)
         frames = min(features.shape[-1], 3000)
         features = features[:, :frames - frames % 2]
-        content_frames = min(features.shape[-1], max(1, len(audio) // self._model.feature_extractor.hop_length))
-        return self._model.encode(features), content_frames
+        content_frames = min(features.shape[-1], max(1, len(audio) // model.feature_extractor.hop_length))
+        return model.encode(features), content_frames
 
     def choose_language(self, encoder_output, hint: str = "", document_language: str = "") -> LanguageGuess:
         """The language among the configured ones, from this encoder output (no second pass)."""
         allowed = self.settings.languages
-        if (hint and hint in allowed) or len(allowed) == 1 or not self._model.model.is_multilingual:
+        model = self.whisper_model()
+        if (hint and hint in allowed) or len(allowed) == 1 or not model.model.is_multilingual:
             return self.language_prior.weigh({}, hint if hint in allowed else allowed[0])
-        detected = self._model.model.detect_language(encoder_output)[0]
+        detected = model.model.detect_language(encoder_output)[0]
         probabilities = {token.strip("<|>"): p for token, p in detected}
         return self.language_prior.weigh(probabilities, document=document_language)
 
@@ -325,6 +333,7 @@ class FasterWhisperRecognizer:
         from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
         s = self.settings
+        model = self.whisper_model()
         tokenizer = self._tokenizer(language)
         prompt = list(tokenizer.sot_sequence)
         if s.suppress_timestamps:
@@ -343,7 +352,7 @@ class FasterWhisperRecognizer:
         for temperature in temperatures:
             options = dict(beam_size=s.beam_size if final else 1) if temperature == 0 else \
                 dict(beam_size=1, sampling_topk=0, sampling_temperature=temperature)
-            result = self._model.model.generate(
+            result = model.model.generate(
                 encoder_output, [prompt], max_length=min(448, len(prompt) + budget), return_scores=True,
                 return_no_speech_prob=True, suppress_tokens=suppress, suppress_blank=True, **options)[0]
             tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
@@ -359,6 +368,8 @@ class FasterWhisperRecognizer:
             silent = s.no_speech_threshold is not None and result.no_speech_prob > s.no_speech_threshold
             if not too_repetitive and (not unlikely or silent):
                 return segment, text
+        if best is None:  # the loop ran no decode
+            raise ValueError("[hearing.recognizer] temperatures is empty; the decoder needs at least one")
         return best
 
     def _reading(self, encoder_output, audio_s: float, language: str, final: bool) -> Recognition:
@@ -431,7 +442,7 @@ class FasterWhisperRecognizer:
                 proposed = text
         if not candidates:
             return recognition
-        readings = score_readings(self._model.model, self._tokenizer(language), encoder_output, frames,
+        readings = score_readings(self.whisper_model().model, self._tokenizer(language), encoder_output, frames,
                                   [recognition.text] + candidates, prompt=prompt)
         decision = decide(recognition.text, readings, options, proposed)
         log.debug("command rescoring of %r: %s", recognition.text, decision)
@@ -453,6 +464,12 @@ def prompt_text(settings: RecognizerSettings, vocabulary: tuple[str, ...] | None
 
 
 _LOOP_WORD = re.compile(r"\S+")
+_TRAILING_NON_WORD = re.compile(r"\W*$")
+
+
+def _trailing_punctuation(word: str) -> str:
+    match = _TRAILING_NON_WORD.search(word)  # the pattern matches every string, if only as ""
+    return match.group() if match else ""
 
 
 def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats: int = 4) -> tuple[str, bool]:
@@ -479,8 +496,8 @@ def collapse_repetitions(text: str, *, min_repeats: int = 3, single_word_repeats
                 last = words[i + (repeats - 1) * n:i + repeats * n]
                 first = words[i:i + n]
                 # The first copy's words with the last copy's ending punctuation ("Yes, yes, yes." → "Yes.").
-                ending = re.search(r"\W*$", last[-1]).group() or re.search(r"\W*$", first[-1]).group()
-                out.extend(first[:-1] + [re.sub(r"\W*$", "", first[-1]) + ending])
+                ending = _trailing_punctuation(last[-1]) or _trailing_punctuation(first[-1])
+                out.extend(first[:-1] + [_TRAILING_NON_WORD.sub("", first[-1]) + ending])
                 i += repeats * n
                 rest = keys[i:]
                 if rest and len(rest) < n and rest == pattern[:len(rest)]:

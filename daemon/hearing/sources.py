@@ -41,7 +41,9 @@ class BadAudioFormat(AudioSourceError):
 
 
 class AudioSource(Protocol):
-    name: str
+    # Read-only: a source may name itself by a property (files, the microphone) or a plain field.
+    @property
+    def name(self) -> str: ...
 
     def chunks(self) -> AsyncIterator[bytes]:
         """16 kHz mono s16le PCM until the source ends; raises AudioSourceError when it cannot deliver."""

@@ -231,7 +231,7 @@ class VadSegmenter:
         self._silence_run = 0
         self._voiced_frames = 0
         self._gaps: list[tuple[int, int]] = []  # (first silent frame, frame count) of inner silences
-        self._previous_end_frame = 0  # where the last utterance's speech ended (its audio may run on)
+        self._previous_end_frame: float = 0  # where the last utterance's speech ended (its audio may run on)
         self._previous_audio_end_frame = 0
         self._utterances = 0
         self._key_open_requested = False
@@ -321,7 +321,7 @@ class VadSegmenter:
         self._frame_index += 1
         webrtc = self._frame_vad.is_speech(frame_bytes)
         if self._silero is not None:
-            self._pace_silero(frame, webrtc)
+            self._pace_silero(self._silero, frame, webrtc)
             confirmed = webrtc and self._silero_prob >= self.settings.silero_threshold
             kept = webrtc and self._silero_prob >= self.settings.silero_release
         else:
@@ -362,7 +362,7 @@ class VadSegmenter:
             self._run_start = None
             self._run_confirmed = 0
 
-    def _pace_silero(self, frame: np.ndarray, webrtc: bool) -> None:
+    def _pace_silero(self, silero: SileroStream, frame: np.ndarray, webrtc: bool) -> None:
         """Run Silero on this frame, unless it rests through a silence (see VadSettings.silero_idle_ms)."""
         quiet = not webrtc and not self._open and not self._key_open_requested
         self._quiet_frames = self._quiet_frames + 1 if quiet else 0
@@ -371,12 +371,12 @@ class VadSegmenter:
                 return
             # Wake with the frames just before this one, so the recurrent state has context again.
             self._silero_resting = False
-            self._silero.reset()
+            silero.reset()
             if self._silero_warmup_frames:
                 warmup = list(self._recent)[-self._silero_warmup_frames:]
                 if warmup:
-                    self._silero.push(np.concatenate(warmup))
-        probabilities = self._silero.push(frame)
+                    silero.push(np.concatenate(warmup))
+        probabilities = silero.push(frame)
         if probabilities:
             self._silero_prob = max(probabilities)
         if self._silero_idle_frames and self._quiet_frames >= self._silero_idle_frames:
