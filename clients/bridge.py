@@ -150,7 +150,7 @@ def from_json(cls: type, obj: dict, where: str) -> Any:
 
 
 def _value(kind: Any, descriptor: FieldDescriptor, raw: Any, where: str, label: str) -> Any:
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return from_json(kind, _expect(raw, dict, label), where)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         name = _expect(raw, str, label)
@@ -175,8 +175,8 @@ def _expect(value: Any, kind: type, label: str) -> Any:
     # JSON has one number type; bool is an int subclass in Python and must not pass for a number.
     if isinstance(value, bool) and kind is not bool:
         raise BridgeError("bad-field", f"{label} must be {_KIND_NAMES[kind]}, not a boolean")
-    accepted = (int, float) if kind is float else kind
-    if not isinstance(value, accepted) or kind is float and not math.isfinite(value):
+    finite_number = isinstance(value, (int, float)) and math.isfinite(value)
+    if not (finite_number if kind is float else isinstance(value, kind)):
         raise BridgeError("bad-field", f"{label} must be {_KIND_NAMES[kind]}, got {type(value).__name__}")
     if isinstance(value, str):
         _check_unicode(value, label)

@@ -127,7 +127,7 @@ class EditorClient:
         self._reconnect = reconnect
         self._connect_timeout_s = connect_timeout_s
         self._channel: grpc.aio.Channel | None = None
-        self._call = None
+        self._call: grpc.aio.StreamStreamCall | None = None
         self._write_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._connected = asyncio.Event()
@@ -194,10 +194,10 @@ class EditorClient:
         self.state = ClientState.CONNECTING if self.state is ClientState.IDLE else self.state
         self._channel = open_channel(self.address)
         stub = pb_grpc.PushkinStub(self._channel)
-        self._call = stub.Connect(metadata=token_metadata(self.token) or None)
+        call = self._call = stub.Connect(metadata=token_metadata(self.token) or None)
         try:
             await self._write(self.hello)
-            first = await asyncio.wait_for(self._call.read(), self._connect_timeout_s)
+            first = await asyncio.wait_for(call.read(), self._connect_timeout_s)
         except (TimeoutError, grpc.aio.AioRpcError) as error:
             await self._close_channel()
             detail = error.details() if isinstance(error, grpc.aio.AioRpcError) else "timed out"
@@ -250,10 +250,9 @@ class EditorClient:
                     break
                 self._connected.clear()
                 await self._close_channel()
-            give_up = self._reconnect.gives_up(attempt)
-            delay = None if give_up else self._reconnect.delay(attempt)
+            delay = None if self._reconnect.gives_up(attempt) else self._reconnect.delay(attempt)
             await self._emit(Disconnected(reason, delay) if connected else ConnectFailed(reason, delay))
-            if give_up:
+            if delay is None:  # the policy gave up
                 self.state = ClientState.CLOSED
                 break
             self.state = ClientState.RECONNECTING
@@ -262,9 +261,12 @@ class EditorClient:
 
     async def _receive(self) -> str:
         """Handle messages until the stream ends; returns why it ended."""
+        call = self._call
+        if call is None:  # closed before receiving began
+            return "the stream was closed"
         try:
             while True:
-                message = await self._call.read()
+                message = await call.read()
                 if message is grpc.aio.EOF:
                     return "the daemon closed the stream"
                 try:
@@ -296,9 +298,8 @@ class EditorClient:
             result = EditResult(batch.batch_id, batch.document_id, EditOutcome.EXPIRED, buffer.version,
                                 selection=buffer.selection, error="the batch expired before the editor could apply it")
         else:
-            result = self._apply(buffer, batch)
-            if inspect.isawaitable(result):
-                result = await result
+            applied = self._apply(buffer, batch)
+            result = await applied if inspect.isawaitable(applied) else applied
         await self._write(result)
         await self._emit(BatchHandled(batch, result))
 

@@ -83,6 +83,13 @@ class ListeningControls(Protocol):
         """Decode speech for ``document_id`` in ``pinned``; what to tell the user."""
 
 
+class ReplyVoice(Protocol):
+    """What the core asks of the voice (pushkin.daemon.voice.Voice when [voice] enabled)."""
+
+    def answer(self, utterance: Utterance, result: UtteranceResult) -> str:
+        """Queue the spoken reply that ``result`` calls for; returns the reply's kind."""
+
+
 @dataclass(frozen=True)
 class _SentPlan:
     """A batch in flight: the plan it carries and the snapshot it was planned against, for the planner's
@@ -111,7 +118,7 @@ class DaemonCore:
         self.listen_address = ""
         self._controls: ListeningControls | None = None  # the Listener while the daemon can hear (use_controls)
         self._sent: dict[int, _SentPlan] = {}  # batch id → what it carries, until the editor answers
-        self.voice = None  # pushkin.daemon.voice.Voice when [voice] enabled: it answers after each utterance
+        self.voice: ReplyVoice | None = None  # when [voice] enabled: it answers after each utterance
         self.audio_problem = ""  # why the microphone cannot deliver audio ("" when it can, or is not used)
         self.started = time.monotonic()
         self._session_ids = itertools.count(1)
@@ -181,8 +188,11 @@ class DaemonCore:
 
     def focused_document(self) -> DocumentSnapshot | None:
         """The document that receives dictation, as the daemon knows it (None: nothing is focused)."""
-        session = self.sessions.get(self.focus[0]) if self.focus else None
-        document = session.documents.get(self.focus[1]) if session is not None else None
+        if self.focus is None:
+            return None
+        session_id, document_id = self.focus
+        session = self.sessions.get(session_id)
+        document = session.documents.get(document_id) if session is not None else None
         return document.snapshot() if document is not None else None
 
     def _target(self, document_id: str) -> tuple[EditorSession | None, str]:
@@ -402,9 +412,10 @@ class DaemonCore:
                                    "nothing was changed.", document_id=document_id, final_text=document.text,
                                    final_selection=document.selection)
         snapshot = document.snapshot() if document is not None else None
-        plan = await self._plan(utterance, snapshot, session, act, proposal_id)
-        if plan is None:
+        planned = await self._plan(utterance, snapshot, session, act, proposal_id)
+        if planned is None:
             return UtteranceResult(failed, message="The planner failed; see the daemon's log.", document_id=document_id)
+        plan = planned
         if plan.modes is not None and act:
             # Only a change is passed on: the same state again must not reopen or close the microphone.
             changed = plan.modes.listen_state if plan.modes.listen_state is not self.modes.listen_state else None
@@ -419,7 +430,8 @@ class DaemonCore:
                                    document.text if document is not None else "",
                                    document.selection if document is not None else None)
 
-        if document is None or not _changes_editor(plan, snapshot):
+        # A document comes with its session and snapshot; all three are named so the checker sees it too.
+        if document is None or session is None or snapshot is None or not _changes_editor(plan, snapshot):
             if snapshot is not None and act:
                 self._applied(snapshot, plan, snapshot.version)
             if document is None and document_id and plan.edits:
@@ -499,7 +511,7 @@ class BadTimeout(ValueError):
 class _TargetLocks:
     """One FIFO lock per utterance target (session id, document id), dropped when nobody holds or waits."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     @contextlib.asynccontextmanager
@@ -529,7 +541,7 @@ def _unanswered_message(answer: EditResult, disconnected: bool) -> str:
             "land, and the editor gets a “late-edit-applied” notice. Check the document before repeating it.")
 
 
-def _changes_editor(plan: EditPlan, snapshot) -> bool:
+def _changes_editor(plan: EditPlan, snapshot: DocumentSnapshot | None) -> bool:
     """Whether the plan needs a batch: edits, or only a new selection ("go to end", "select that")."""
     if plan.edits:
         return True

@@ -183,4 +183,8 @@ def report_status(service: PersonaService, report: Callable[[Component], None]) 
 
     loop = asyncio.get_running_loop()
     report(service.component())
-    service.on_change = lambda component: loop.call_soon_threadsafe(report, component)
+
+    def changed(component: Component) -> None:  # on whichever thread loaded
+        loop.call_soon_threadsafe(report, component)
+
+    service.on_change = changed

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from pushkin.model.output_language import CommandOutput
 from pushkin.model.rewrite import Classification, RewriteOptions, RewriteRequest, classify_utterance, stream_rewrite
-from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState
+from pushkin.model.worker import ModelWorker, StreamHandle, WorkerState, WorkerStatus
 from pushkin.proto.textedit import map_offset, validate_edits
 from pushkin.proto.types import Component, Intent, IntentKind, Proposal, Selection, TextEdit
 from pushkin.text_lora.guards import check_rewrite
@@ -164,7 +164,7 @@ class RewriteRunner:
                                   refusals=refusals)
         scores: tuple[float, ...] = ()
         best = 0
-        if len(usable) > 1:
+        if len(usable) > 1 and self.scorer is not None:  # two or more come only from best_of > 1, which has a scorer
             best, scores = pick_best(source, usable, self.scorer)
         text = usable[best]
         plan = plan_rewrite(command, document, text, command.undo_group or f"rewrite-{next(self._groups)}")
@@ -334,7 +334,11 @@ class RewriteExecutor:
         loop = asyncio.get_running_loop()
         worker = self.runner.worker
         report(self.component())
-        worker.on_status = lambda status: loop.call_soon_threadsafe(report, self.component())
+
+        def status_changed(status: WorkerStatus) -> None:  # on the worker's thread
+            loop.call_soon_threadsafe(report, self.component())
+
+        worker.on_status = status_changed
         if self.load_at_start:
             # A failed load is reported by the status line (and the next rewrite tries again).
             worker.load().add_done_callback(lambda future: future.exception())

@@ -25,6 +25,7 @@ import socket
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -41,6 +42,9 @@ from .listener import Listener
 from .planning import EditPlanner, InsertAtCursor
 from .service import PushkinService, TokenGate, add_to_server
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .voice import Voice
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ class Daemon:
             if rewriter is not None and hasattr(rewriter, "component"):
                 components += (rewriter.component(),)
         self.core = DaemonCore(self.settings, self.planner, components=components, rewriter=rewriter)
-        self.voice = None
+        self.voice: Voice | None = None
         if self.settings.voice.enabled:
             from .voice import Voice, VoiceGatedHearing  # piper itself loads on the first reply
 
@@ -196,8 +200,9 @@ class Daemon:
 
             report_status(self.persona, self.core.set_component)
         await server.start()
-        if hasattr(self.core.rewriter, "attach"):
-            self.core.rewriter.attach(self.core.set_component)  # the model's status line; loads it now if asked
+        rewriter = self.core.rewriter
+        if rewriter is not None and hasattr(rewriter, "attach"):
+            rewriter.attach(self.core.set_component)  # the model's status line; loads it now if asked
         if address.scheme == "unix":
             self._socket_path = Path(address.path)
             os.chmod(address.path, 0o600)
@@ -218,7 +223,8 @@ class Daemon:
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Tell editors, end their streams, and stop within ``grace_s`` (default: the settings)."""
-        if self.state is not DaemonState.SERVING:
+        server = self._server
+        if self.state is not DaemonState.SERVING or server is None:  # SERVING comes with its server
             return
         self.state = DaemonState.STOPPING
         grace_s = self.settings.server.shutdown_grace_s if grace_s is None else grace_s
@@ -231,7 +237,7 @@ class Daemon:
         self.core.broadcast_notice(NoticeLevel.INFO, "daemon-stopping", "The daemon is shutting down.")
         for session in list(self.core.sessions.values()):
             session.close()
-        await self._server.stop(grace_s)
+        await server.stop(grace_s)
         if self._socket_path is not None:
             try:
                 self._socket_path.unlink()

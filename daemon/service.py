@@ -14,6 +14,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import NoReturn, Protocol
 
 import grpc
 
@@ -370,7 +371,15 @@ class AudioFeed:
 REFUSAL_DRAIN_S = 2.0
 
 
-async def _refuse(context, messages, code: grpc.StatusCode, message: str) -> None:
+class _AbortableContext(Protocol):
+    """The part of grpc.aio.ServicerContext that _refuse uses (grpc ships no type information; its
+    ``abort`` is declared NoReturn: it always raises to end the call)."""
+
+    async def abort(self, code: grpc.StatusCode, details: str = "") -> NoReturn: ...
+
+
+async def _refuse(context: _AbortableContext, messages: AsyncIterator[object], code: grpc.StatusCode,
+                  message: str) -> NoReturn:
     """End a StreamAudio call with ``code``, after the client has stopped sending (or 2 s at most).
 
     An aio client that is still writing when the status arrives reports INTERNAL "Internal error from

@@ -344,7 +344,7 @@ class EditorSession:
                     self.error(ErrorCode.BAD_MESSAGE, f"EditResult STALE for batch {batch.batch_id} needs the "
                                "current text; send UpdateDocument.text", batch.document_id)
                 else:
-                    self._stale(document, result)
+                    self._stale(document, result, result.text)
         self.events.batch_answered(batch, applied_version)
         if not pending.answer.done():
             pending.answer.set_result(result)
@@ -372,12 +372,13 @@ class EditorSession:
             return None
         return result.version
 
-    def _stale(self, document: Document, result: EditResult) -> None:
-        if not self._check_size(document.document_id, result.text or ""):
+    def _stale(self, document: Document, result: EditResult, text: str) -> None:
+        """Take the editor's current ``text``, which a STALE ``result`` carries (checked by the caller)."""
+        if not self._check_size(document.document_id, text):
             self._forget(document.document_id)
             return
         try:
-            old_text, edits = document.replace_text(result.text, result.version, result.selection)
+            old_text, edits = document.replace_text(text, result.version, result.selection)
         except ValueError as problem:
             self.error(ErrorCode.BAD_RANGE, f"EditResult {result.batch_id}: {problem}", document.document_id)
             return

@@ -105,9 +105,15 @@ class FieldShape:
         return isinstance(self.item, type) and issubclass(self.item, enum.Enum)
 
 
-@functools.cache
 def shapes(cls: type) -> tuple[FieldShape, ...]:
     """The fields of a contract dataclass, in order."""
+    # The cache is called through this plain ``type`` parameter: mypy does not count type[X] (what
+    # type(value) and a TypeVar's class are) as Hashable, which functools.cache asks of its arguments.
+    return _read_shapes(cls)
+
+
+@functools.cache
+def _read_shapes(cls: type) -> tuple[FieldShape, ...]:
     hints = typing.get_type_hints(cls)
     result = []
     for field in dataclasses.fields(cls):
@@ -185,7 +191,7 @@ def to_pb(value: Any) -> Message:
 def from_pb(cls: type[V], message: Message) -> V:
     """A protobuf message as the contract dataclass ``cls``."""
     descriptors = message.DESCRIPTOR.fields_by_name
-    values = {}
+    values: dict[str, object] = {}
     for shape in shapes(cls):
         descriptor = descriptors[shape.name]
         raw = getattr(message, shape.name)

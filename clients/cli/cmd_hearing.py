@@ -75,15 +75,15 @@ def run_set_listening(args: argparse.Namespace) -> int:
 
     from pushkin.clients.connection import DaemonUnavailable
     from pushkin.clients.daemon_client import DaemonCallError, DaemonClient
-    from pushkin.proto.types import ListenMode, ListenState
+    from pushkin.proto.types import ListenKey, ListenMode, ListenState, SetListening
 
     change = {
-        "mode": lambda: {"mode": ListenMode(getattr(args, "mode", "always-on"))},
-        "ptt": lambda: {"key_pressed": getattr(args, "key", "") == "press"},
-        "sleep": lambda: {"state": ListenState.SLEEPING},
-        "wake": lambda: {"state": ListenState.LISTENING},
-        "mute": lambda: {"state": ListenState.MUTED},
-        "unmute": lambda: {"state": ListenState.LISTENING},
+        "mode": lambda: SetListening(mode=ListenMode(getattr(args, "mode", "always-on"))),
+        "ptt": lambda: SetListening(key=ListenKey.PRESS if getattr(args, "key", "") == "press" else ListenKey.RELEASE),
+        "sleep": lambda: SetListening(state=ListenState.SLEEPING),
+        "wake": lambda: SetListening(state=ListenState.LISTENING),
+        "mute": lambda: SetListening(state=ListenState.MUTED),
+        "unmute": lambda: SetListening(state=ListenState.LISTENING),
     }[args.command]()
 
     async def call() -> int:
@@ -94,7 +94,7 @@ def run_set_listening(args: argparse.Namespace) -> int:
             return 2
         async with client:
             try:
-                status = await client.set_listening(**change)
+                status = await client.change_listening(change)
             except (DaemonUnavailable, DaemonCallError) as error:
                 print(f"pushkin {args.command}: {error}", file=sys.stderr)
                 return 1

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     models.set_defaults(handler=lambda args: (models.print_help(), 2)[1])
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
+    """A byte count for people, in B, KB, MB or GB (decimal units)."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -121,8 +122,11 @@ def _fetch(args: argparse.Namespace) -> int:
             entry = catalog.find(name)
             if entry.terms_url:
                 print(f"{entry.name}: licensed under {entry.licence}", file=sys.stderr)
-            result = catalog.fetch(entry, options=options, progress=_Bar(not args.no_progress),
-                                   say=lambda line, name=entry.name: print(f"{name}: {line}", file=sys.stderr))
+
+            def say(line: str, name: str = entry.name) -> None:
+                print(f"{name}: {line}", file=sys.stderr)
+
+            result = catalog.fetch(entry, options=options, progress=_Bar(not args.no_progress), say=say)
         except catalog.CatalogError as error:
             print(f"pushkin models fetch: {error}", file=sys.stderr)
             failed += 1

@@ -62,14 +62,23 @@ def _say(language: str, english: str, russian: str) -> str:
 
 
 @dataclass
-class _Pending:
-    """What an unapplied plan will do to the history once the editor applies it."""
+class _PendingAction:
+    """What an unapplied plan's own edits will do to the history once the editor applies them."""
 
-    kind: str  # "action", "undo", "redo", "drop_undo", "drop_redo"
     description: str = ""
     new_phrase_edit: int | None = None  # index of the edit whose text becomes a dictated phrase
     links: list[PhraseLink] = field(default_factory=list)  # phrases the edits take out or bring back
-    step: UndoStep | None = None
+
+
+@dataclass(frozen=True)
+class _PendingReplay:
+    """An unapplied undo or redo of ``step``, or (``drop_undo``, ``drop_redo``) the refusal that drops it."""
+
+    kind: str  # "undo", "redo", "drop_undo", "drop_redo"
+    step: UndoStep
+
+
+_Pending = _PendingAction | _PendingReplay
 
 
 @dataclass(frozen=True)
@@ -144,16 +153,17 @@ class IntentEngine:
         history = self._history(document.document_id)
         pending = self._pending.pop(plan.undo_group, None) if plan.undo_group else None
         edits = validate_edits(len(document.text), plan.edits)
-        if pending is not None and pending.kind in ("undo", "drop_undo") and pending.step in history.undo:
-            history.undo.remove(pending.step)
-        if pending is not None and pending.kind in ("redo", "drop_redo") and pending.step in history.redo:
-            history.redo.remove(pending.step)
+        if isinstance(pending, _PendingReplay):
+            if pending.kind in ("undo", "drop_undo") and pending.step in history.undo:
+                history.undo.remove(pending.step)
+            if pending.kind in ("redo", "drop_redo") and pending.step in history.redo:
+                history.redo.remove(pending.step)
         covered = history.carry(edits, by_user=False)
-        if edits and pending is not None and pending.kind != "drop_undo" and pending.kind != "drop_redo":
+        if edits and pending is not None and not (isinstance(pending, _PendingReplay) and pending.kind.startswith("drop_")):
             replaced = [document.text[e.start:e.end] for e in edits]
             ranges = new_ranges(edits)
             texts = [e.text for e in edits]
-            if pending.kind == "action":
+            if isinstance(pending, _PendingAction):
                 links = list(pending.links)
                 if pending.new_phrase_edit is not None:
                     start, end = ranges[pending.new_phrase_edit]
@@ -215,7 +225,7 @@ class IntentEngine:
         intent = context.intent
         if args:
             intent = Intent(intent.kind, intent.name, {**intent.args, **args}, intent.text, intent.source)
-        if pending is not None and not pending.description:
+        if isinstance(pending, _PendingAction) and not pending.description:
             pending.description = description
         return EditPlan(intent, tuple(edits), selection, description or intent.name, message, None, self._group(pending),
                         span)
@@ -268,7 +278,7 @@ class IntentEngine:
         if intent.kind is IntentKind.DICTATION:
             context = _Context(context.utterance, document, context.history, context.language,
                                Intent(IntentKind.DICTATION, text=formatted.text, source=intent.source))
-        pending = _Pending("action", new_phrase_edit=0 if formatted.text.strip() else None)
+        pending = _PendingAction(new_phrase_edit=0 if formatted.text.strip() else None)
         return self._plan(context, [TextEdit(formatted.start, formatted.end, formatted.text)], Selection.cursor(cursor),
                           description, pending=pending)
 
@@ -320,9 +330,9 @@ class IntentEngine:
         if not selection.is_cursor:
             words = context.document.text[selection.start:selection.end]
         else:
-            phrase, refusal = self._that_phrase(context)
-            if phrase is None:
-                return refusal
+            phrase = self._that_phrase(context)
+            if isinstance(phrase, EditPlan):
+                return phrase
             start, end = phrase.core()
             words = context.document.text[start:end]
         words = words.strip().strip(".,!?;:…")
@@ -357,15 +367,15 @@ class IntentEngine:
 
     # ---- "that" -----------------------------------------------------------------------------------
 
-    def _that_phrase(self, context: _Context) -> tuple[Phrase | None, EditPlan | None]:
+    def _that_phrase(self, context: _Context) -> Phrase | EditPlan:
         """The last dictated phrase, or a plan that says why there is none."""
         phrase = context.history.last_phrase()
         if phrase is None:
-            return None, self._message(context, "Nothing has been dictated here yet.", "Здесь ещё ничего не продиктовано.")
+            return self._message(context, "Nothing has been dictated here yet.", "Здесь ещё ничего не продиктовано.")
         if not phrase.is_present_in(context.document.text):
-            return None, self._message(context, "The last dictated phrase is no longer in the document; nothing was changed.",
-                                       "Последней продиктованной фразы больше нет в документе; ничего не изменено.")
-        return phrase, None
+            return self._message(context, "The last dictated phrase is no longer in the document; nothing was changed.",
+                                 "Последней продиктованной фразы больше нет в документе; ничего не изменено.")
+        return phrase
 
     def _read_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         """No edit: the plan's ``text`` arg is what the daemon's voice reads (the selection, else the last phrase)."""
@@ -374,9 +384,9 @@ class IntentEngine:
         if selection.start != selection.end:
             text = document.text[selection.start:selection.end]
         else:
-            phrase, refusal = self._that_phrase(context)
-            if refusal is not None:
-                return refusal
+            phrase = self._that_phrase(context)
+            if isinstance(phrase, EditPlan):
+                return phrase
             text = document.text[slice(*phrase.core())]
         if not text.strip():
             return self._message(context, "Nothing to read.", "Нечего читать.")
@@ -384,12 +394,12 @@ class IntentEngine:
         return self._plan(context, description="read that", message=_say(context.language, f"Reading “{shown}”.",
                                                                           f"Читаю «{shown}»."), args={"text": text})
 
-    def _changeable_phrase(self, context: _Context) -> tuple[Phrase | None, EditPlan | None]:
+    def _changeable_phrase(self, context: _Context) -> Phrase | EditPlan:
         """The last dictated phrase for a command that removes or changes it, or the plan that refuses."""
-        phrase, refusal = self._that_phrase(context)
-        if phrase is not None and phrase.typed_inside:
-            return None, self._typed_inside_refusal(context)
-        return phrase, refusal
+        phrase = self._that_phrase(context)
+        if isinstance(phrase, Phrase) and phrase.typed_inside:
+            return self._typed_inside_refusal(context)
+        return phrase
 
     def _typed_inside_refusal(self, context: _Context) -> EditPlan:
         return self._message(context, "You typed inside the last dictated phrase, and your typing is kept: say “select that”, "
@@ -407,7 +417,7 @@ class IntentEngine:
         if broken:
             message = _say(context.language, "The last dictated phrase was edited since; scratched the one before it.",
                            "Последнюю фразу успели изменить; стёрта предыдущая.")
-        pending = _Pending("action", links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
+        pending = _PendingAction(links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
         # Taking the utterance back puts back what it replaced: the selection, the recognizer's mark.
         restored = phrase.replaced
         return self._plan(context, [TextEdit(phrase.start, phrase.end, restored)], Selection.cursor(phrase.start + len(restored)),
@@ -417,17 +427,17 @@ class IntentEngine:
         selection = context.document.selection
         if not selection.is_cursor:
             return self._delete_range(context, selection.start, selection.end, "delete selection")
-        phrase, refusal = self._changeable_phrase(context)
-        if phrase is None:
-            return refusal
-        pending = _Pending("action", links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
+        phrase = self._changeable_phrase(context)
+        if isinstance(phrase, EditPlan):
+            return phrase
+        pending = _PendingAction(links=[(phrase.phrase_id, 0, PhraseState.REMOVED)])
         return self._plan(context, [TextEdit(phrase.start, phrase.end, "")], Selection.cursor(phrase.start), "delete that",
                           pending=pending, args={"start": str(phrase.start), "end": str(phrase.end)})
 
     def _select_that(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        phrase, refusal = self._that_phrase(context)
-        if phrase is None:
-            return refusal
+        phrase = self._that_phrase(context)
+        if isinstance(phrase, EditPlan):
+            return phrase
         start, end = phrase.core()
         return self._plan(context, selection=Selection.span(start, end), description="select that",
                           args={"start": str(start), "end": str(end)})
@@ -438,9 +448,9 @@ class IntentEngine:
         if keep_selection:
             start, end = selection.start, selection.end
         else:
-            phrase, refusal = self._changeable_phrase(context)
-            if phrase is None:
-                return refusal
+            phrase = self._changeable_phrase(context)
+            if isinstance(phrase, EditPlan):
+                return phrase
             start, end = phrase.core()
         original = context.document.text[start:end]
         style = args["style"]
@@ -454,7 +464,7 @@ class IntentEngine:
         if changed == original:
             return self._plan(context, selection=after, description=f"format {style}",
                               message=_say(context.language, "Already formatted that way.", "Уже так оформлено."))
-        return self._plan(context, [TextEdit(start, end, changed)], after, f"format {style}", pending=_Pending("action"),
+        return self._plan(context, [TextEdit(start, end, changed)], after, f"format {style}", pending=_PendingAction(),
                           args={"start": str(start), "end": str(end)})
 
     # ---- undo / redo ------------------------------------------------------------------------------
@@ -479,7 +489,7 @@ class IntentEngine:
                 clean = False
         if not clean:
             # Say so, and drop the step once the user has heard it, so the next "undo" reaches the one before.
-            return self._plan(context, description=f"{kind} refused", pending=_Pending(f"drop_{kind}", step=step),
+            return self._plan(context, description=f"{kind} refused", pending=_PendingReplay(f"drop_{kind}", step),
                               message=_say(context.language,
                                            f"Can't {kind} “{step.description}”: that text was edited since. Say “{kind}” again for the step before it.",
                                            f"Не могу {'отменить' if kind == 'undo' else 'вернуть'} «{step.description}»: текст с тех пор изменили. Повторите команду для предыдущего шага."))
@@ -487,11 +497,11 @@ class IntentEngine:
         shift = sum(e.delta for e in edits if e is not last)
         cursor = last.start + shift + len(last.text)
         return self._plan(context, edits, Selection.cursor(cursor), f"{kind} {step.description}",
-                          pending=_Pending(kind, step=step), args={"group": step.group})
+                          pending=_PendingReplay(kind, step), args={"group": step.group})
 
     # ---- document words ---------------------------------------------------------------------------
 
-    def _find(self, context: _Context, phrase: str, *, or_dictate: bool = True) -> tuple[tuple[int, int] | None, EditPlan | None]:
+    def _find(self, context: _Context, phrase: str, *, or_dictate: bool = True) -> tuple[int, int] | EditPlan:
         """Where ``phrase`` is near the cursor, or the plan to return instead.
 
         As with Dragon's Select-and-Say, "select X" / "delete X" / "insert before X" are commands only when X
@@ -500,46 +510,46 @@ class IntentEngine:
         """
         span = textspans.find_phrase(context.document.text, phrase, context.document.selection.start, self.settings.search_window)
         if span is not None:
-            return span, None
+            return span
         if or_dictate:
             dictation = _Context(context.utterance, context.document, context.history, context.language,
                                  Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
-            return None, self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
-        return None, self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
-                                   f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
+            return self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
+        return self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
+                             f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
 
     def _replace(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # "Replace the old tires with new ones before winter." is a sentence when the document has no "old
         # tires": dictate it. A short "replace X with Y" is a command even then: the user is told X is absent.
         sentence = len(context.utterance.text.split()) >= _SENTENCE_WORDS
-        span, refusal = self._find(context, args["x"], or_dictate=sentence)
-        if span is None:
-            return refusal
+        span = self._find(context, args["x"], or_dictate=sentence)
+        if isinstance(span, EditPlan):
+            return span
         start, end = span
         replacement = args["y"]
         found = context.document.text[start:end]
         if found[:1].isupper() and replacement[:1].islower():
             replacement = replacement[0].upper() + replacement[1:]
         return self._plan(context, [TextEdit(start, end, replacement)], Selection.cursor(start + len(replacement)),
-                          f"replace {found}", pending=_Pending("action"), args={"start": str(start), "end": str(end)})
+                          f"replace {found}", pending=_PendingAction(), args={"start": str(start), "end": str(end)})
 
     def _delete_text(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._find(context, args["x"])
-        if span is None:
-            return refusal
+        span = self._find(context, args["x"])
+        if isinstance(span, EditPlan):
+            return span
         return self._delete_range(context, *span, f"delete {args['x']}")
 
     def _select_text(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._find(context, args["x"])
-        if span is None:
-            return refusal
+        span = self._find(context, args["x"])
+        if isinstance(span, EditPlan):
+            return span
         return self._plan(context, selection=Selection.span(*span), description="select",
                           args={"start": str(span[0]), "end": str(span[1])})
 
     def _insert_at(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._find(context, args["x"])
-        if span is None:
-            return refusal
+        span = self._find(context, args["x"])
+        if isinstance(span, EditPlan):
+            return span
         offset = span[0] if args["side"] == "before" else span[1]
         return self._plan(context, selection=Selection.cursor(offset), description=f"insert {args['side']}",
                           args={"start": str(offset), "end": str(offset)})
@@ -551,7 +561,7 @@ class IntentEngine:
         if start >= end:
             return self._message(context, "Nothing to delete.", "Нечего удалять.")
         return self._plan(context, [TextEdit(start, end, "")], Selection.cursor(start), description,
-                          pending=_Pending("action"), args={"start": str(start), "end": str(end)})
+                          pending=_PendingAction(), args={"start": str(start), "end": str(end)})
 
     # ---- words, sentences, paragraphs, lines ----------------------------------------------------------
 
@@ -575,30 +585,30 @@ class IntentEngine:
             return self._message(context, "There is no word there.", "Там нет слов.")
         return self._delete_range(context, words[0][0], words[-1][1], "delete words")
 
-    def _unit(self, context: _Context, args: Mapping[str, str]) -> tuple[tuple[int, int] | None, EditPlan | None]:
+    def _unit(self, context: _Context, args: Mapping[str, str]) -> tuple[int, int] | EditPlan:
         text, selection = context.document.text, context.document.selection
         unit, which = args["unit"], args["which"]
         if unit == "line" and which == "this":
-            return textspans.line_bounds(text, selection.start), None
+            return textspans.line_bounds(text, selection.start)
         cursor = selection.end if which == "next" else selection.start
         span = textspans.unit_span(text, cursor, unit, which, self.settings.search_window)
         if span is None:
             names = {"sentence": ("sentence", "предложения"), "paragraph": ("paragraph", "абзаца"), "line": ("line", "строки")}
             english, russian = names[unit]
-            return None, self._message(context, f"There is no {which} {english}.", f"Нет такого {russian}.")
-        return span, None
+            return self._message(context, f"There is no {which} {english}.", f"Нет такого {russian}.")
+        return span
 
     def _select_unit(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._unit(context, args)
-        if span is None:
-            return refusal
+        span = self._unit(context, args)
+        if isinstance(span, EditPlan):
+            return span
         return self._plan(context, selection=Selection.span(*span), description=f"select {args['unit']}",
                           args={"start": str(span[0]), "end": str(span[1])})
 
     def _delete_unit(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._unit(context, args)
-        if span is None:
-            return refusal
+        span = self._unit(context, args)
+        if isinstance(span, EditPlan):
+            return span
         start, end = textspans.unit_deletion(context.document.text, span, args["unit"])
         return self._delete_range(context, start, end, f"delete {args['unit']}", widen=False)
 
@@ -623,9 +633,9 @@ class IntentEngine:
                           args={"start": str(offset), "end": str(offset)})
 
     def _go_to_unit(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
-        span, refusal = self._unit(context, {"unit": args["unit"], "which": "this"})
-        if span is None:
-            return refusal
+        span = self._unit(context, {"unit": args["unit"], "which": "this"})
+        if isinstance(span, EditPlan):
+            return span
         offset = span[0] if args["edge"] == "start" else span[1]
         return self._plan(context, selection=Selection.cursor(offset), description=f"go to {args['edge']} of {args['unit']}",
                           args={"start": str(offset), "end": str(offset)})
@@ -662,11 +672,11 @@ class IntentEngine:
         elif not selection.is_cursor:
             target, start, end = "selection", selection.start, selection.end
         else:
-            phrase = context.history.last_phrase()
-            if phrase is None:
+            if context.history.last_phrase() is None:
                 return self._plan(context, message=_NO_TARGET[context.language].format(what=context.intent.text.rstrip(".!?")))
-            if not phrase.is_present_in(context.document.text) or phrase.typed_inside:
-                return self._changeable_phrase(context)[1]
+            phrase = self._changeable_phrase(context)
+            if isinstance(phrase, EditPlan):
+                return phrase
             target, (start, end) = "last_phrase", phrase.core()
         # The daemon's rewriter reads the typed ``span``; start/end in the args are the wire's copy for clients.
         plan_args = {"target": target, "start": str(start), "end": str(end), "utterance_language": context.language,
@@ -679,7 +689,7 @@ class IntentEngine:
                            f"«{context.intent.text}» требует языковой модели, а она не настроена; текст не изменён.")
         # With a model, the daemon sends the rewrite under this plan's undo group: parking an action here
         # makes ``applied`` record it as one undo step, so "undo" takes the whole rewrite back.
-        pending = _Pending("action") if self.settings.language_model else None
+        pending = _PendingAction() if self.settings.language_model else None
         return self._plan(context, description=f"rewrite {task}", message=message, args=plan_args, pending=pending,
                           span=(start, end))
 

@@ -170,9 +170,9 @@ def find_phrase(text: str, phrase: str, cursor: int, limit: int) -> Span | None:
                 break
         if before is not None:
             return before
-        match = pattern.search(text, cursor, hi)
-        if match is not None:
-            return match.span()
+        after = pattern.search(text, cursor, hi)
+        if after is not None:
+            return after.span()
         if complete_before and complete_after:
             return None
     return None
