@@ -97,7 +97,7 @@ def _build(cls: type, table: Any, where: str, base: Any = None) -> Any:
         if name not in fields:
             raise _unknown(where, str(name), value, fields)
         hint, key = hints[name], _key(where, name)
-        if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
             # A section starts from its default in the enclosing one (a recipe may set its own run defaults).
             inner = getattr(base, name) if base is not None else _default(fields[name])
             values[name] = _build(hint, value, key, inner if isinstance(inner, hint) else None)
@@ -158,7 +158,7 @@ def _typed(hint: Any, value: Any, key: str) -> Any:
     if hint is Any:
         return value
     wrong = ConfigError(f"{key} must be {_describe(hint)}, got {value!r}")
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
         return _build(hint, value, key)

@@ -29,11 +29,13 @@ def field_comments(cls: type) -> dict[str, str]:
             row, column = token.start
             comments[row] = (token.string.lstrip("#").strip(), not lines[row - 1][:column].strip())
     class_node = ast.parse(source).body[0]
+    if not isinstance(class_node, ast.ClassDef):
+        raise TypeError(f"{cls.__name__}: its source does not start with the class")
     found = {}
     for node in class_node.body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             continue
-        above = []
+        above: list[str] = []
         row = node.lineno - 1
         while row in comments and comments[row][1]:
             above.insert(0, comments[row][0])

@@ -10,7 +10,12 @@ PY="${PY:-.venv/bin/python}"
 
 links=build/typecheck/pushkin
 mkdir -p "$links"
-for folder in daemon proto audio_lora text_lora persona training clients model text; do
+# The folders setup.py installs (its TOP_LEVEL list is the one list of them).
+folders=$("$PY" -c 'import ast
+tree = ast.parse(open("setup.py").read())
+print(" ".join(next(ast.literal_eval(node.value) for node in tree.body
+                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TOP_LEVEL")))')
+for folder in $folders; do
   ln -sfn "../../../$folder" "$links/$folder"
 done
 
