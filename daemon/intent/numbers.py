@@ -370,8 +370,8 @@ _GLUED_TIME = re.compile(r"(\d{1,2}(?::[0-5]\d)?)\s*(a\.?m\.?|p\.?m\.?)", re.IGN
 _HOUR_DIGITS = re.compile(r"(\d{1,2})(?::[0-5]\d)?")
 _EN_TIME_CUES = frozenset({"at", "by", "until", "till", "from", "around", "before", "after", "since"})
 _RU_TIME_CUES = frozenset({"в", "к", "до", "после", "с", "около", "от"})
-_RU_HOUR_WORDS = frozenset({"час", "часа", "часов"})
-_RU_MINUTE_WORDS = frozenset({"минут", "минуты", "минуту", "минута"})
+_RU_HOUR_WORDS = frozenset({"час", "часа", "часов", "часам", "часу"})
+_RU_MINUTE_WORDS = frozenset({"минут", "минуты", "минуту", "минута", "минутам"})
 _ZERO = {"en": ("oh", "o", "zero"), "ru": ("ноль", "ноля", "нуля")}
 
 
@@ -422,7 +422,7 @@ def _english_time(tokens: list[str], start: int) -> _Rewrite | None:
 
 
 def _russian_time(tokens: list[str], start: int) -> _Rewrite | None:
-    """"в семь тридцать" → "в 7:30", "к девяти часам пятнадцати минутам"-like forms → "9:15"."""
+    """"в семь тридцать" → "в 7:30", "к девяти часам пятнадцати минутам" → "к 9:15"."""
     if start == 0 or normalize_word(tokens[start - 1]) not in _RU_TIME_CUES or _trail(tokens[start - 1]):
         return None
     hour = _number_at(tokens, start)
