@@ -477,10 +477,48 @@ def _quantity(tokens: list[str], start: int) -> _Rewrite | None:
     if unit.startswith("процент") and _RU_UNIT.fullmatch(unit):
         return _Rewrite(start, end + 1, f"{written}{_NBSP}%")
     if unit in _EN_CURRENCY:
+        cents = _cents_after(tokens, end + 1) if not _trail(tokens[end]) and " " not in written else None
+        if cents:  # "twenty dollars and fifty cents" → "$20.50"
+            return _Rewrite(start, cents[1], f"{_EN_CURRENCY[unit]}{written}.{cents[0]:02d}")
         return _Rewrite(start, end + 1, f"{_EN_CURRENCY[unit]}{written}")
     if said and (unit in _EN_UNITS or _RU_UNIT.fullmatch(unit)):
         return _Rewrite(start, end, written)
     return None
+
+
+def _cents_after(tokens: list[str], index: int) -> tuple[int, int] | None:
+    """"and fifty cents" at tokens[index] as (cents, end)."""
+    if index + 2 >= len(tokens) or normalize_word(tokens[index]) != "and" or _trail(tokens[index]):
+        return None
+    if _DIGITS.fullmatch(tokens[index + 1]) and int(tokens[index + 1]) < 100:
+        value, end = int(tokens[index + 1]), index + 2
+    else:
+        cents = _number_at(tokens, index + 1)
+        if not (cents and cents.language == "en" and not cents.ordinal and cents.value < 100):
+            return None
+        value, end = cents.value, cents.end
+    if end >= len(tokens) or _trail(tokens[end - 1]) or normalize_word(tokens[end]) not in ("cents", "cent"):
+        return None
+    return value, end + 1
+
+
+# Clock readings and odds said with a second number: "ten to five", "twenty past two", "без двадцати пять".
+_CLOCK_LINKS = frozenset({"to", "past"})
+_RU_CLOCK_BEFORE = frozenset({"без"})
+# Idioms where a writer keeps the word: "на все сто" (one hundred per cent sure).
+_IDIOM_BEFORE = {100: frozenset({"все"})}
+
+
+def _is_idiom_or_clock(tokens: list[str], start: int, number: _Number) -> bool:
+    before = normalize_word(tokens[start - 1]) if start > 0 else ""
+    if before in _RU_CLOCK_BEFORE or before in _IDIOM_BEFORE.get(number.value, ()):
+        return True
+    if number.value > 30 or number.end + 1 >= len(tokens) or _trail(tokens[number.end - 1]):
+        return False
+    if normalize_word(tokens[number.end]) not in _CLOCK_LINKS or _trail(tokens[number.end]):
+        return False
+    hour = _number_at(tokens, number.end + 1)  # "twenty to five" is a clock; "twenty to thirty people" a range
+    return hour is not None and hour.value <= 12
 
 
 def _plain_number(tokens: list[str], start: int) -> _Rewrite | None:
@@ -494,6 +532,8 @@ def _plain_number(tokens: list[str], start: int) -> _Rewrite | None:
         return None  # "ten o'clock" is written in words
     if number.value <= 12 and start > 0 and normalize_word(tokens[start - 1]) == "at":
         return None  # "at ten": a clock hour said without minutes is prose
+    if _is_idiom_or_clock(tokens, start, number):
+        return None
     return _Rewrite(start, number.end, _format(number))
 
 
