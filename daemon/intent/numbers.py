@@ -147,7 +147,6 @@ class _Number:
     ordinal: bool
     language: str
     scale_word: str = ""  # "million" when the number was said as "<n> million": written "5 million"
-    words: int = 1  # lexemes it took ("twenty-five" is two in one token)
 
 
 def _lexemes(token: str) -> list[_Lexeme] | None:
@@ -175,7 +174,6 @@ def _number_at(tokens: list[str], start: int) -> _Number | None:
     language = ""
     best: _Number | None = None
     scale_word = ""
-    words = 0
     index = start
     while index < len(tokens):
         if index > start and (_trail(tokens[index - 1]) or _lead(tokens[index])):
@@ -205,10 +203,9 @@ def _number_at(tokens: list[str], start: int) -> _Number | None:
                 group += lexeme.value
                 scale_word = ""
             last = lexeme.kind
-            words += 1
             ended = lexeme.ordinal
         if last != "and":
-            best = _Number(start, index + 1, total + group, ended, language, scale_word, words)
+            best = _Number(start, index + 1, total + group, ended, language, scale_word)
         if ended:
             break
         index += 1
@@ -327,7 +324,7 @@ def _month_first(tokens: list[str], start: int, month: str) -> _Rewrite | None:
         year = _year_after(tokens, end) if _trail(tokens[end - 1]) in ("", ",") else None
         if year and (year[2] or said):  # something said in words is written
             return _Rewrite(start, year[1], f"{month} {value}, {year[0]}")
-        if said and ordinal and _trail(tokens[end - 1]) != ",":
+        if said and ordinal:
             return _Rewrite(start, end, f"{month} {value}")
     year = _year_after(tokens, start + 1)
     if year and year[2]:

@@ -32,6 +32,8 @@ WRITTEN = [
     # dates
     ("The launch is on March third twenty twenty six.", "The launch is on March 3, 2026."),
     ("The launch is on March third.", "The launch is on March 3."),
+    ("On March third, we met.", "On March 3, we met."),
+    ("On the second of June, twenty twenty six, it rained.", "On June 2, 2026, it rained."),
     ("It is on the fifth of May.", "It is on May 5."),
     ("It is on the twenty first of June twenty twenty six.", "It is on June 21, 2026."),
     ("Born on July fourth nineteen ninety nine, he", "Born on July 4, 1999, he"),
