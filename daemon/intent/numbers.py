@@ -229,11 +229,32 @@ def _is_number_like(token: str) -> bool:
     return bool(word) and (word[0].isdigit() or _lexemes(token) is not None and word != "and")
 
 
+def _number_before(tokens: list[str], start: int) -> bool:
+    """A number said right before tokens[start] ("twenty" in "twenty twenty", "hundred" in "a hundred and ten")."""
+    if start == 0 or _trail(tokens[start - 1]) or _lead(tokens[start]):
+        return False
+    if normalize_word(tokens[start - 1]) == "and":
+        return _number_before(tokens, start - 1)
+    return _is_number_like(tokens[start - 1])
+
+
 def _stands_alone(tokens: list[str], start: int, end: int) -> bool:
     """No number said right before or after [start, end): "one two three" is a list, not one number."""
-    before = start > 0 and not _trail(tokens[start - 1]) and not _lead(tokens[start])
     after = end < len(tokens) and not _trail(tokens[end - 1]) and not _lead(tokens[end])
-    return not ((before and _is_number_like(tokens[start - 1])) or (after and _is_number_like(tokens[end])))
+    return not (_number_before(tokens, start) or (after and _is_number_like(tokens[end])))
+
+
+# Idioms a writer keeps in words, as normalized words.
+_IDIOMS = (("six", "feet", "under"), ("one", "foot", "in", "the", "grave"), ("на", "все", "сто"))
+
+
+def _in_idiom(tokens: list[str], start: int, end: int) -> bool:
+    for idiom in _IDIOMS:
+        for first in range(max(0, end - len(idiom)), start + 1):
+            words = tuple(normalize_word(token) for token in tokens[first:first + len(idiom)])
+            if words == idiom:
+                return True
+    return False
 
 
 def _capitalized(token: str) -> bool:
@@ -455,7 +476,7 @@ _DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
 
 def _quantity(tokens: list[str], start: int) -> _Rewrite | None:
     """A number with a percent, a currency or a unit: digits, however small."""
-    if start > 0 and not _trail(tokens[start - 1]) and _is_number_like(tokens[start - 1]):
+    if _number_before(tokens, start):
         return None
     if _DIGITS.fullmatch(tokens[start]):
         written, end, said = tokens[start], start + 1, False
@@ -478,8 +499,9 @@ def _quantity(tokens: list[str], start: int) -> _Rewrite | None:
         if cents:  # "twenty dollars and fifty cents" → "$20.50"
             return _Rewrite(start, cents[1], f"{_EN_CURRENCY[unit]}{written}.{cents[0]:02d}")
         return _Rewrite(start, end + 1, f"{_EN_CURRENCY[unit]}{written}")
-    if said and (unit in _EN_UNITS or _RU_UNIT.fullmatch(unit)):
-        return _Rewrite(start, end, written)
+    if said and written != "1" and (unit in _EN_UNITS or _RU_UNIT.fullmatch(unit)) \
+            and not _in_idiom(tokens, start, end + 1):
+        return _Rewrite(start, end, written)  # "one mile" stays: "one" is as often a word as a count
     return None
 
 
@@ -502,13 +524,10 @@ def _cents_after(tokens: list[str], index: int) -> tuple[int, int] | None:
 # Clock readings and odds said with a second number: "ten to five", "twenty past two", "без двадцати пять".
 _CLOCK_LINKS = frozenset({"to", "past"})
 _RU_CLOCK_BEFORE = frozenset({"без"})
-# Idioms where a writer keeps the word: "на все сто" (one hundred per cent sure).
-_IDIOM_BEFORE = {100: frozenset({"все"})}
 
 
 def _is_idiom_or_clock(tokens: list[str], start: int, number: _Number) -> bool:
-    before = normalize_word(tokens[start - 1]) if start > 0 else ""
-    if before in _RU_CLOCK_BEFORE or before in _IDIOM_BEFORE.get(number.value, ()):
+    if (start > 0 and normalize_word(tokens[start - 1]) in _RU_CLOCK_BEFORE) or _in_idiom(tokens, start, number.end):
         return True
     if number.value > 30 or number.end + 1 >= len(tokens) or _trail(tokens[number.end - 1]):
         return False
