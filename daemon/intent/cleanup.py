@@ -1,8 +1,8 @@
 """Clean dictation: hesitations dropped and spoken self-corrections resolved, before formatting.
 
 Each is on by default and switchable (``[intent] drop_fillers``, ``resolve_corrections``,
-``write_addresses``). Each works on the words of one utterance and keeps the punctuation the recognizer put
-around them tidy:
+``write_addresses``, ``write_numbers``). Each works on the words of one utterance and keeps the punctuation the
+recognizer put around them tidy:
 
 * "So, um, I think we should go." → "So I think we should go."; "Я, э-э, не знаю." → "Я не знаю."
   ("ну" only where it stands between commas or opens the utterance before a comma);
@@ -12,7 +12,9 @@ around them tidy:
   begin or end with the same word ("в три" / "в два", "3 units" / "4 units"). "I like it, actually it's
   great" stays as said;
 * "anna dot k at example dot com" → "anna.k@example.com", "docs dot python dot org" → "docs.python.org"
-  (a known top-level domain is required; "a dot com bubble" and "the site at example dot com" keep words).
+  (a known top-level domain is required; "a dot com bubble" and "the site at example dot com" keep words);
+* "twenty five percent" → "25%", "March third twenty twenty six" → "March 3, 2026", "at five pm" → "at 5 p.m.",
+  "третьего марта" → "3 марта" (numbers.py says which numbers are written as digits and which stay words).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 from pushkin.text.units import SENTENCE_TERMINATORS
 
 from .grammar import FILLER_WORDS, NUMBER_WORDS, normalize_word
+from .numbers import write_numbers
 
 # Hesitations dropped wherever they stand. "ну" is a word as often as a filler (see _is_filler); "ah" and
 # "eh" carry meaning inside a sentence ("It's cold, eh?"), so only a command or a lone utterance loses them.
@@ -151,11 +154,14 @@ def write_addresses(text: str) -> str:
     return _EMAIL.sub(mailbox, text)
 
 
-def clean_dictation(text: str, *, fillers: bool, corrections: bool, addresses: bool = True) -> str:
+def clean_dictation(text: str, *, fillers: bool, corrections: bool, addresses: bool = True,
+                    numbers: bool = True) -> str:
     if fillers:
         text = drop_fillers(text)
     if corrections:
         text = resolve_corrections(text)
     if addresses:
         text = write_addresses(text)
+    if numbers:  # after the corrections: "three, actually two" has become "two" before it is written
+        text = write_numbers(text)
     return text

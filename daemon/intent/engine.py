@@ -261,7 +261,7 @@ class IntentEngine:
         if clean:
             spoken = clean_dictation(spoken, fillers=self.settings.drop_fillers,
                                      corrections=self.settings.resolve_corrections,
-                                     addresses=self.settings.write_addresses)
+                                     addresses=self.settings.write_addresses, numbers=self.settings.write_numbers)
         formatted = format_dictation(document.text, selection.start, selection.end, spoken, literal=literal,
                                      speech=context.utterance.source.startswith("speech"),
                                      lowercase_mid_sentence=self.settings.lowercase_mid_sentence)

@@ -10,6 +10,7 @@ Example (TOML)::
     drop_fillers = true           # "So, um, I think" → "So I think" (clean dictation)
     resolve_corrections = true    # "meet at three, actually two" → "meet at two"
     write_addresses = true        # "anna at example dot com" → "anna@example.com"
+    write_numbers = true          # "twenty five percent" → "25%", "at five pm" → "at 5 p.m."
 
     [intent.phrases]              # your own phrases: pattern = command, or a table with arguments
     "nuke that" = "scratch_that"
@@ -76,6 +77,9 @@ class IntentSettings:
     drop_fillers: bool = True  # hesitations ("um", "э-э") are left out of dictation
     resolve_corrections: bool = True  # "X, actually Y" is written as Y when the two are of a kind
     write_addresses: bool = True  # spoken domains and e-mail addresses are written as addresses
+    # spoken numbers, dates and times written as digits where a writer would ("twenty five percent" → "25%",
+    # "March third" → "March 3", "at five pm" → "at 5 p.m."); small counts in prose stay words
+    write_numbers: bool = True
 
     def check(self) -> None:
         for name in ("search_window", "history_limit"):
