@@ -381,7 +381,8 @@ class RewriteExecutor:
             else:
                 outcome = await self.runner.run(plan, document, _progress_to(editor) if editor else None)
                 if not outcome.plan.edits:
-                    return EditPlan(intent, message=outcome.plan.message, description=plan.description)
+                    return EditPlan(intent, message=outcome.plan.message, description=plan.description,
+                                    nothing_to_act_on=outcome.plan.nothing_to_act_on)
                 self._last = (task, source, outcome.text)
                 edited = outcome.plan
         except RewriteError as exc:

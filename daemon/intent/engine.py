@@ -231,6 +231,7 @@ class IntentEngine:
                         span)
 
     def _message(self, context: _Context, english: str, russian: str) -> EditPlan:
+        """A refusal, said in the utterance's language."""
         return self._refusal(context, _say(context.language, english, russian))
 
     def _refusal(self, context: _Context, message: str) -> EditPlan:
