@@ -20,7 +20,8 @@ from pushkin.daemon.hearing.recognizer import Recognition
 from pushkin.daemon.hearing.vad import SegmentedUtterance, SpeechAudio
 from pushkin.daemon.hearing_api import SpeechEnded, SpeechStarted
 from pushkin.daemon.intent import IntentEngine
-from pushkin.daemon.planning import Utterance
+from pushkin.daemon.model_planner import ModelPlanner
+from pushkin.daemon.planning import DocumentSnapshot, Modes, Utterance
 from pushkin.daemon.server import Daemon
 from pushkin.daemon.settings import Settings
 from pushkin.daemon.speech_llm import SpeechLLMDecoder
@@ -30,6 +31,7 @@ from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import AudioStart, Hello, IntentKind, OpenDocument, Selection, UtteranceDecided
 
 from .conftest import connect_editor, unix_settings
+from .test_core_wiring import FakeRewriter, GrammarForRewrites
 
 SECOND = 16000
 
@@ -158,6 +160,7 @@ NOTHING_TO_ACT_ON = {
     "undo, nothing to undo": ("command: undo", "Draft.", "Undo the knot."),
     "delete a word, empty document": ("command: delete unit=word", "", "Delete nothing."),
     "select a sentence, empty document": ("command: select unit=sentence", "", "Select a seat."),
+    "rewrite, nothing dictated": ("command: rewrite task=formal", "Draft.", "Formal wear only."),
 }
 
 
@@ -213,6 +216,18 @@ async def test_a_decided_command_whose_target_is_absent_takes_the_fallback(comma
     # Without a decided kind the same words are planned by the grammar's own rule for them, as before.
     typed = await core.handle_utterance(Utterance(command), "doc", act=False)
     assert typed.intent != decided.intent and "Good" not in typed.intent.text
+
+
+async def test_the_speech_llms_dictation_is_not_second_guessed_as_an_open_ended_command():
+    rewriter = FakeRewriter()
+    planner = ModelPlanner(GrammarForRewrites(), rewriter)
+    document = DocumentSnapshot("doc", "A long text.", 1, Selection.cursor(12))
+    heard = Utterance("make that shorter", source="speech-llm", decided_as=IntentKind.DICTATION)
+    plan = await planner.plan(heard, document, Modes())
+    assert plan.intent.kind is IntentKind.DICTATION and rewriter.executed == []
+    # The recognizer's reading of the same words is shown to the model, as before.
+    recognized = await planner.plan(Utterance("make that shorter", source="speech"), document, Modes())
+    assert recognized.intent.name == "rewrite" and len(rewriter.executed) == 1
 
 
 async def test_a_stream_that_ends_while_the_speech_llm_waits_cancels_its_decode():
