@@ -161,13 +161,17 @@ class SpeechLLMDecoder:
         if self.unavailable:
             return await cascade()
         asked = asyncio.ensure_future(self._ask(utterance_id, utterance))
+        cascading = asyncio.ensure_future(cascade())
         try:
-            cascaded = await cascade()
-        except BaseException:
+            await asyncio.wait((asked, cascading))
+        except asyncio.CancelledError:
             asked.cancel()
+            cascading.cancel()
             raise
-        notices, output = await asked
+        notices, output = asked.result()
         if output is not None:
+            failed = cascading.exception()  # a usable answer does not need the recognizer: it loses its fallback
+            cascaded = [] if failed is not None else cascading.result()
             fallback = next((event.utterance for event in cascaded if isinstance(event, HeardTranscript)), None)
             try:
                 heard = heard_from(output, utterance_id, utterance, fallback)
@@ -175,8 +179,11 @@ class SpeechLLMDecoder:
                 self.rejected += 1
                 log.info("speech-llm answer %r not acted on (%s); the cascade hears it", output.raw_line[:80], why)
             else:
+                if failed is not None:
+                    log.error("the recognizer failed on utterance %s; the speech-LLM's answer stands without a "
+                              "fallback", utterance_id, exc_info=failed)
                 return [*notices, *(event for event in cascaded if not isinstance(event, HeardTranscript)), heard]
-        return [*notices, *cascaded]
+        return [*notices, *cascading.result()]  # the recognizer's failure, if any, as with the cascade alone
 
     async def _ask(self, utterance_id: str,
                    utterance: SegmentedUtterance) -> tuple[list[StatusNotice], SpeechOutput | None]:

@@ -230,6 +230,31 @@ async def test_the_speech_llms_dictation_is_not_second_guessed_as_an_open_ended_
     assert recognized.intent.name == "rewrite" and len(rewriter.executed) == 1
 
 
+def _one_second() -> SegmentedUtterance:
+    audio = np.zeros(SECOND, np.int16)
+    return SegmentedUtterance(0, audio, 0.0, 0.0, 1.0, (SpeechAudio(audio, 0.0),), 0.5, 0.5, 1.0)
+
+
+@pytest.mark.parametrize("line", ["dictate: Hello there.", "blah"])
+async def test_a_recognizer_failure_costs_a_usable_answer_only_its_fallback(line):
+    worker = ModelWorker(lambda progress: object(), name="test-speech-llm")
+    decoder = SpeechLLMDecoder(worker, lambda composed: FixedAnswer(line))
+
+    async def broken_cascade():
+        raise RuntimeError("the recognizer crashed")
+
+    try:
+        if line == "blah":  # nothing to act on but the recognizer: its failure is the utterance's, as without
+            with pytest.raises(RuntimeError, match="crashed"):
+                await decoder.decode("t0", _one_second(), broken_cascade)
+        else:
+            events = await decoder.decode("t0", _one_second(), broken_cascade)
+            heard = events[-1].utterance
+            assert heard.text == "Hello there." and heard.decided_as is IntentKind.DICTATION and heard.fallback is None
+    finally:
+        worker.shutdown()
+
+
 async def test_a_stream_that_ends_while_the_speech_llm_waits_cancels_its_decode():
     started, release = threading.Event(), threading.Event()
 
@@ -241,8 +266,7 @@ async def test_a_stream_that_ends_while_the_speech_llm_waits_cancels_its_decode(
     worker = ModelWorker(lambda progress: object(), name="test-speech-llm")
     decoder = SpeechLLMDecoder(worker, lambda composed: answer)
     worker.submit(busy)  # a rewrite holds the worker
-    audio = np.zeros(SECOND, np.int16)
-    utterance = SegmentedUtterance(0, audio, 0.0, 0.0, 1.0, (SpeechAudio(audio, 0.0),), 0.5, 0.5, 1.0)
+    utterance = _one_second()
 
     async def cascade():
         return [final_transcript("t0", utterance, Recognition("late", "en"))]
