@@ -394,7 +394,31 @@ class DaemonCore:
 
     async def _plan(self, utterance: Utterance, snapshot: DocumentSnapshot | None, session: EditorSession | None,
                     act: bool, proposal_id: int) -> EditPlan | None:
-        """The planner's plan; None when it failed (logged)."""
+        """The planner's plan; None when it failed (logged).
+
+        A reading whose kind the front end decided (the speech-LLM's) is carried out only when its plan does
+        what was heard: a command that plans as dictation ("accept" with no proposal) or finds nothing to
+        act on ("scratch that" with nothing to scratch) is decided again from ``utterance.fallback``, the
+        recognizer's reading of the same audio, as if the speech-LLM had not been there; without one,
+        nothing is done.
+        """
+        plan = await self._planned(utterance, snapshot, session, act, proposal_id)
+        if plan is None or not _unusable(utterance, plan):
+            return plan
+        if utterance.fallback is not None:
+            log.info("the %s reading %r planned as %s (%s); deciding the recognizer's %r instead", utterance.source,
+                     utterance.text[:80], plan.intent.kind.value, plan.message or "no message",
+                     utterance.fallback.text[:80])
+            return await self._planned(utterance.fallback, snapshot, session, act, proposal_id)
+        if plan.nothing_to_act_on or plan.intent.kind is IntentKind.IGNORED:
+            return plan  # it changes nothing, and says why
+        decided_as = utterance.decided_as.value if utterance.decided_as is not None else ""
+        return EditPlan(Intent(IntentKind.IGNORED, text=utterance.text, source="daemon"),
+                        message=f"Heard “{utterance.text[:60]}” as {decided_as}, but here it would be "
+                                f"{plan.intent.kind.value}; nothing was changed.")
+
+    async def _planned(self, utterance: Utterance, snapshot: DocumentSnapshot | None, session: EditorSession | None,
+                       act: bool, proposal_id: int) -> EditPlan | None:
         editor = _SessionChannel(session, snapshot.document_id) if session is not None and snapshot is not None else None
         try:
             return await self.planner.plan(utterance, snapshot, self.modes, editor, act=act, proposal_id=proposal_id)
@@ -539,6 +563,11 @@ def _unanswered_message(answer: EditResult, disconnected: bool) -> str:
     return (f"The outcome is unknown: {answer.error or 'the editor did not answer'}. The edit has expired, so an "
             "editor that reads it from now on refuses it; if the editor was already applying it, it may still "
             "land, and the editor gets a “late-edit-applied” notice. Check the document before repeating it.")
+
+
+def _unusable(utterance: Utterance, plan: EditPlan) -> bool:
+    """Whether ``plan`` fails the kind the front end decided for ``utterance`` (never for an undecided one)."""
+    return utterance.decided_as is not None and (plan.nothing_to_act_on or plan.intent.kind is not utterance.decided_as)
 
 
 def _changes_editor(plan: EditPlan, snapshot: DocumentSnapshot | None) -> bool:

@@ -7,7 +7,8 @@ a :class:`Rewriter` (:class:`pushkin.daemon.rewrite.RewriteExecutor`), and decid
 1. "accept"/"reject" while the document has a pending proposal: the proposal's plan, or nothing;
 2. the grammar's plan;
 3. dictation that looks like an order ("make that shorter") goes to the model; a command it names is
-   planned by the grammar under its canonical phrase (:mod:`pushkin.daemon.open_commands`);
+   planned by the grammar under its canonical phrase (:mod:`pushkin.daemon.open_commands`) — unless the
+   front end already decided the kind (the speech-LLM's ``Utterance.decided_as``);
 4. a rewrite plan gets its edit from the model (or becomes a Proposal the editor previews).
 
 Without a rewriter it is the grammar planner alone. This module does not import the model: the rewriter
@@ -98,7 +99,7 @@ class ModelPlanner:
         plan = self.grammar.plan(utterance, document, modes)
         if rewriter is None or not act:
             return plan
-        if plan.intent.kind is IntentKind.DICTATION and utterance.source != "editor":
+        if plan.intent.kind is IntentKind.DICTATION and utterance.source != "editor" and utterance.decided_as is None:
             plan = await self._open_command(rewriter, utterance, document, modes, plan)
         if document is not None and rewriter.handles(plan):
             async with self._model_lock:

@@ -31,13 +31,21 @@ PROPOSALS_CAPABILITY = "proposals"  # Hello capability: the editor previews a re
 
 @dataclass(frozen=True)
 class Utterance:
-    """One pause-delimited utterance, as heard (or typed)."""
+    """One pause-delimited utterance, as heard (or typed).
+
+    A front end that decides the kind itself (the speech-LLM: ``dictate:`` or ``command:``) sets
+    ``decided_as``; a plan of another kind, or one with nothing to act on, is not carried out, and the daemon
+    decides ``fallback`` instead: the cascade recognizer's reading of the same audio (None when it heard
+    nothing; then nothing is done). See :meth:`DaemonCore._plan <pushkin.daemon.core.DaemonCore._plan>`.
+    """
 
     text: str
     pause_before_s: float = 0.0  # 0 means unknown (typed utterances)
     pause_after_s: float = 0.0
     language: str = ""  # "en", "ru", or "" for unknown
     source: str = "typed"  # "typed", "speech", "speech-llm"
+    decided_as: IntentKind | None = None  # DICTATION or COMMAND when the front end decided it; None: the planner does
+    fallback: Utterance | None = None  # what to decide instead when the plan for this reading is unusable
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class EditPlan:
     (None: leave the editor's selection where the edits put it). ``modes`` is set when the utterance
     changes the daemon's modes. ``message`` is for the user ("Nothing to scratch."). ``span`` is the
     [start, end) of the snapshot's text that a command for the language model (a rewrite) acts on.
+    ``nothing_to_act_on`` marks a refusal: the command found nothing to act on (nothing to scratch or undo,
+    no such word near the cursor, no proposal to accept), so nothing changes and ``message`` says why.
     """
 
     intent: Intent
@@ -76,6 +86,7 @@ class EditPlan:
     modes: Modes | None = None
     undo_group: str = ""
     span: tuple[int, int] | None = None
+    nothing_to_act_on: bool = False
 
 
 class EditorChannel(Protocol):

@@ -141,7 +141,7 @@ class RewriteRunner:
         start, end = rewrite_target(command, document)
         source = document.text[start:end]
         if task.replaces and not source.strip():
-            return RewriteOutcome(EditPlan(intent, message="There is nothing to rewrite."), "")
+            return RewriteOutcome(EditPlan(intent, message="There is nothing to rewrite.", nothing_to_act_on=True), "")
         request = RewriteRequest(task.name, source, context_before=document.text[:start])
         self._cancel = threading.Event()
         candidates: list[str] = []
@@ -381,7 +381,8 @@ class RewriteExecutor:
             else:
                 outcome = await self.runner.run(plan, document, _progress_to(editor) if editor else None)
                 if not outcome.plan.edits:
-                    return EditPlan(intent, message=outcome.plan.message, description=plan.description)
+                    return EditPlan(intent, message=outcome.plan.message, description=plan.description,
+                                    nothing_to_act_on=outcome.plan.nothing_to_act_on)
                 self._last = (task, source, outcome.text)
                 edited = outcome.plan
         except RewriteError as exc:
@@ -415,7 +416,7 @@ class RewriteExecutor:
                 return EditPlan(intent, plan.edits, plan.selection_after, plan.description, "", None, plan.undo_group)
             self.book.reject(document.document_id, proposal_id)
         except (ProposalError, ValueError) as exc:
-            return EditPlan(intent, message=str(exc).capitalize() + ".")
+            return EditPlan(intent, message=str(exc).capitalize() + ".", nothing_to_act_on=True)
         return EditPlan(intent, message="Rejected the proposal.")
 
     def document_changed(self, document_id: str, edits: Sequence[TextEdit], new_version: int) -> None:

@@ -5,13 +5,21 @@ events, same interim transcripts from faster-whisper) with :class:`SpeechLLMDeco
 (:class:`~pushkin.daemon.hearing.front_end.FinalDecoder`): each closed utterance — its speech
 audio, with the VAD's pauses before and after it as silence markers — goes first through
 :class:`pushkin.model.speech.SpeechLLM` on the language model's worker thread (Whisper encoder → projector
-with silence tokens → composed Gemma → one output-language line). The line is parsed strictly:
+with silence tokens → composed Gemma → one output-language line), while the cascade's recognizer decodes
+the same audio on its own thread. The line is parsed strictly (:func:`reading_of`):
 
 * ``dictate: <text>`` → a final transcript of that text, planned as dictation;
 * ``command: <name> ...`` → the grammar phrase for it (:func:`pushkin.daemon.open_commands.phrase_for`),
   planned by the intent engine through the same command registry;
-* anything else (outside the grammar, a command with no phrase, a failure) is never executed: the cascade
-  decodes the same audio, so no words are lost.
+* anything else is never executed and the cascade's transcript is the final one: a line outside the output
+  language (unparsable, a command the grammar lacks, an empty dictation), a command with no grammar phrase,
+  a dictation caught in a repetition loop, a decode cancelled (by ``timeout_s``, or the stream ending), a
+  model error.
+
+A usable answer's utterance says which kind the model decided (``decided_as``) and carries the cascade's
+reading as its ``fallback``: when the plan for it is of another kind ("accept" with no proposal would be
+typed as dictation) or finds nothing to act on ("scratch that" with nothing to scratch), the daemon core
+decides the cascade's reading instead (:meth:`pushkin.daemon.core.DaemonCore._plan`).
 
 Without a trained audio adapter it says so once (a ``speech-llm-unavailable`` notice; :func:`front_end_component`
 gives the status line) and hears with the cascade.
@@ -21,18 +29,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from pushkin.audio_lora.encoder import AudioEncoder
 from pushkin.audio_lora.splice import Silence
-from pushkin.model.output_language import CommandOutput, DictateOutput
-from pushkin.model.speech import SpeechLLM, SpeechLLMUnavailable, SpeechOutput
+from pushkin.model.output_language import DictateOutput, format_output
+from pushkin.model.speech import AudioPiece, SpeechLLM, SpeechLLMUnavailable, SpeechOutput
 from pushkin.model.worker import ModelWorker
-from pushkin.proto.types import Component, NoticeLevel, StatusNotice, Transcript
+from pushkin.proto.types import Component, IntentKind, NoticeLevel, StatusNotice, Transcript
 
 from .hearing import SpeechFrontEnd
 from .hearing.front_end import Cascade, float_audio
-from .hearing.recognizer import Recognizer
+from .hearing.recognizer import Recognizer, collapse_repetitions
 from .hearing.settings import HearingSettings
 from .hearing.vad import SegmentedUtterance, SpeechAudio
 from .hearing_api import HeardTranscript, HearingEvent
@@ -43,6 +53,15 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_CODE = "speech-llm-unavailable"
 COMPONENT = "speech-front-end"
+DEFAULT_TIMEOUT_S = 10.0  # well above a GPU answer (under a second): only a runaway decode is cut
+
+
+class SpeechReader(Protocol):
+    """What the decoder asks of the speech-LLM (:class:`pushkin.model.speech.SpeechLLM`)."""
+
+    def hear(self, pieces: Sequence[AudioPiece], cancel: threading.Event | None = None,
+             max_new_tokens: int = 96) -> SpeechOutput:
+        """One output-language answer for the utterance's audio and pauses; stops early when ``cancel`` is set."""
 
 
 def front_end_component(requested: str, registry_root: str) -> Component:
@@ -56,22 +75,37 @@ def front_end_component(requested: str, registry_root: str) -> Component:
     return Component(COMPONENT, "cascade", f"{status.message} Hearing with the cascade meanwhile.")
 
 
-def heard_from(output: SpeechOutput, utterance_id: str, utterance: SegmentedUtterance) -> HeardTranscript | None:
-    """The final transcript for a parsed speech-LLM line; None when it is not something to act on."""
-    if output.cancelled or output.output is None:
-        return None
+class UnusableLine(ValueError):
+    """A speech-LLM answer that is not acted on; the message says why."""
+
+
+def reading_of(output: SpeechOutput) -> tuple[str, IntentKind]:
+    """The text to plan for a speech-LLM answer (the dictation, or the grammar phrase of the command) and the
+    kind the model decided; raises :class:`UnusableLine` for an answer not to act on."""
+    if output.cancelled:
+        raise UnusableLine("cancelled before it finished")
+    if output.output is None:
+        raise UnusableLine(output.rejected or "outside the output language")
     if isinstance(output.output, DictateOutput):
         text = output.output.text
-    elif isinstance(output.output, CommandOutput):
-        phrase = phrase_for(output.output)
-        if phrase is None:
-            return None
-        text = phrase
-    else:
-        return None
+        if collapse_repetitions(text)[1]:
+            raise UnusableLine("a repetition loop")
+        return text, IntentKind.DICTATION
+    phrase = phrase_for(output.output)
+    if phrase is None:
+        raise UnusableLine(f"no grammar phrase for “{format_output(output.output)}”")
+    return phrase, IntentKind.COMMAND
+
+
+def heard_from(output: SpeechOutput, utterance_id: str, utterance: SegmentedUtterance,
+               fallback: Utterance | None = None) -> HeardTranscript:
+    """The final transcript for a speech-LLM answer, its utterance carrying ``fallback`` (the cascade's
+    reading of the same audio, decided instead when the answer's plan is unusable); raises
+    :class:`UnusableLine` for an answer not to act on."""
+    text, kind = reading_of(output)
     transcript = Transcript(utterance_id, text, True, text, "", utterance.speech_start_s, utterance.speech_end_s)
     return HeardTranscript(transcript, Utterance(text, utterance.pause_before_s, utterance.pause_after_s,
-                                                 source="speech-llm"))
+                                                 source="speech-llm", decided_as=kind, fallback=fallback))
 
 
 def speech_pieces(utterance: SegmentedUtterance) -> list:
@@ -94,56 +128,89 @@ def speech_pieces(utterance: SegmentedUtterance) -> list:
 
 class SpeechLLMDecoder:
     """The final decoder that asks the speech-LLM first; ``worker`` is the language model's worker thread
-    (it owns the composed model) and ``encoder_factory`` builds the Whisper encoder there, once."""
+    (it owns the composed model) and ``reader_factory`` builds the :class:`SpeechReader` there, once, from
+    the composed model. The cascade decodes every utterance too, on its own thread meanwhile: its reading
+    is the answer when the speech-LLM's is unusable, and travels as the ``fallback`` of a usable one."""
 
-    def __init__(self, worker: ModelWorker, encoder_factory: Callable[[], AudioEncoder], *,
-                 max_new_tokens: int = 96) -> None:
+    def __init__(self, worker: ModelWorker, reader_factory: Callable[[Any], SpeechReader], *,
+                 max_new_tokens: int = 96, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.model_worker = worker
-        self.encoder_factory = encoder_factory
+        self.reader_factory = reader_factory
         self.max_new_tokens = max_new_tokens
+        self.timeout_s = timeout_s  # a decode that runs longer is cancelled (its answer is not used)
         self.unavailable = ""  # why the speech-LLM path cannot run ("" while it can)
         self.last_output: SpeechOutput | None = None
-        self.rejected = 0  # lines outside the grammar, heard by the cascade instead
-        self._speech: SpeechLLM | None = None  # built and used on the worker thread only
+        self.rejected = 0  # answers not acted on: the cascade decided those utterances
+        self._reader: SpeechReader | None = None  # built and used on the worker thread only
 
-    def _hear(self, composed, pieces) -> SpeechOutput:
-        if self._speech is None:
-            self._speech = SpeechLLM(composed, self.encoder_factory())
-        return self._speech.hear(pieces, max_new_tokens=self.max_new_tokens)
+    def _hear(self, composed, pieces, cancel: threading.Event) -> SpeechOutput:
+        if cancel.is_set():  # the stream ended while the job waited for the worker
+            return SpeechOutput(None, "", cancelled=True)
+        if self._reader is None:
+            self._reader = self.reader_factory(composed)
+        # The decode itself is bounded (a runaway one is cancelled); loading the model and waiting for the
+        # worker are not counted.
+        deadline = threading.Timer(self.timeout_s, cancel.set)
+        deadline.start()
+        try:
+            return self._reader.hear(pieces, cancel, max_new_tokens=self.max_new_tokens)
+        finally:
+            deadline.cancel()
 
     async def decode(self, utterance_id: str, utterance: SegmentedUtterance, cascade: Cascade) -> list[HearingEvent]:
-        notices, heard = await self._decide(utterance_id, utterance)
-        if heard is not None:
-            return [*notices, heard]
-        return [*notices, *await cascade()]
-
-    async def _decide(self, utterance_id: str,
-                      utterance: SegmentedUtterance) -> tuple[list[StatusNotice], HeardTranscript | None]:
-        """Notices to pass on, and the final transcript when the speech-LLM's line is one to act on."""
         if self.unavailable:
-            return [], None
-        pieces = speech_pieces(utterance)
+            return await cascade()
+        asked = asyncio.ensure_future(self._ask(utterance_id, utterance))
+        cascading = asyncio.ensure_future(cascade())
         try:
-            output = await asyncio.wrap_future(self.model_worker.submit(lambda lm: self._hear(lm, pieces)))
+            await asyncio.wait((asked, cascading))
+        except asyncio.CancelledError:
+            asked.cancel()
+            cascading.cancel()
+            raise
+        notices, output = asked.result()
+        if output is not None:
+            failed = cascading.exception()  # a usable answer does not need the recognizer: it loses its fallback
+            cascaded = [] if failed is not None else cascading.result()
+            fallback = next((event.utterance for event in cascaded if isinstance(event, HeardTranscript)), None)
+            try:
+                heard = heard_from(output, utterance_id, utterance, fallback)
+            except UnusableLine as why:
+                self.rejected += 1
+                log.info("speech-llm answer %r not acted on (%s); the cascade hears it", output.raw_line[:80], why)
+            else:
+                if failed is not None:
+                    log.error("the recognizer failed on utterance %s; the speech-LLM's answer stands without a "
+                              "fallback", utterance_id, exc_info=failed)
+                return [*notices, *(event for event in cascaded if not isinstance(event, HeardTranscript)), heard]
+        return [*notices, *cascading.result()]  # the recognizer's failure, if any, as with the cascade alone
+
+    async def _ask(self, utterance_id: str,
+                   utterance: SegmentedUtterance) -> tuple[list[StatusNotice], SpeechOutput | None]:
+        """Notices to pass on, and the speech-LLM's answer (None when it could not answer: the cascade's)."""
+        pieces = speech_pieces(utterance)
+        cancel = threading.Event()
+        try:
+            job = self.model_worker.submit(lambda lm: self._hear(lm, pieces, cancel))
+            output = await asyncio.wrap_future(job)
         except SpeechLLMUnavailable as error:
             self.unavailable = str(error)
             log.warning("speech-llm unavailable: %s", error)
             return [StatusNotice(NoticeLevel.WARNING, UNAVAILABLE_CODE,
                                  f"{error} Hearing with the cascade (faster-whisper) instead.")], None
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
         except Exception:  # a model failure must not lose the utterance: the cascade hears it
             log.exception("the speech-LLM front end failed on utterance %s", utterance_id)
             return [], None
         self.last_output = output
-        heard = heard_from(output, utterance_id, utterance)
-        if heard is None:
-            self.rejected += 1
-            log.info("speech-llm line %r not acted on (%s); the cascade hears it", output.raw_line[:80],
-                     output.rejected or "no phrase for it")
-        return [], heard
+        return [], output
 
 
 def speech_llm_front_end(settings: HearingSettings, recognizer: Recognizer | None, worker: ModelWorker,
                          encoder_factory: Callable[[], AudioEncoder], *, max_new_tokens: int = 96) -> SpeechFrontEnd:
     """Hearing with the speech-LLM deciding finals (the cascade's recognizer for interims and fallbacks)."""
-    decoder = SpeechLLMDecoder(worker, encoder_factory, max_new_tokens=max_new_tokens)
+    decoder = SpeechLLMDecoder(worker, lambda composed: SpeechLLM(composed, encoder_factory()),
+                               max_new_tokens=max_new_tokens)
     return SpeechFrontEnd(settings, recognizer, final_decoder=decoder)

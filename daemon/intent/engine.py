@@ -24,7 +24,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pushkin.daemon.planning import DocumentSnapshot, EditPlan, Modes, Utterance
 from pushkin.proto.textedit import EditError, validate_edits
@@ -231,7 +231,12 @@ class IntentEngine:
                         span)
 
     def _message(self, context: _Context, english: str, russian: str) -> EditPlan:
-        return self._plan(context, message=_say(context.language, english, russian))
+        """A refusal, said in the utterance's language."""
+        return self._refusal(context, _say(context.language, english, russian))
+
+    def _refusal(self, context: _Context, message: str) -> EditPlan:
+        """The plan for a command with nothing to act on: no edit, ``message`` says why."""
+        return replace(self._plan(context, message=message), nothing_to_act_on=True)
 
     def _mode_plan(self, match: CommandMatch, spoken: str, modes: Modes, language: str) -> EditPlan:
         intent = Intent(IntentKind.COMMAND, name=match.command, args=dict(match.args), text=spoken)
@@ -673,7 +678,7 @@ class IntentEngine:
             target, start, end = "selection", selection.start, selection.end
         else:
             if context.history.last_phrase() is None:
-                return self._plan(context, message=_NO_TARGET[context.language].format(what=context.intent.text.rstrip(".!?")))
+                return self._refusal(context, _NO_TARGET[context.language].format(what=context.intent.text.rstrip(".!?")))
             phrase = self._changeable_phrase(context)
             if isinstance(phrase, EditPlan):
                 return phrase

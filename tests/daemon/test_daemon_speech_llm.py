@@ -18,6 +18,7 @@ from pushkin.daemon.hearing.vad import Silence as VadSilence
 from pushkin.daemon.server import Daemon
 from pushkin.daemon.speech_llm import (
     UNAVAILABLE_CODE,
+    UnusableLine,
     front_end_component,
     heard_from,
     speech_llm_front_end,
@@ -29,7 +30,7 @@ from pushkin.model.output_language import CommandOutput, DictateOutput
 from pushkin.model.registry import AdapterRegistry
 from pushkin.model.speech import SpeechOutput
 from pushkin.model.worker import ModelWorker
-from pushkin.proto.types import AudioStart, StatusNotice, Transcript, UtteranceDecided
+from pushkin.proto.types import AudioStart, IntentKind, StatusNotice, Transcript, UtteranceDecided
 
 from .conftest import connect_editor, unix_settings
 from .test_hearing_wiring import RecordingPlanner, paced
@@ -116,6 +117,10 @@ def test_parsed_lines_become_dictation_or_grammar_phrases():
     command = heard_from(SpeechOutput(CommandOutput("rewrite", {"task": "formal"}), "command: rewrite task=formal"),
                          "u2", utterance)
     assert command.utterance.text == "make that more formal"
-    assert heard_from(SpeechOutput(None, "blah", rejected="bad"), "u3", utterance) is None
-    assert heard_from(SpeechOutput(CommandOutput("delete", {"unit": "line", "count": "7"}), "x"), "u4", utterance) is None
-    assert heard_from(SpeechOutput(DictateOutput("x"), "dictate: x", cancelled=True), "u5", utterance) is None
+    assert heard.utterance.decided_as is IntentKind.DICTATION and command.utterance.decided_as is IntentKind.COMMAND
+    with pytest.raises(UnusableLine, match="bad"):
+        heard_from(SpeechOutput(None, "blah", rejected="bad"), "u3", utterance)
+    with pytest.raises(UnusableLine, match="no grammar phrase"):
+        heard_from(SpeechOutput(CommandOutput("delete", {"unit": "line", "count": "7"}), "x"), "u4", utterance)
+    with pytest.raises(UnusableLine, match="cancelled"):
+        heard_from(SpeechOutput(DictateOutput("x"), "dictate: x", cancelled=True), "u5", utterance)
