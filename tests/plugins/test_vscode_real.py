@@ -41,7 +41,8 @@ def session():
 
 
 def on_disk(path: Path, expected: str, code: VSCode) -> None:
-    code.wait_for(lambda: path.read_text(encoding="utf-8") == expected, 10, f"{path.name} to hold {expected!r}")
+    # 30 s: VS Code saves after its own delay, which a loaded 2-core machine stretches (10 s once ran out).
+    code.wait_for(lambda: path.read_text(encoding="utf-8") == expected, 30, f"{path.name} to hold {expected!r}")
 
 
 def focus(code: VSCode, daemon: DaemonProcess, name: str) -> None:
