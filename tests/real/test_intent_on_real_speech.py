@@ -18,13 +18,17 @@ from pushkin.daemon.intent.offline import SimulatedEditor
 from pushkin.daemon.planning import Modes, Utterance
 from pushkin.proto.types import Selection
 
+# A sentence that must be dictated as Whisper wrote it, whatever words Whisper heard (its words can differ
+# by a word between processes: "before a winter"): the engine's part is not to take it for a command.
+DICTATED = None
+
 SESSIONS = [
     # (what the voice says, one utterance after another; the document a careful editor expects)
     (["Did you see the slides?", "Question mark."], "Did you see the slides?"),
-    (["The trial period ends in May."], "The trial period ends in May."),
-    (["Type your name in the first box."], "Type your name in the first box."),
+    (["The trial period ends in May."], DICTATED),
+    (["Type your name in the first box."], DICTATED),
     (["Thanks for the update.", "Um, scratch that."], ""),
-    (["Replace the old tires with new ones before winter."], "Replace the old tires with new ones before winter."),
+    (["Replace the old tires with new ones before winter."], DICTATED),  # a replace whose X is absent
 ]
 
 
@@ -63,4 +67,7 @@ def test_the_engine_writes_what_a_careful_editor_expects_from_real_transcripts(h
         plan = engine.plan(Utterance(transcript, source="speech", language="en"), snapshot, Modes())
         editor.apply(plan)
         engine.applied(snapshot, plan, editor.version)
+    if expected is DICTATED:
+        assert len(heard) == 1 and heard[0].split()[:2] == said[0].split()[:2], f"Whisper heard {heard}"
+        expected = heard[0]
     assert editor.text == expected, f"Whisper heard {heard}"
