@@ -148,7 +148,9 @@ class SpeechFrontEnd:
         await asyncio.wrap_future(self.worker.load())
 
     def close(self) -> None:
-        self.worker.shutdown(timeout=0)  # a decode in progress finishes on its own; nothing waits for it
+        # The job at hand (a model load, a decode) finishes before the process may exit: a CTranslate2 thread
+        # still loading when the interpreter ends aborts it ("terminate called without an active exception").
+        self.worker.shutdown(timeout=15.0)
 
     # --- the stream --------------------------------------------------------------------------------
 
