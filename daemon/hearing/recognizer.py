@@ -236,7 +236,7 @@ class FasterWhisperRecognizer:
         # The grammar's phrases, against which short utterances are rescored; None: no rescoring.
         self.commands: CommandVocabulary | None = commands if commands is not None else (
             CommandVocabulary() if settings.command_rescoring else None)
-        self.rescoring = RescoringOptions(margin=settings.command_margin)
+        self.rescoring = RescoringOptions(margin=settings.command_margin, proposal_lead=settings.command_proposal_lead)
         # The terms the decoder reads before the audio (settings, the user's list, the indexed writing);
         # replaced whole by set_vocabulary, read once per decode, so the next utterance uses a new one.
         self.vocabulary: tuple[str, ...] = tuple(settings.vocabulary)

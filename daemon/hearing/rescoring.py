@@ -35,7 +35,7 @@ class RescoringOptions:
     margin: float = 3.5  # nats: how far below the transcript's log-probability a command may score and win
     min_token_logprob: float = -2.2  # the command's mean log-probability per token must reach this
     candidates: int = 4  # phrases scored per utterance (one batched align call)
-    proposal_lead: float = 2.0  # nats by which a command only Whisper's prompted decode proposed must win
+    proposal_lead: float = 3.0  # nats by which a command only Whisper's prompted decode proposed must win
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ class RecognizerSettings:
     vocabulary: tuple[str, ...] = ()  # your names and terms, given to the decoder as previous text
     command_rescoring: bool = True  # short utterances close to a command are rescored on their audio
     command_margin: float = 3.5  # nats a command may score below the free transcript and still win
+    # nats by which a command that only Whisper's command-prompted decode proposed must beat the transcript: 2.0
+    # let espeak's "A good night." (heard "Don't hide.") become "Undo that." in some processes (lead 1.8-2.1)
+    command_proposal_lead: float = 3.0
     command_max_words: int = 6  # longer utterances are dictation, never rescored
 
 
@@ -127,7 +130,8 @@ def validate(settings: HearingSettings) -> None:
     recognizer = settings.recognizer
     if not 0.0 <= recognizer.language_confidence <= 1.0:
         raise ValueError(f"[hearing.recognizer] language_confidence = {recognizer.language_confidence}: expected 0 to 1")
-    if recognizer.command_margin < 0 or recognizer.command_max_words < 1:
-        raise ValueError("[hearing.recognizer] command_margin must be >= 0 and command_max_words >= 1")
+    if recognizer.command_margin < 0 or recognizer.command_proposal_lead < 0 or recognizer.command_max_words < 1:
+        raise ValueError("[hearing.recognizer] command_margin and command_proposal_lead must be >= 0 and "
+                         "command_max_words >= 1")
     if not settings.recognizer.languages:
         raise ValueError("[hearing.recognizer] languages must name at least one language, e.g. [\"en\", \"ru\"]")

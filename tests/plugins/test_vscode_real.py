@@ -79,12 +79,19 @@ def test_delete_that_and_one_undo_step_per_voice_action(session):
     assert deleted.applied, deleted.message
     assert deleted.final_text == one.final_text
     on_disk(path, one.final_text, code)
-    code.driver("keys", keys=["Control+z"])  # brings back exactly what "delete that" removed
+    undo_and_save(code)  # brings back exactly what "delete that" removed
     on_disk(path, two.final_text, code)
-    code.driver("keys", keys=["Control+z"])  # one voice action per step
+    undo_and_save(code)  # one voice action per step
     on_disk(path, one.final_text, code)
-    code.driver("keys", keys=["Control+z"])
+    undo_and_save(code)
     on_disk(path, "Start.", code)
+
+
+def undo_and_save(code: VSCode) -> None:
+    # Saved by hand too: auto-save once left an undone buffer unsaved for 30 s on a loaded machine.
+    code.driver("keys", keys=["Control+z"])
+    time.sleep(0.2)
+    code.driver("keys", keys=["Control+s"])
 
 
 def test_only_the_focused_editor_changes(session):
