@@ -75,6 +75,9 @@ class SpeechContext(Protocol):
     def pinned_language(self) -> str:
         """The language the user pinned for the focused document ("" when none)."""
 
+    def text_before_cursor(self, limit: int) -> str:
+        """Up to ``limit`` characters of the focused document just before its cursor ("" when none)."""
+
 
 @runtime_checkable
 class SteerableHearing(Hearing, Protocol):

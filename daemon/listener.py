@@ -127,13 +127,24 @@ class Listener:
 
     def document_language(self) -> str:
         """The focused document's language by its script ("" when unknown): the recognizer leans toward it."""
-        focus = self.core.focus
-        if not focus:
-            return ""
-        session = self.core.sessions.get(focus[0])
-        document = session.documents.get(focus[1]) if session is not None else None
+        document = self._focused_document()
         text = getattr(document, "text", "")
         return script_language(text[-4000:]) if text else ""
+
+    def text_before_cursor(self, limit: int) -> str:
+        """What the focused document holds just before its cursor (the start of a selection)."""
+        document = self._focused_document()
+        if document is None or limit <= 0:
+            return ""
+        start = min(document.selection.anchor, document.selection.active)
+        return document.text[max(0, start - limit):start]
+
+    def _focused_document(self):
+        focus = self.core.focus
+        if not focus:
+            return None
+        session = self.core.sessions.get(focus[0])
+        return session.documents.get(focus[1]) if session is not None else None
 
     def add_vocabulary(self, words: str, language: str) -> str:
         """Add ``words`` to the user's vocabulary (``language``: a code or text, for the message)."""

@@ -177,9 +177,11 @@ class SpeechFrontEnd:
         """``audio`` (int16) recognized on the model thread; a final pass leans toward the document's language."""
         samples = float_audio(audio)
         document_language = self._document_language() if final else ""
+        preceding_text = self._preceding_text() if final else ""
 
         def job(recognizer: Recognizer) -> Recognition:
-            return recognizer.transcribe(samples, language=language, final=final, document_language=document_language)
+            return recognizer.transcribe(samples, language=language, final=final, document_language=document_language,
+                                         preceding_text=preceding_text)
 
         return await asyncio.wrap_future(self.worker.submit(job))
 
@@ -191,6 +193,16 @@ class SpeechFrontEnd:
             return self.context.pinned_language()
         except Exception:  # a pin must never cost an utterance
             log.warning("the document's pinned language could not be read", exc_info=True)
+            return ""
+
+    def _preceding_text(self) -> str:
+        limit = self.settings.recognizer.document_context_chars
+        if self.context is None or limit <= 0:
+            return ""
+        try:
+            return self.context.text_before_cursor(limit)
+        except Exception:  # a hint must never cost an utterance
+            log.warning("the text before the cursor could not be read", exc_info=True)
             return ""
 
     def _document_language(self) -> str:

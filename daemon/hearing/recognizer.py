@@ -69,9 +69,10 @@ class Recognizer(Protocol):
         """Load the model now (otherwise the first ``transcribe`` does)."""
 
     def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
-                   document_language: str = "") -> Recognition:
+                   document_language: str = "", preceding_text: str = "") -> Recognition:
         """Recognize float32 (T,) 16 kHz audio; ``final`` False is a quick interim pass. ``language`` pins
-        the language; ``document_language`` (the target document's) may only lean toward one."""
+        the language; ``document_language`` (the target document's) may only lean toward one;
+        ``preceding_text`` is the document's text just before where the words go."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -372,15 +373,30 @@ class FasterWhisperRecognizer:
             raise ValueError("[hearing.recognizer] temperatures is empty; the decoder needs at least one")
         return best
 
-    def _reading(self, encoder_output, audio_s: float, language: str, final: bool) -> Recognition:
-        segment, _ = self._decode(encoder_output, audio_s, language, final=final)
+    def _context(self, preceding_text: str) -> str | None:
+        """The final decode's previous text: the user's prompt and vocabulary, then the document's last words
+        (``None``: the prompt alone, as an interim decode reads it)."""
+        limit = self.settings.document_context_chars
+        tail = preceding_text[-limit:] if limit > 0 else ""
+        if len(preceding_text) > len(tail) > 0 and not (tail[0].isspace() or preceding_text[-limit - 1].isspace()):
+            tail = tail.partition(" ")[2]  # cut inside a word: from the next whole one
+        preceding = " ".join(tail.split())
+        if not preceding:
+            return None
+        return " ".join(part for part in (prompt_text(self.settings, self.vocabulary), preceding) if part)
+
+    def _reading(self, encoder_output, audio_s: float, language: str, final: bool,
+                 context: str | None = None) -> Recognition:
+        segment, _ = self._decode(encoder_output, audio_s, language, final=final, context=context)
         reason = suppression_reason((segment,), self.settings)
         text = "" if reason else " ".join(segment.text.split())
         return Recognition(text, language, 0.0, (segment,), reason)
 
     def transcribe(self, audio: np.ndarray, *, language: str = "", final: bool = True,
-                   document_language: str = "") -> Recognition:
-        """``language`` pins the language (when configured); ``document_language`` only leans toward it."""
+                   document_language: str = "", preceding_text: str = "") -> Recognition:
+        """``language`` pins the language (when configured); ``document_language`` only leans toward it;
+        ``preceding_text`` (the document's text before the cursor) is what the final decode reads as the
+        previous text, after the user's prompt and vocabulary."""
         self.load()
         audio = np.asarray(audio, dtype=np.float32)
         if audio.size == 0:
@@ -388,9 +404,10 @@ class FasterWhisperRecognizer:
         audio_s = len(audio) / SAMPLE_RATE
         encoder_output, frames = self.encode(audio)
         guess = self.choose_language(encoder_output, language, document_language)
-        recognition = self._reading(encoder_output, audio_s, guess.language, final)
+        context = self._context(preceding_text) if final else None
+        recognition = self._reading(encoder_output, audio_s, guess.language, final, context)
         if final and not guess.pinned:
-            recognition = self._second_language(encoder_output, audio_s, guess, recognition)
+            recognition = self._second_language(encoder_output, audio_s, guess, recognition, context)
         recognition = replace(recognition, language_probability=guess.probabilities.get(recognition.language, 0.0))
         if recognition.text:
             text, looped = collapse_repetitions(recognition.text)
@@ -401,7 +418,8 @@ class FasterWhisperRecognizer:
                 self.language_prior.remember(recognition.language)
         return recognition
 
-    def _second_language(self, encoder_output, audio_s: float, guess: LanguageGuess, first: Recognition) -> Recognition:
+    def _second_language(self, encoder_output, audio_s: float, guess: LanguageGuess, first: Recognition,
+                         context: str | None = None) -> Recognition:
         """Decode in the other allowed languages when the guess was unsure or its reading was dropped as a
         hallucination (real speech in the wrong language reads as subtitle credits); keep the reading the
         decoder believes most."""
@@ -412,7 +430,7 @@ class FasterWhisperRecognizer:
         readings = [first]
         for other in self.settings.languages:
             if other != first.language:
-                readings.append(self._reading(encoder_output, audio_s, other, True))
+                readings.append(self._reading(encoder_output, audio_s, other, True, context))
         heard = [r for r in readings if r.text]
         if not heard:
             return first

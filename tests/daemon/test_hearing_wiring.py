@@ -358,3 +358,44 @@ def test_pushkin_listen_without_a_microphone_says_so(short_dir):
         result = _cli("listen", env=dict(os.environ), timeout=30)
     assert result.returncode == 1
     assert "pushkin listen --wav FILE" in result.stderr and "device" in result.stderr.lower()
+
+
+class RecordingRecognizer:
+    """The tiny Whisper, keeping what each pass was told of the document."""
+
+    def __init__(self, settings):
+        from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
+
+        self.inner = FasterWhisperRecognizer(settings)
+        self.settings = settings
+        self.passes: list[tuple[bool, str]] = []
+
+    def load(self):
+        self.inner.load()
+
+    def transcribe(self, audio, *, language="", final=True, document_language="", preceding_text=""):
+        self.passes.append((final, preceding_text))
+        return self.inner.transcribe(audio, language=language, final=final, document_language=document_language,
+                                     preceding_text=preceding_text)
+
+
+@pytest.mark.slow
+async def test_the_final_decode_reads_the_text_before_the_cursor(short_dir, tiny_recognizer_settings, clips):
+    recognizer_settings = dataclasses.replace(tiny_recognizer_settings, document_context_chars=12)
+    settings = hearing_settings(recognizer_settings)
+    recognizer = RecordingRecognizer(recognizer_settings)
+    front = SpeechFrontEnd(settings, recognizer)
+    daemon = Daemon(daemon_settings(short_dir, settings), planner=RecordingPlanner(), hearing=front)
+    await daemon.start()
+    # The cursor sits after "Dear Anna, thanks"; what follows it is not what came before the words.
+    editor, _, _ = await connect_editor(daemon.address, text="Dear Anna, thanks for the notes. P.S.", cursor=17)
+    async with DaemonClient(daemon.address) as client:
+        updates = [u async for u in client.stream_audio(paced(compose([0.3, clips["fox"], 0.7]).audio),
+                                                        AudioStart(act=False))]
+    assert any(isinstance(u, UtteranceDecided) for u in updates)
+    finals = [text for final, text in recognizer.passes if final]
+    assert finals and all(text == "Anna, thanks" for text in finals), recognizer.passes
+    assert all(text == "" for final, text in recognizer.passes if not final)
+    await editor.close()
+    await daemon.stop(0.2)
+    front.close()

@@ -3,6 +3,8 @@ decoder reads, and the persona store as a source."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,19 @@ def test_the_persona_store_is_a_source(tmp_path):
     assert terms[-1] == "Oblonsky" and "Settings Term" in terms and "Anya Karenina" in terms
     (tmp_path / "broken.sqlite3").write_bytes(b"not a database at all" * 100)
     assert persona_vocabulary(tmp_path / "broken.sqlite3") == ()
+
+
+def test_the_final_decode_reads_the_prompt_the_vocabulary_then_the_documents_last_whole_words():
+    from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
+
+    settings = RecognizerSettings(model="base", initial_prompt="Notes.", document_context_chars=24)
+    recognizer = FasterWhisperRecognizer(settings)
+    recognizer.vocabulary = ("Oblonsky",)
+    # The last 24 characters start inside "Kubernetes": that word's fragment is left out.
+    assert recognizer._context("We moved the cluster into Kubernetes last\nweek") == "Notes. Oblonsky. Kubernetes last week"
+    assert recognizer._context("We moved it to Kubernetes last\nweek") == "Notes. Oblonsky. to Kubernetes last week"
+    assert recognizer._context("We moved it into Kubernetes and on\nMonday") == "Notes. Oblonsky. Kubernetes and on Monday"
+    assert recognizer._context("Short one") == "Notes. Oblonsky. Short one"
+    assert recognizer._context("") is None  # nothing before the cursor: the prompt alone, as before
+    off = FasterWhisperRecognizer(dataclasses.replace(settings, document_context_chars=0))
+    assert off._context("Anything") is None
