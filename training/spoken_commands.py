@@ -11,7 +11,7 @@ commands too.
 The target is the model's output language: ``command: <name> ...`` for the commands it has
 (:func:`output_line`: the same command the daemon's :func:`~pushkin.daemon.open_commands.phrase_for` turns
 back into a grammar phrase); a command it has no name for ("go to the end", "replace Monday with
-Friday") is written out as heard, ``dictate: Go to the end.``, so the daemon's grammar decides it.
+Friday") is written out as heard, ``dictate: Go to the end``, so the daemon's grammar decides it.
 """
 
 from __future__ import annotations
@@ -285,7 +285,8 @@ def say_command(variant: CommandVariant, rng: random.Random, *, held_out: bool, 
             continue  # an earlier rule takes these words: they are that rule's, not this one's
         command, args = read
         intent = " ".join([command] + [f"{k}={v}" for k, v in sorted(args.items())])
-        target = output_line(command, args) or f"dictate: {text[0].upper()}{text[1:]}."
+        # No period added: a literal's text is typed exactly as said.
+        target = output_line(command, args) or f"dictate: {text[0].upper()}{text[1:]}"
         parts = (text,)
         if filler:
             fillers = sorted(w for w in FILLER_WORDS if bool(_CYRILLIC.search(w)) == (variant.language == "ru")
