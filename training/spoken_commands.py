@@ -287,7 +287,7 @@ def say_command(variant: CommandVariant, rng: random.Random, *, held_out: bool, 
         intent = " ".join([command] + [f"{k}={v}" for k, v in sorted(args.items())])
         # No period added: a literal's text is typed exactly as said.
         target = output_line(command, args) or f"dictate: {text[0].upper()}{text[1:]}"
-        parts = (text,)
+        parts: tuple[str, ...] = (text,)
         if filler:
             fillers = sorted(w for w in FILLER_WORDS if bool(_CYRILLIC.search(w)) == (variant.language == "ru")
                              and "-" not in w)
