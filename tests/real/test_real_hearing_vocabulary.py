@@ -33,13 +33,15 @@ def test_a_name_from_the_indexed_writing_comes_out_the_users_way(whisper_base, p
     recognizer = FasterWhisperRecognizer(RecognizerSettings(model=str(whisper_base), cpu_threads=2,
                                                             languages=("en",), allow_download=False))
     audio = _float(speak_piper("Oblonsky was late again.", piper_voice))
-    plain = recognizer.transcribe(audio).text
-    assert "Oblonsky" not in plain  # base alone: "Uplonsky was laid again."
+    # Base alone usually writes "Uplonsky was laid again." (not asserted: in some processes CTranslate2's numerics
+    # let it reach the name unaided); what is asserted is that the indexed writing's name reaches the prompt.
+    assert "Oblonsky" not in prompt_text(recognizer.settings, recognizer.vocabulary)
 
     _index(tmp_path / "persona.sqlite3", WRITING)
     vocabulary = PersonalVocabulary((), UserVocabulary(tmp_path / "vocabulary.txt"), tmp_path / "persona.sqlite3")
     assert "Oblonsky" in vocabulary.persona_terms
     recognizer.vocabulary = vocabulary.terms()
+    assert "Oblonsky" in prompt_text(recognizer.settings, recognizer.vocabulary)
     assert recognizer.transcribe(audio).text == "Oblonsky was late again."
 
 
