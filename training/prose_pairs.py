@@ -38,9 +38,8 @@ from pushkin.text_lora.tasks import build_prompt, get_task
 
 from .data import ShingleIndex, TextExample, split_by_source, write_jsonl
 from .degrade import DEGRADATIONS, degrade, grammar_errors
-from .prose_corpus import GCIDE_FILE, FORTUNES_DIR, Passage, debian_prose, deduplicate, split_sentences
+from .prose_corpus import FORTUNES_DIR, GCIDE_FILE, Passage, debian_prose, deduplicate, split_sentences
 
-TASKS_BUILT = ("continue", "fix_grammar")
 TASKS_LEFT_OUT = {
     name: "needs a second text with the same meaning: a teacher model, not rules"
     for name in ("rephrase", "formal", "casual", "shorten", "expand", "translate_en", "translate_ru", "summarize")
