@@ -183,7 +183,7 @@ def grammar_errors(text: str, language: str, rng: random.Random, count: int = 1)
     rules = [(name, rule) for name, rule in GRAMMAR_RULES[language].items() if name != "doubled_word"]
     rng.shuffle(rules)
     rules.append(("doubled_word", doubled_short_word))
-    applied = []
+    applied: list[str] = []
     damaged = text
     for name, rule in rules:
         if len(applied) == count:

@@ -105,8 +105,13 @@ def main(argv: Sequence[str] | None = None) -> Path:
         train_pairs, eval_pairs = pairs, read_pairs(config.data.eval)
     else:
         train_pairs, eval_pairs = split_pairs(pairs, config.run.seed)
-    profile_texts = ([p for t in read_corpus(config.data.corpus_folders).values() for p in paragraphs(t)]
-                     if config.data.corpus_folders else sorted({p.chosen for p in train_pairs}))
+    if config.data.corpus_folders:
+        profile_texts = [p for t in read_corpus(config.data.corpus_folders).values() for p in paragraphs(t)]
+    else:
+        # The metrics then compare each training text with a profile that holds it: the mixture over-trusts
+        # n-gram match (measured on the prose pairs: 0.82 of the weight, held-out accuracy 0.68 vs 0.79).
+        log.warning("no data.corpus_folders: the style profile is the training pairs' chosen texts")
+        profile_texts = sorted({p.chosen for p in train_pairs})
 
     # Features: frozen sentence embeddings (each distinct text once) and the rigid metrics, computed once.
     embedder = default_embedder(config.encoder)
