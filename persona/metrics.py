@@ -376,8 +376,18 @@ def ngram_style_match(text: str, profile: StyleProfile, orders: Sequence[int] = 
         grams = _hashed_ngrams(tokens, n)
         if len(grams) == 0:
             continue
-        matches.append(float(np.isin(grams, corpus, assume_unique=False).mean()))
+        matches.append(float(_in_sorted(grams, corpus).mean()))
     return float(np.mean(matches)) if matches else 0.0
+
+
+def _in_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """``np.isin(values, ordered)`` for a sorted ``ordered``, by binary search: isin sorts the corpus's
+    n-grams again on every call, which made the reward's metrics cost ~25 ms a text on a 6,000-paragraph
+    profile."""
+    if len(ordered) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return ordered[at] == values
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 VENV=${PUSHKIN_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 TORCH_VERSION=2.13.0
-SYSTEM_PACKAGES=(libportaudio2 espeak-ng sox neovim festival festvox-ru)
+# fortunes, fortunes-ru and dict-gcide: real English and Russian prose for the training pairs
+# (pushkin.training.prose_pairs). Never fortunes-off: its files are the offensive ones.
+SYSTEM_PACKAGES=(libportaudio2 espeak-ng sox neovim festival festvox-ru fortunes fortunes-ru dict-gcide)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 # pip prints a warning for every configured index folder that lacks a package; keep the output readable.

@@ -263,12 +263,12 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class RewardDataSettings:
-    train: str = ""  # JSONL of {"original", "edited"} where the edit is better
+    train: str = ""  # JSONL of {"original", "edited"} (the edit is better) or {"original", "chosen", "rejected"}
     eval: str = ""  # held-out pairs (optional)
     corpus_folders: tuple[str, ...] = ()  # the author's writing, for the style metrics
 
     def check(self) -> None:
-        _check(bool(self.train), "data.train must name a JSONL of (original, edited) pairs")
+        _check(bool(self.train), "data.train must name a JSONL of preference pairs")
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,15 @@
 
 * ``f`` — :class:`PairClassifier`: an MLP on sentence embeddings ``[e(x), e(x) - e(o)]`` (384-dim
   all-MiniLM-L6-v2 by default, frozen), trained with the Bradley–Terry loss
-  ``-log σ(f(edited, o) - f(o, o))`` on pairs where the edit is better.
+  ``-log σ(f(chosen, o) - f(rejected, o))``; a pair "the edit beats the original" is chosen = edited,
+  rejected = o.
 * ``m_k`` — the embedding-free components of the persona work's style metrics
   (:func:`pushkin.persona.metrics.score_style`): n-gram style match, TTR and MTLD consistency, sentence
   length distribution, generic-phrase penalty, n-gram novelty against the original, LZMA compression
   consistency; each in [0, 1], against a :class:`~pushkin.persona.metrics.StyleProfile` of the author's
   corpus.
 * ``θ`` (and a sharpness ``τ``) are fitted after the classifier with the same Bradley–Terry loss on
-  ``τ (R(edited | o) - R(o | o))``, so the weights say how much each part predicts the preferred edit.
+  ``τ (R(chosen | o) - R(rejected | o))``, so the weights say how much each part predicts the preferred edit.
 
 A trained reward is a folder: ``classifier.safetensors`` (with its sizes in the metadata) and
 ``reward.json`` (the weights by name, τ, the encoder, the profile texts' source).
