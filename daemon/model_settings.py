@@ -19,7 +19,9 @@ class ModelSettings:
     device: str = "auto"  # "auto" or explicit ("cpu", "cuda")
     dtype: str = "auto"  # "auto" or explicit ("bfloat16", "float32", ...)
     quantization: str = ""  # "", "8bit" or "4bit" (CUDA + bitsandbytes)
-    merge: bool = False  # pre-merge each composition (cat) for speed
+    # How a composition's adapters run: "none" (stacked), "cat" (combined once into one adapter; true means this)
+    # or "weights" (added into the base's weights; a switch between compositions subtracts and adds them again).
+    merge: bool | str = False
     proposals: bool = True  # preview rewrites in editors that can show them
     # Candidates per rewrite, scored by a writing-quality scorer (1 = off). Without a scorer passed to
     # pushkin.daemon.rewrite.build_rewriter, the persona composite scores (pushkin.daemon.rewrite.style_scorer).
@@ -39,5 +41,7 @@ class ModelSettings:
 
     def check(self) -> None:
         """Run by the config loader after reading and overrides (its errors become SettingsError)."""
+        if not isinstance(self.merge, bool) and self.merge not in ("none", "cat", "weights"):
+            raise ValueError(f"[model] merge must be 'none', 'cat' or 'weights' (true means 'cat'), not {self.merge!r}")
         if self.front_end not in ("cascade", "speech-llm"):
             raise ValueError(f"[model] front_end must be 'cascade' or 'speech-llm', not {self.front_end!r}")

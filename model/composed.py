@@ -1,10 +1,12 @@
 """The composed model: one frozen Gemma 3 base with every registry adapter loaded, activated by mode.
 
 All adapters are loaded once into a single PeftModel; a mode switch only changes which are active
-(``model.base_model.set_adapter([...])``, stacked), so the base is never reloaded. With ``merge=True`` a
-composition of several adapters is combined once into one adapter of the summed rank
-(``add_weighted_adapter(..., combination_type="cat")``, exact) and that is activated instead: one LoRA
-product per layer instead of three. A wanted adapter that is not in the registry is left out and named in
+(``model.base_model.set_adapter([...])``, stacked), so the base is never reloaded. How a composition runs is
+:class:`Merge`: stacked (one LoRA product per adapter per layer), ``CAT`` (combined once into one adapter of
+the summed rank, ``add_weighted_adapter(..., combination_type="cat")``, exact: one product per layer), or
+``WEIGHTS`` (the active adapters added into the base's weights, ``merge_adapter``: no LoRA product at all;
+a switch to another composition first subtracts them again, ``unmerge_adapter``, which costs a pass over
+the adapted weights). A wanted adapter that is not in the registry is left out and named in
 :class:`CompositionStatus`, which the daemon shows.
 
 :class:`ComposedModel` is the :class:`LanguageModel` the daemon uses through its model worker thread.
@@ -12,6 +14,7 @@ product per layer instead of three. A wanted adapter that is not in the registry
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 from collections.abc import Iterator
@@ -24,6 +27,23 @@ from .persona_prompt import PersonaPrompt, PersonaVectorSource, load_persona_pro
 from .registry import AdapterEntry, AdapterKind, AdapterRegistry, Composition, Mode, RegistryProblem, composition_for
 
 log = logging.getLogger(__name__)
+
+
+class Merge(enum.Enum):
+    """How the active adapters of a composition run (see the module docstring)."""
+
+    NONE = "none"
+    CAT = "cat"
+    WEIGHTS = "weights"
+
+    @classmethod
+    def of(cls, value: bool | str | Merge) -> Merge:
+        """``True`` is the earlier meaning of ``merge = true`` (cat); ``False`` is stacked."""
+        if isinstance(value, Merge):
+            return value
+        if isinstance(value, bool):
+            return cls.CAT if value else cls.NONE
+        return cls(value)
 
 
 @dataclass(frozen=True)
@@ -74,13 +94,14 @@ class ComposedModel:
     """
 
     def __init__(self, loaded: LoadedModel, registry: AdapterRegistry, *, persona: str | None = None,
-                 merge: bool = False, persona_source: PersonaVectorSource | None = None) -> None:
+                 merge: bool | str | Merge = False, persona_source: PersonaVectorSource | None = None) -> None:
         self.loaded = loaded
         self.registry = registry
         self.persona_name = persona
-        self.merge = merge
+        self.merge = Merge.of(merge)
         self.load_problems: list[RegistryProblem] = []
         self._merged_names: dict[tuple[str, ...], str] = {}
+        self._in_weights: tuple[str, ...] = ()  # the adapters added into the base's weights now (WEIGHTS)
         self.peft = self._load_adapters(registry.entries)
         parameter = next(loaded.model.parameters())
         self.persona_prompt: PersonaPrompt | None
@@ -159,7 +180,10 @@ class ComposedModel:
         self._persona_context = ""  # a new composition starts without context: the mean persona
         merged = False
         if self.peft is not None:
-            if self.merge and len(names) > 1:
+            if self.merge is Merge.WEIGHTS:
+                self._into_weights(names)
+                merged = bool(names)
+            elif self.merge is Merge.CAT and len(names) > 1:
                 self.peft.base_model.set_adapter(self._merged_adapter(names))
                 merged = True
             else:
@@ -175,6 +199,18 @@ class ComposedModel:
         """What the next generations of this composition are about (the text around the cursor and the
         utterance; see :func:`pushkin.model.persona_prompt.persona_context`); reset by :meth:`compose`."""
         self._persona_context = context
+
+    def _into_weights(self, names: tuple[str, ...]) -> None:
+        """The base's weights carry exactly ``names`` (nothing for an empty composition)."""
+        if names == self._in_weights:
+            return
+        if self._in_weights:
+            self.peft.base_model.unmerge_adapter()
+            self._in_weights = ()
+        self.peft.base_model.set_adapter(list(names))
+        if names:
+            self.peft.base_model.merge_adapter(list(names))
+            self._in_weights = names
 
     def _merged_adapter(self, names: tuple[str, ...]) -> str:
         """The cat-combined adapter for ``names`` (built once, then reused)."""

@@ -235,3 +235,13 @@ def test_best_of_n_in_settings_uses_the_style_scorer(tmp_path):
         load_settings(str(config))
     config.write_text('[model]\nfront_end = "speech-llm"\nopen_commands = false\n')
     assert load_settings(str(config)).model.front_end == "speech-llm"
+
+
+def test_merge_takes_a_way_or_the_earlier_true_and_refuses_others(tmp_path):
+    config = tmp_path / "p.toml"
+    for written, read in (('"weights"', "weights"), ('"cat"', "cat"), ('"none"', "none"), ("true", True)):
+        config.write_text(f"[model]\nmerge = {written}\n")
+        assert load_settings(str(config)).model.merge == read
+    config.write_text('[model]\nmerge = "sometimes"\n')
+    with pytest.raises(SettingsError, match="merge must be 'none', 'cat' or 'weights'"):
+        load_settings(str(config))

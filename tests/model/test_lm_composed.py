@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 import torch
 
-from pushkin.model.composed import ComposedModel
+from pushkin.model.composed import ComposedModel, Merge
 from pushkin.model.loading import LoadOptions, load_base
 from pushkin.model.registry import AdapterRegistry, Mode
 
@@ -81,3 +82,30 @@ def test_a_pickled_adapter_is_refused_and_reported(tiny, tmp_path):
     status = lm.compose(Mode.REWRITE)
     assert "task:rewrite" not in status.active
     assert any("never unpickles" in p.reason for p in status.problems)
+
+
+def test_adapters_added_into_the_weights_give_the_stacked_logits_and_come_out_again(tiny, composed):
+    folded = ComposedModel(load_base(LoadOptions(model=str(tiny.base))), AdapterRegistry(tiny.adapters),
+                           merge="weights")
+    assert folded.merge is Merge.WEIGHTS
+    ids = composed.encode(TEXT)
+    folded._into_weights(())  # built in dictation mode: its adapters come out of the weights
+    base = folded.logits(ids)
+    assert not torch.allclose(base, composed.logits(ids), atol=1e-3)
+    # Back and forth between compositions: each time the weights carry exactly the mode's adapters.
+    for mode, task in [(Mode.REWRITE, "formal"), (Mode.AUTOCOMPLETE, ""), (Mode.DICTATION, ""), (Mode.REWRITE, "formal")]:
+        stacked_status = composed.compose(mode, task)
+        folded_status = folded.compose(mode, task)
+        assert folded_status.merged and folded_status.active == stacked_status.active
+        torch.testing.assert_close(folded.logits(ids), composed.logits(ids), atol=1e-4, rtol=1e-4)
+    assert set(folded._in_weights) == {e.manifest.peft_name for e in folded.loaded_entries()
+                                       if f"{e.manifest.kind.value}:{e.manifest.name}" in folded.status.active}
+    # An empty composition leaves the base's own weights.
+    folded._into_weights(())
+    torch.testing.assert_close(folded.logits(ids), base, atol=1e-5, rtol=1e-5)
+
+
+def test_merge_settings_keep_their_earlier_meaning():
+    assert Merge.of(True) is Merge.CAT and Merge.of(False) is Merge.NONE and Merge.of("weights") is Merge.WEIGHTS
+    with pytest.raises(ValueError):
+        Merge.of("sometimes")
