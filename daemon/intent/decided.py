@@ -108,7 +108,7 @@ def reading_of_command(output: CommandOutput) -> CommandReading:
     if name == "replace":
         return CommandReading(f"replace {args['x']} with {args['y']}", _decided(name, x=args["x"], y=args["y"]))
     if name == "replace_all":
-        where = "in this paragraph" if args["scope"] == "paragraph" else "in the document"
+        where = "in this paragraph" if args["scope"] == "paragraph" else "everywhere"
         return CommandReading(f"replace every {args['x']} with {args['y']} {where}",
                               _decided(name, x=args["x"], y=args["y"], scope=args["scope"]))
     if name in ("delete_text", "select_text"):
