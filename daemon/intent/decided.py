@@ -89,16 +89,15 @@ def reading_of_command(output: CommandOutput) -> CommandReading:
         return CommandReading(f"go to the {args['edge']} of the {args['unit']}",
                               _decided(name, edge=args["edge"], unit=args["unit"]))
     if name == "move_words":
-        count = args.get("count")
-        words = "word" if count in (None, "1") else "words"
-        phrase = f"move {args['dir']} {count + ' ' if count else ''}{words}"
-        return CommandReading(phrase, _decided(name, dir=args["dir"], **({"count": count} if count else {})))
+        said_count = args.get("count", "")
+        noun = "word" if said_count in ("", "1") else "words"
+        phrase = f"move {args['dir']} {said_count + ' ' if said_count else ''}{noun}"
+        return CommandReading(phrase, _decided(name, dir=args["dir"], **({"count": said_count} if said_count else {})))
     if name == "format_that":
         return CommandReading(_STYLE_PHRASES[args["style"]], _decided(name, style=args["style"]))
     if name == "punctuation":
-        words = _MARK_WORDS[args["mark"]]
-        mark = SPOKEN_MARKS[words]
-        return CommandReading(" ".join(words), _decided(name, mark=mark.text))
+        mark_words = _MARK_WORDS[args["mark"]]
+        return CommandReading(" ".join(mark_words), _decided(name, mark=SPOKEN_MARKS[mark_words].text))
     if name == "pin_language":
         lang = "" if args["lang"] == "auto" else args["lang"]
         phrase = f"dictate in {_LANGUAGE_NAMES[lang]}" if lang else "detect the language"
