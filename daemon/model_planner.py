@@ -26,7 +26,7 @@ from typing import Protocol
 from pushkin.model.output_language import CommandOutput
 from pushkin.proto.types import IntentKind, TextEdit
 
-from .open_commands import phrase_for
+from .intent.decided import UndecidableCommand, reading_of_command
 from .planning import DocumentSnapshot, EditorChannel, EditPlan, EditPlanner, Modes, Utterance
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,15 @@ class ModelPlanner:
         try:
             async with self._model_lock:
                 command = await rewriter.classify(utterance.text)
-            phrase = phrase_for(command) if command is not None else None
-            if phrase is None:
+            try:
+                reading = reading_of_command(command) if command is not None else None
+            except UndecidableCommand:
+                reading = None
+            if reading is None:
                 return dictation
-            plan = self.grammar.plan(replace(utterance, text=phrase, language="en"), document, modes)
+            phrase = reading.phrase
+            plan = self.grammar.plan(replace(utterance, text=phrase, language="en", command=reading.command),
+                                     document, modes)
         except Exception:
             log.exception("open-ended command classification failed on %r", utterance.text[:80])
             return dictation

@@ -9,8 +9,8 @@ Normal dictation must never pay for a model call, so the model is consulted only
   (such a word anywhere in it) *and* starts with "please/can you/пожалуйста/...".
 
 The model answers one line of the output language, parsed strictly (:func:`parse_output_line`); a command
-is then turned into the canonical phrase the intent grammar knows (:func:`phrase_for`) and planned by the
-intent engine like any spoken command — so the command registry decides, no free text is executed, and the
+is then turned into the engine's command with its arguments and the phrase that says it
+(:mod:`pushkin.daemon.intent.decided`) and planned by the intent engine like any spoken command — so the command registry decides, no free text is executed, and the
 result is one undo group ("undo" reverts it). Anything else (a dictation answer, a line outside the
 grammar, a phrase the grammar does not take) leaves the utterance as dictation, and the transcript stays in
 the status history either way.
@@ -19,10 +19,11 @@ the status history either way.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from pushkin.model.output_language import CommandOutput
 from pushkin.text.units import words as text_words
+
+from .intent.decided import UndecidableCommand, reading_of_command
 
 MAX_WORDS = 8
 
@@ -39,21 +40,6 @@ IMPERATIVES = frozenset({
 _POLITE_OPENINGS = ("please ", "can you ", "could you ", "would you ", "пожалуйста ", "можешь ", "можете ")
 _ADDRESSED = re.compile(r"\b(that|this|it|это|этот|эту|это всё|его|её)\b", re.IGNORECASE)
 
-_REWRITE_PHRASES: Mapping[str, str] = {
-    "rephrase": "rephrase that", "formal": "make that more formal", "casual": "make that more casual",
-    "shorten": "shorten that", "expand": "expand that", "fix_grammar": "fix the grammar",
-    "list": "turn that into a list", "summarize": "summarize that", "translate_ru": "translate that to russian",
-    "translate_en": "translate that to english", "continue": "continue",
-}
-_SIMPLE_PHRASES: Mapping[str, str] = {
-    "scratch_that": "scratch that", "undo": "undo", "redo": "redo", "stop": "stop", "accept": "accept",
-    "reject": "reject", "new_line": "new line", "new_paragraph": "new paragraph", "sleep": "go to sleep",
-    "wake": "wake up",
-}
-_COUNT_WORDS = {"1": "", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
-                "8": "eight", "9": "nine", "10": "ten"}
-
-
 def looks_like_command(text: str) -> bool:
     """Whether an unmatched utterance is worth a model call (cheap; see the module docstring)."""
     spoken = " ".join(text.lower().strip(" .!?,;:…").split())
@@ -66,20 +52,9 @@ def looks_like_command(text: str) -> bool:
 
 
 def phrase_for(command: CommandOutput) -> str | None:
-    """The grammar phrase that names ``command`` (already parsed by the output language), or None."""
-    args = command.args
-    if command.name == "rewrite":
-        return _REWRITE_PHRASES.get(args.get("task", ""))
-    if command.name in _SIMPLE_PHRASES:
-        return _SIMPLE_PHRASES[command.name]
-    if command.name in ("delete", "select"):
-        unit, count = args.get("unit", ""), args.get("count", "1")
-        if unit == "all":
-            return "select all" if command.name == "select" and count == "1" else None
-        if unit == "word":
-            if count == "1":
-                return f"{command.name} the last word"
-            return f"{command.name} the last {_COUNT_WORDS.get(count, count)} words"
-        if unit in ("sentence", "paragraph", "line") and count == "1":
-            return f"{command.name} the last {unit}"
-    return None
+    """The grammar phrase that names ``command`` (already parsed by the output language), or None when the
+    engine cannot act on it as written."""
+    try:
+        return reading_of_command(command).phrase
+    except UndecidableCommand:
+        return None

@@ -30,6 +30,15 @@ PROPOSALS_CAPABILITY = "proposals"  # Hello capability: the editor previews a re
 
 
 @dataclass(frozen=True)
+class DecidedCommand:
+    """An intent-engine command a front end decided with its arguments (the speech-LLM's ``command:`` line,
+    mapped by :mod:`pushkin.daemon.intent.decided`): the engine plans it as it is, without reading the words."""
+
+    name: str
+    args: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Utterance:
     """One pause-delimited utterance, as heard (or typed).
 
@@ -46,6 +55,7 @@ class Utterance:
     source: str = "typed"  # "typed", "speech", "speech-llm"
     decided_as: IntentKind | None = None  # DICTATION or COMMAND when the front end decided it; None: the planner does
     fallback: Utterance | None = None  # what to decide instead when the plan for this reading is unusable
+    command: DecidedCommand | None = None  # the command decided with its arguments; ``text`` is then its phrase
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ with silence tokens → composed Gemma → one output-language line), while the 
 the same audio on its own thread. The line is parsed strictly (:func:`reading_of`):
 
 * ``dictate: <text>`` → a final transcript of that text, planned as dictation;
-* ``command: <name> ...`` → the grammar phrase for it (:func:`pushkin.daemon.open_commands.phrase_for`),
-  planned by the intent engine through the same command registry;
+* ``command: <name> ...`` → the intent engine's command with its arguments, planned as it is, and the phrase
+  that says it as the transcript (:mod:`pushkin.daemon.intent.decided`);
+* ``<op> then <op>`` → two final transcripts, planned in order ("dictate that, then stop listening");
 * anything else is never executed and the cascade's transcript is the final one: a line outside the output
-  language (unparsable, a command the grammar lacks, an empty dictation), a command with no grammar phrase,
+  language (unparsable, a command the grammar lacks, an empty dictation), a command the engine cannot act on as written,
   a dictation caught in a repetition loop, a decode cancelled (by ``timeout_s``, or the stream ending), a
   model error.
 
@@ -31,11 +32,12 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pushkin.audio_lora.encoder import AudioEncoder
 from pushkin.audio_lora.splice import Silence
-from pushkin.model.output_language import DictateOutput, format_output
+from pushkin.model.output_language import DictateOutput, format_output, operations_of
 from pushkin.model.speech import AudioPiece, SpeechLLM, SpeechLLMUnavailable, SpeechOutput
 from pushkin.model.worker import ModelWorker
 from pushkin.proto.types import Component, IntentKind, NoticeLevel, StatusNotice, Transcript
@@ -46,8 +48,8 @@ from .hearing.recognizer import Recognizer, collapse_repetitions
 from .hearing.settings import HearingSettings
 from .hearing.vad import SegmentedUtterance, SpeechAudio
 from .hearing_api import HeardTranscript, HearingEvent
-from .open_commands import phrase_for
-from .planning import Utterance
+from .intent.decided import UndecidableCommand, reading_of_command
+from .planning import DecidedCommand, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +81,60 @@ class UnusableLine(ValueError):
     """A speech-LLM answer that is not acted on; the message says why."""
 
 
-def reading_of(output: SpeechOutput) -> tuple[str, IntentKind]:
-    """The text to plan for a speech-LLM answer (the dictation, or the grammar phrase of the command) and the
-    kind the model decided; raises :class:`UnusableLine` for an answer not to act on."""
+@dataclass(frozen=True)
+class Reading:
+    """One operation of a speech-LLM answer as the daemon plans it: the text (a dictation, or the phrase that
+    says the command), the kind the model decided, and the engine command it decided (None for dictation and
+    the proposal decisions)."""
+
+    text: str
+    kind: IntentKind
+    command: DecidedCommand | None = None
+
+
+def readings_of(output: SpeechOutput) -> list[Reading]:
+    """What to plan for a speech-LLM answer, one reading per operation (two for ``<op> then <op>``); raises
+    :class:`UnusableLine` for an answer not to act on (any of its operations unusable: none is done)."""
     if output.cancelled:
         raise UnusableLine("cancelled before it finished")
     if output.output is None:
         raise UnusableLine(output.rejected or "outside the output language")
-    if isinstance(output.output, DictateOutput):
-        text = output.output.text
-        if collapse_repetitions(text)[1]:
-            raise UnusableLine("a repetition loop")
-        return text, IntentKind.DICTATION
-    phrase = phrase_for(output.output)
-    if phrase is None:
-        raise UnusableLine(f"no grammar phrase for “{format_output(output.output)}”")
-    return phrase, IntentKind.COMMAND
+    readings = []
+    for operation in operations_of(output.output):
+        if isinstance(operation, DictateOutput):
+            if collapse_repetitions(operation.text)[1]:
+                raise UnusableLine("a repetition loop")
+            readings.append(Reading(operation.text, IntentKind.DICTATION))
+            continue
+        try:
+            command = reading_of_command(operation)
+        except UndecidableCommand as why:
+            raise UnusableLine(f"“{format_output(operation)}”: {why}") from None
+        readings.append(Reading(command.phrase, IntentKind.COMMAND, command.command))
+    return readings
+
+
+def reading_of(output: SpeechOutput) -> tuple[str, IntentKind]:
+    """The text to plan for a one-operation answer and the kind the model decided (see :func:`readings_of`)."""
+    first = readings_of(output)[0]
+    return first.text, first.kind
 
 
 def heard_from(output: SpeechOutput, utterance_id: str, utterance: SegmentedUtterance,
-               fallback: Utterance | None = None) -> HeardTranscript:
-    """The final transcript for a speech-LLM answer, its utterance carrying ``fallback`` (the cascade's
-    reading of the same audio, decided instead when the answer's plan is unusable); raises
+               fallback: Utterance | None = None) -> list[HeardTranscript]:
+    """The final transcripts for a speech-LLM answer, one per operation, in order; the first carries
+    ``fallback`` (the cascade's reading of the same audio, decided instead when its plan is unusable), a
+    second (``<utterance_id>+2``) has none: when its plan is unusable nothing more is done. Raises
     :class:`UnusableLine` for an answer not to act on."""
-    text, kind = reading_of(output)
-    transcript = Transcript(utterance_id, text, True, text, "", utterance.speech_start_s, utterance.speech_end_s)
-    return HeardTranscript(transcript, Utterance(text, utterance.pause_before_s, utterance.pause_after_s,
-                                                 source="speech-llm", decided_as=kind, fallback=fallback))
+    heard = []
+    for number, reading in enumerate(readings_of(output), 1):
+        identifier = utterance_id if number == 1 else f"{utterance_id}+{number}"
+        text = reading.text
+        transcript = Transcript(identifier, text, True, text, "", utterance.speech_start_s, utterance.speech_end_s)
+        heard.append(HeardTranscript(transcript, Utterance(
+            text, utterance.pause_before_s if number == 1 else 0.0, utterance.pause_after_s, source="speech-llm",
+            decided_as=reading.kind, fallback=fallback if number == 1 else None, command=reading.command)))
+    return heard
 
 
 def speech_pieces(utterance: SegmentedUtterance) -> list:
@@ -182,7 +211,7 @@ class SpeechLLMDecoder:
                 if failed is not None:
                     log.error("the recognizer failed on utterance %s; the speech-LLM's answer stands without a "
                               "fallback", utterance_id, exc_info=failed)
-                return [*notices, *(event for event in cascaded if not isinstance(event, HeardTranscript)), heard]
+                return [*notices, *(event for event in cascaded if not isinstance(event, HeardTranscript)), *heard]
         return [*notices, *cascading.result()]  # the recognizer's failure, if any, as with the cascade alone
 
     async def _ask(self, utterance_id: str,

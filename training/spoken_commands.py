@@ -8,10 +8,10 @@ must read the result as that rule's command, or the variant is dropped. The prop
 (``ACCEPT_WORDS`` / ``REJECT_WORDS``) and the spoken punctuation marks said alone (``SPOKEN_MARKS``) are
 commands too.
 
-The target is the model's output language: ``command: <name> ...`` for the commands it has
-(:func:`output_line`: the same command the daemon's :func:`~pushkin.daemon.open_commands.phrase_for` turns
-back into a grammar phrase); a command it has no name for ("go to the end", "replace Monday with
-Friday") is written out as heard, ``dictate: Go to the end``, so the daemon's grammar decides it.
+The target is the model's output language, ``command: <name> ...`` for every command
+(:func:`output_line`, from :func:`pushkin.daemon.intent.decided.output_for`: the line the daemon maps back to
+the same engine command with the same arguments); only a reading the language cannot say (a count over 99)
+is written out as heard, ``dictate: <the words>``, so the daemon's grammar decides it.
 """
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from pushkin.daemon.intent.decided import output_for
 from pushkin.daemon.intent.engine import IntentEngine
 from pushkin.daemon.intent.formatting import SPOKEN_MARKS
 from pushkin.daemon.intent.grammar import BUILTIN_RULES, FILLER_WORDS, NUMBER_WORDS, SLOT_VOCABULARY, GrammarRule
 from pushkin.daemon.rewrite import ACCEPT_WORDS, REJECT_WORDS
+from pushkin.model.output_language import format_output
 
 from .spoken_text import split_held_out
 
 _TOKEN = re.compile(r"\s*(\[|\]|\(|\)|\||<[a-z_]+>|[^\s\[\]()|<>]+)")
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_SIMPLE_COMMANDS = frozenset({"scratch_that", "undo", "redo", "stop", "sleep", "wake", "new_line", "new_paragraph",
-                              "accept", "reject"})
 # Words the grammar writes without "ё" that a voice must say with it.
 _SAID_WITH_YO = {"вперед": "вперёд", "ее": "её", "отмененное": "отменённое"}
 
@@ -223,25 +223,11 @@ def fill_variant(variant: CommandVariant, rng: random.Random, *, held_out: bool)
     return tuple(said)
 
 
-def output_line(command: str, args: Mapping[str, str]) -> str | None:
-    """The output-language line for an engine command, or None when the output language has no name for it."""
-    if command in _SIMPLE_COMMANDS:
-        return f"command: {command}"
-    count = args.get("count", "1")
-    count_arg = "" if count == "1" else f" count={count}"
-    name = {"delete_words": "delete", "select_words": "select", "delete_unit": "delete", "select_unit": "select"}
-    if command in ("delete_words", "select_words") and args.get("direction") == "back":
-        return f"command: {name[command]} unit=word{count_arg}"
-    if command in ("delete_unit", "select_unit") and args.get("which") == "last":
-        return f"command: {name[command]} unit={args['unit']}"
-    if command == "select_all":
-        return "command: select unit=all"
-    if command == "rewrite":
-        task = args.get("task", "")
-        if task == "translate":
-            task = f"translate_{args.get('lang', '')}"
-        return f"command: rewrite task={task}"
-    return None
+def output_line(command: str, args: Mapping[str, str], spoken: str = "") -> str | None:
+    """The output-language line for an engine reading (``spoken``: the words, for the marks), or None when the
+    output language cannot say it (a count over 99, a text over 200 characters)."""
+    output = output_for(command, args, spoken)
+    return None if output is None else format_output(output)
 
 
 @cache
@@ -286,7 +272,7 @@ def say_command(variant: CommandVariant, rng: random.Random, *, held_out: bool, 
         command, args = read
         intent = " ".join([command] + [f"{k}={v}" for k, v in sorted(args.items())])
         # No period added: a literal's text is typed exactly as said.
-        target = output_line(command, args) or f"dictate: {text[0].upper()}{text[1:]}"
+        target = output_line(command, args, text) or f"dictate: {text[0].upper()}{text[1:]}"
         parts: tuple[str, ...] = (text,)
         if filler:
             fillers = sorted(w for w in FILLER_WORDS if bool(_CYRILLIC.search(w)) == (variant.language == "ru")

@@ -34,10 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pushkin.daemon.intent.grammar import strip_leading_fillers
+
 from . import speakers
 from .mixing import NOISE_COLOURS, mix
 from .speakers import FESTIVAL_RU_VOICE, Voice
-from .spoken_commands import CommandVariant, reading, say_command, sayable_variants
+from .spoken_commands import CommandVariant, output_line, reading, say_command, sayable_variants
 from .spoken_text import generate_sentence
 
 SPLITS = ("train", "heldout")
@@ -262,6 +264,62 @@ def build(options: SpokenSetOptions, progress=None) -> dict:
     return report
 
 
+def retarget(out_dir: str | Path, to_dir: str | Path | None = None) -> dict:
+    """Rewrite a built set's manifests with today's targets, synthesizing nothing: every command record's
+    target is made again from the engine's reading of its words (:func:`pushkin.training.spoken_commands.reading`
+    of the record's ``text``), and its ``intent`` with it. ``to_dir`` (default: in place) takes the new
+    manifests, their audio paths made absolute so that they still find the clips. Returns the counts."""
+    out = Path(out_dir)
+    to = Path(to_dir) if to_dir is not None else out
+    to.mkdir(parents=True, exist_ok=True)
+    counts: Counter[str] = Counter()
+    for split in SPLITS:
+        source = out / f"{split}.jsonl"
+        if not source.is_file():
+            continue
+        lines = []
+        for line in source.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = retargeted_record(json.loads(line), counts)
+            if to != out and not Path(record["audio"]).is_absolute():
+                record["audio"] = str((out / record["audio"]).resolve())
+            lines.append(json.dumps(record, ensure_ascii=False))
+        written = to / f"{split}.jsonl"
+        partial = written.with_suffix(".jsonl.partial")
+        partial.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        partial.replace(written)
+    return dict(counts)
+
+
+def retargeted_record(record: dict, counts: Counter[str]) -> dict:
+    """A manifest record with the target its words have today (a dictation record is left as it is)."""
+    if record.get("kind") != "command":
+        counts["dictation"] += 1
+        return record
+    spoken = record.get("text", "")
+    read = reading(spoken)
+    if read is None:  # the grammar no longer takes these words: dictate them as said
+        counts["no_longer_a_command"] += 1
+        target = f"dictate: {spoken}"
+        intent = ""
+    else:
+        command, args = read
+        intent = " ".join([command] + [f"{k}={v}" for k, v in sorted(args.items())])
+        said = strip_leading_fillers(spoken)
+        target = output_line(command, args, said) or f"dictate: {said[:1].upper()}{said[1:]}"
+    record = {k: v for k, v in record.items() if k not in ("command", "transcript", "intent")}
+    if target.startswith("command: "):
+        record = {"audio": record["audio"], "command": target[len("command: "):], **record}
+        counts["command_target"] += 1
+    else:
+        record = {"audio": record["audio"], "transcript": target[len("dictate: "):], **record}
+        counts["dictate_target"] += 1
+    if intent:
+        record["intent"] = intent
+    return record
+
+
 def _stored_gains(out: Path) -> dict[str, float]:
     """The gains clips got when they were written (a clip's gain may be lowered to avoid clipping)."""
     path = out / "gains.json"
@@ -303,7 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--piper-voice", default=None, help="a Piper .onnx (default: the installed piper-joe)")
     parser.add_argument("--no-piper", action="store_true", help="English from espeak-ng only")
     parser.add_argument("--no-festival", action="store_true", help="Russian from espeak-ng only")
+    parser.add_argument("--retarget", action="store_true",
+                        help="rewrite OUT's manifests with today's targets (no synthesis) and stop")
+    parser.add_argument("--retarget-to", default=None,
+                        help="with --retarget: write the manifests here (audio paths made absolute), not in OUT")
     args = parser.parse_args(argv)
+    if args.retarget:
+        print(json.dumps(retarget(args.out, args.retarget_to)))
+        return 0
     piper = "" if args.no_piper else (args.piper_voice or default_piper_voice())
     festival = not args.no_festival and speakers.festival_voice_installed()
     options = SpokenSetOptions(out_dir=args.out, size=args.size, seed=args.seed, cache_dir=args.cache,

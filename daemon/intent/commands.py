@@ -12,7 +12,7 @@ from collections.abc import Mapping
 COMMANDS: Mapping[str, str] = {
     "sleep": "", "wake": "", "dictation_mode": "", "command_mode": "",
     "undo": "", "redo": "", "scratch_that": "", "delete_that": "",
-    "replace": "x, y", "delete_text": "x", "select_that": "", "select_all": "", "select_text": "x",
+    "replace": "x, y", "replace_all": "x, y, scope (paragraph|document)", "delete_text": "x", "select_that": "", "select_all": "", "select_text": "x",
     "select_words": "direction (back|forward), count", "select_unit": "which (last|previous|this|next), unit (sentence|paragraph|line)",
     "unselect": "", "delete_words": "direction, count", "delete_unit": "which, unit", "backspace": "count",
     "go_to": "where (start|end)", "go_to_unit": "edge (start|end), unit", "move_words": "dir (left|right), count",

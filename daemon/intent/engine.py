@@ -45,7 +45,8 @@ _REWRITE_INSTRUCTIONS = {
 }
 
 _MARKS = ".,!?;:…"  # the marks a recognizer ends a phrase with, which a spoken mark replaces
-_SENTENCE_WORDS = 6  # a failed "replace X with Y" this long was a sentence that began with "replace"
+_SENTENCE_WORDS = 6
+_MAX_REPLACEMENTS = 500  # "replace every X" edits at most this many occurrences  # a failed "replace X with Y" this long was a sentence that began with "replace"
 _MODE_COMMANDS = {"sleep", "wake", "dictation_mode", "command_mode"}
 _NO_TARGET = {"en": "“{what}” needs a target: select some text or dictate first.",
               "ru": "«{what}»: не к чему применить — выделите текст или продиктуйте что-нибудь."}
@@ -110,6 +111,7 @@ class IntentEngine:
             "new_paragraph": self._structure, "punctuation": self._structure, "literal": self._literal,
             "rewrite": self._rewrite, "dictate": self._dictate_command, "stop": self._stop,
             "read_that": self._read_that, "add_vocabulary": self._add_vocabulary, "pin_language": self._pin_language,
+            "replace_all": self._replace_all,
         }
 
     # ---- EditPlanner ------------------------------------------------------------------------------
@@ -120,7 +122,9 @@ class IntentEngine:
         # A command said after a hesitation ("Um, scratch that.") is still the command; what remains of an
         # utterance that was only hesitation is nothing to insert.
         unhesitant = strip_leading_fillers(spoken)
-        match = self.classify(unhesitant)
+        # A command the front end decided with its arguments is planned as it is, its words not read again.
+        decided = utterance.command
+        match = CommandMatch(decided.name, dict(decided.args)) if decided is not None else self.classify(unhesitant)
         if modes.listen_state is ListenState.SLEEPING:
             if match is not None and match.command == "wake":
                 return self._mode_plan(match, spoken, Modes(ListenState.LISTENING, modes.intent_mode), language)
@@ -516,7 +520,7 @@ class IntentEngine:
         span = textspans.find_phrase(context.document.text, phrase, context.document.selection.start, self.settings.search_window)
         if span is not None:
             return span
-        if or_dictate:
+        if or_dictate and context.utterance.command is None:  # a decided command is never taken for a sentence
             dictation = _Context(context.utterance, context.document, context.history, context.language,
                                  Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
             return self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
@@ -526,7 +530,7 @@ class IntentEngine:
     def _replace(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         # "Replace the old tires with new ones before winter." is a sentence when the document has no "old
         # tires": dictate it. A short "replace X with Y" is a command even then: the user is told X is absent.
-        sentence = len(context.utterance.text.split()) >= _SENTENCE_WORDS
+        sentence = context.utterance.command is None and len(context.utterance.text.split()) >= _SENTENCE_WORDS
         span = self._find(context, args["x"], or_dictate=sentence)
         if isinstance(span, EditPlan):
             return span
@@ -537,6 +541,33 @@ class IntentEngine:
             replacement = replacement[0].upper() + replacement[1:]
         return self._plan(context, [TextEdit(start, end, replacement)], Selection.cursor(start + len(replacement)),
                           f"replace {found}", pending=_PendingAction(), args={"start": str(start), "end": str(end)})
+
+    def _replace_all(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
+        """Every whole-word occurrence of x in the paragraph at the cursor (``scope`` paragraph) or the whole
+        document becomes y, one edit each, one undo group; a capital that began an occurrence is kept."""
+        text = context.document.text
+        lo, hi = 0, len(text)
+        if args.get("scope", "document") == "paragraph":
+            paragraph = textspans.unit_span(text, context.document.selection.start, "paragraph", "this",
+                                            self.settings.search_window)
+            if paragraph is None:
+                return self._message(context, "There is no paragraph at the cursor.", "У курсора нет абзаца.")
+            lo, hi = paragraph
+        pattern = textspans.phrase_pattern(args["x"])
+        found = [] if pattern is None else [m.span() for m in pattern.finditer(text, lo, hi)][:_MAX_REPLACEMENTS]
+        if not found:
+            return self._message(context, f"Couldn't find “{args['x']}” there; nothing was changed.",
+                                 f"Не нашёл «{args['x']}»; ничего не изменено.")
+        edits = []
+        for start, end in found:
+            replacement = args["y"]
+            if text[start:start + 1].isupper() and replacement[:1].islower():
+                replacement = replacement[0].upper() + replacement[1:]
+            edits.append(TextEdit(start, end, replacement))
+        return self._plan(context, edits, description=f"replace every {args['x']}", pending=_PendingAction(),
+                          args={"start": str(lo), "end": str(hi), "replaced": str(len(edits))},
+                          message=_say(context.language, f"Replaced {len(edits)} × “{args['x']}”.",
+                                       f"Заменено: {len(edits)} × «{args['x']}»."))
 
     def _delete_text(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         span = self._find(context, args["x"])

@@ -212,6 +212,10 @@ BUILTIN_RULES: tuple[GrammarRule, ...] = tuple(GrammarRule(p, c, a) for p, c, a 
     ("(type|literal) <text>", "literal", {}),
     ("(напечатай|буквально) <text>", "literal", {}),
     # Free-text document commands last: their slots would swallow the specific phrases above.
+    ("replace (every|all) <x> with <y> in this paragraph", "replace_all", {"scope": "paragraph"}),
+    ("replace (every|all) <x> with <y> [everywhere]", "replace_all", {"scope": "document"}),
+    ("замени (все|каждое) <x> на <y> в этом абзаце", "replace_all", {"scope": "paragraph"}),
+    ("замени (все|каждое) <x> на <y> [везде]", "replace_all", {"scope": "document"}),
     ("replace <x> with <y>", "replace", {}),
     ("(замени|заменить) <x> на <y>", "replace", {}),
     ("select <x>", "select_text", {}),

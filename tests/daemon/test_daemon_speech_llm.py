@@ -15,6 +15,7 @@ from pushkin.clients.daemon_client import DaemonClient
 from pushkin.daemon.hearing import HearingSettings
 from pushkin.daemon.hearing.vad import SegmentedUtterance, SpeechAudio
 from pushkin.daemon.hearing.vad import Silence as VadSilence
+from pushkin.daemon.planning import DecidedCommand, Utterance
 from pushkin.daemon.server import Daemon
 from pushkin.daemon.speech_llm import (
     UNAVAILABLE_CODE,
@@ -26,7 +27,7 @@ from pushkin.daemon.speech_llm import (
 )
 from pushkin.model.composed import ComposedModel
 from pushkin.model.loading import LoadOptions, load_base
-from pushkin.model.output_language import CommandOutput, DictateOutput
+from pushkin.model.output_language import CommandOutput, DictateOutput, parse_output_line
 from pushkin.model.registry import AdapterRegistry
 from pushkin.model.speech import SpeechOutput
 from pushkin.model.worker import ModelWorker
@@ -111,16 +112,28 @@ def test_parsed_lines_become_dictation_or_grammar_phrases():
     assert [type(p).__name__ for p in pieces] == ["Silence", "ndarray", "Silence", "ndarray", "Silence"]
     assert [p.duration_s for p in pieces if not isinstance(p, np.ndarray)] == [0.4, 0.8, 0.8]
     assert pieces[1].dtype == np.float32 and len(pieces[1]) + len(pieces[3]) == 3200
-    heard = heard_from(SpeechOutput(DictateOutput("Hello there"), "dictate: Hello there"), "u1", utterance)
+    [heard] = heard_from(SpeechOutput(DictateOutput("Hello there"), "dictate: Hello there"), "u1", utterance)
     assert heard.transcript.final and heard.utterance.text == "Hello there" and heard.utterance.source == "speech-llm"
     assert heard.utterance.pause_before_s == 0.4 and heard.utterance.pause_after_s == 0.8
-    command = heard_from(SpeechOutput(CommandOutput("rewrite", {"task": "formal"}), "command: rewrite task=formal"),
-                         "u2", utterance)
+    [command] = heard_from(SpeechOutput(CommandOutput("rewrite", {"task": "formal"}), "command: rewrite task=formal"),
+                           "u2", utterance)
     assert command.utterance.text == "make that more formal"
+    assert command.utterance.command == DecidedCommand("rewrite", (("task", "formal"),))
     assert heard.utterance.decided_as is IntentKind.DICTATION and command.utterance.decided_as is IntentKind.COMMAND
     with pytest.raises(UnusableLine, match="bad"):
         heard_from(SpeechOutput(None, "blah", rejected="bad"), "u3", utterance)
-    with pytest.raises(UnusableLine, match="no grammar phrase"):
+    with pytest.raises(UnusableLine, match="takes no count"):
         heard_from(SpeechOutput(CommandOutput("delete", {"unit": "line", "count": "7"}), "x"), "u4", utterance)
     with pytest.raises(UnusableLine, match="cancelled"):
         heard_from(SpeechOutput(DictateOutput("x"), "dictate: x", cancelled=True), "u5", utterance)
+    # Two operations: two finals in order, the second with its own id and no fallback of its own.
+    line = "dictate: The meeting is at noon. then command: sleep"
+    dictated, slept = heard_from(SpeechOutput(parse_output_line(line), line), "u6", utterance,
+                                 fallback=Utterance("the meeting is at noon and then stop listening"))
+    assert dictated.transcript.utterance_id == "u6" and dictated.utterance.text == "The meeting is at noon."
+    assert dictated.utterance.fallback is not None and dictated.utterance.command is None
+    assert slept.transcript.utterance_id == "u6+2" and slept.utterance.fallback is None
+    assert slept.utterance.command == DecidedCommand("sleep") and slept.utterance.decided_as is IntentKind.COMMAND
+    line = "dictate: Hi. then command: delete unit=line count=7"  # one unusable operation: none is done
+    with pytest.raises(UnusableLine, match="takes no count"):
+        heard_from(SpeechOutput(parse_output_line(line), line), "u7", utterance)

@@ -12,7 +12,9 @@ from pushkin.model.output_language import (
     CommandOutput,
     DictateOutput,
     OutputLanguageError,
+    SequenceOutput,
     format_output,
+    operations_of,
     parse_output_line,
 )
 
@@ -90,3 +92,55 @@ def test_dictation_round_trips(words):
             assert parse_output_line(line) == DictateOutput(words.strip() or "x")
         except OutputLanguageError as exc:
             assert "control" in str(exc)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ('command: replace x="the red car" y="a \\"blue\\" van"',
+     CommandOutput("replace", {"x": "the red car", "y": 'a "blue" van'})),
+    ('command: literal text="C:\\\\temp"', CommandOutput("literal", {"text": "C:\\temp"})),
+    ("command: delete unit=word which=next count=3", CommandOutput("delete", {"unit": "word", "which": "next", "count": "3"})),
+    ('command: replace_all x="the" y="a" scope=paragraph',
+     CommandOutput("replace_all", {"x": "the", "y": "a", "scope": "paragraph"})),
+    ("command: go_to where=end", CommandOutput("go_to", {"where": "end"})),
+    ("dictate: The meeting is at noon. then command: sleep",
+     SequenceOutput(DictateOutput("The meeting is at noon."), CommandOutput("sleep", {}))),
+    ("command: select unit=all then dictate: then again", SequenceOutput(CommandOutput("select", {"unit": "all"}),
+                                                                         DictateOutput("then again"))),
+    ("dictate: first and then second", DictateOutput("first and then second")),
+])
+def test_accepts_the_complete_language(line, expected):
+    output = parse_output_line(line)
+    assert output == expected
+    assert format_output(output) == line and operations_of(output)[-1] is not None
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("command: replace x=Monday y=Friday", "must be quoted text"),
+    ('command: go_to where="end"', "a word, not quoted"),
+    ('command: replace x="" y="a"', "not allowed"),
+    ('command: replace x=" a" y="b"', "not allowed"),
+    ('command: replace x="a" y="b', "not a key=value"),
+    ('command: replace x="a"y="b"', "not a key=value"),
+    ('command: replace x="a"', "needs y"),
+    ('command: literal text="' + "x" * 201 + '"', "not allowed"),
+    ("command: replace_all x=\"a\" y=\"b\" scope=world", "not allowed"),
+    ("command: undo then", "not a key=value"),
+    ("command: undo then rm -rf", "must start with"),
+    ("dictate: a then command: undo then command: redo", "at most two"),
+    ("command: undo then dictate: a then command: redo", "at most two"),
+    ("command: undo then command: format_disk", "unknown command"),
+    ("command: undo  then command: redo", "not a key=value"),
+])
+def test_rejects_what_the_complete_language_lacks(line, reason):
+    with pytest.raises(OutputLanguageError, match=reason):
+        parse_output_line(line)
+
+
+def test_every_engine_command_has_a_form():
+    from pushkin.daemon.intent.commands import COMMANDS
+
+    by_language = {"delete_words": "delete", "delete_unit": "delete", "select_words": "select",
+                   "select_unit": "select", "select_all": "select", "dictate": None}
+    for name in COMMANDS:
+        form = by_language.get(name, name)
+        assert form is None or form in DEFAULT_GRAMMAR.commands, name

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from pushkin.audio_lora.splice import Silence
+from pushkin.daemon.intent.decided import reading_of_command
 from pushkin.daemon.intent.grammar import BUILTIN_RULES
-from pushkin.daemon.open_commands import phrase_for
 from pushkin.model.output_language import CommandOutput, parse_output_line
 from pushkin.training import spoken_set
-from pushkin.training.audio_data import read_manifest, record_pieces
+from pushkin.training.audio_data import read_manifest, record_pieces, target_line
 from pushkin.training.mixing import PEAK_LIMIT, REFERENCE_RMS_DBFS, coloured_noise, mix, rms
 from pushkin.training.spoken_commands import expand_pattern, reading, say_command, sayable_variants
 from pushkin.training.spoken_text import (
@@ -79,20 +79,21 @@ def test_every_grammar_command_and_rule_can_be_said():
 
 
 def test_targets_lead_the_daemon_to_the_command_that_was_said():
-    """A ``command:`` target, turned into a grammar phrase as the daemon does, is read as the same command as
-    the spoken words; a ``dictate:`` target (a command the output language has no name for) is read as it."""
+    """Every command variant's target is a ``command:`` line, and the daemon's mapping of it
+    (:func:`reading_of_command`) is the engine command, with the same arguments, that the spoken words are
+    read as; its phrase is read so too (a proposal decision is its phrase alone)."""
     rng = random.Random(0)
-    named = 0
-    for variant in sayable_variants():
+    variants = sayable_variants()
+    for variant in variants:
         said = say_command(variant, rng, held_out=False, filler=rng.random() < 0.3)
         assert said is not None
         output = parse_output_line(said.target)
-        if isinstance(output, CommandOutput):
-            named += 1
-            assert reading(phrase_for(output) or "") == reading(said.text), said
-        else:
-            assert reading(output.text) == reading(said.text), said
-    assert named > 200
+        assert isinstance(output, CommandOutput), said
+        mapped = reading_of_command(output)
+        if mapped.command is not None:
+            assert (mapped.command.name, dict(mapped.command.args)) == reading(said.text), said
+        assert reading(mapped.phrase) == reading(said.text), said
+    assert len(variants) > 600
 
 
 def test_training_holds_every_variant_and_dictation_is_never_a_command(tmp_path):
@@ -195,3 +196,25 @@ def test_a_small_build_with_the_piper_voice(tmp_path):
     lines = [json.loads(line) for line in (Path(options.out_dir) / "train.jsonl").read_text().splitlines()]
     assert {line["engine"] for line in lines} == {"piper"}
     assert len(read_manifest(Path(options.out_dir) / "train.jsonl")) == 4
+
+
+def test_retarget_rewrites_command_targets_from_the_words_without_audio(tmp_path):
+    """A manifest made before a command had a name (``transcript`` = the words) gets its ``command:`` target from
+    the engine's reading of its words; dictation stays; ``--retarget-to`` makes audio paths absolute."""
+    records = [
+        {"audio": "clips/a.wav", "transcript": "Go to the end", "text": "go to the end", "kind": "command",
+         "intent": "go_to where=end"},
+        {"audio": "clips/b.wav", "transcript": "Replace Monday with Friday.", "text": "um, replace Monday with Friday",
+         "kind": "command", "intent": "replace x=Monday y=Friday"},
+        {"audio": "clips/c.wav", "transcript": "The period ends soon.", "text": "The period ends soon.",
+         "kind": "dictation"},
+    ]
+    (tmp_path / "heldout.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    counts = spoken_set.main(["--out", str(tmp_path), "--retarget", "--retarget-to", str(tmp_path / "v2")])
+    assert counts == 0
+    rewritten = [json.loads(line) for line in (tmp_path / "v2" / "heldout.jsonl").read_text().splitlines()]
+    assert rewritten[0]["command"] == "go_to where=end" and "transcript" not in rewritten[0]
+    assert rewritten[1]["command"] == 'replace x="Monday" y="Friday"' and rewritten[1]["intent"] == "replace x=Monday y=Friday"
+    assert rewritten[2] == {**records[2], "audio": str(tmp_path / "clips/c.wav")}
+    assert all(Path(r["audio"]).is_absolute() for r in rewritten)
+    assert parse_output_line(target_line(rewritten[1])) == CommandOutput("replace", {"x": "Monday", "y": "Friday"})
