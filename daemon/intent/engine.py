@@ -521,9 +521,7 @@ class IntentEngine:
         if span is not None:
             return span
         if or_dictate and context.utterance.command is None:  # a decided command is never taken for a sentence
-            dictation = _Context(context.utterance, context.document, context.history, context.language,
-                                 Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
-            return self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
+            return self._dictated(context)
         return self._message(context, f"Couldn't find “{phrase}” near the cursor; nothing was changed.",
                              f"Не нашёл «{phrase}» рядом с курсором; ничего не изменено.")
 
@@ -542,6 +540,12 @@ class IntentEngine:
         return self._plan(context, [TextEdit(start, end, replacement)], Selection.cursor(start + len(replacement)),
                           f"replace {found}", pending=_PendingAction(), args={"start": str(start), "end": str(end)})
 
+    def _dictated(self, context: _Context) -> EditPlan:
+        """The utterance typed as dictation after all: its command reading found nothing to act on."""
+        dictation = _Context(context.utterance, context.document, context.history, context.language,
+                             Intent(IntentKind.DICTATION, text=context.intent.text, source="grammar"))
+        return self._insert(dictation, context.utterance.text, literal=False, description="dictation", clean=True)
+
     def _replace_all(self, context: _Context, args: Mapping[str, str]) -> EditPlan:
         """Every whole-word occurrence of x in the paragraph at the cursor (``scope`` paragraph) or the whole
         document becomes y, one edit each, one undo group; a capital that began an occurrence is kept."""
@@ -556,6 +560,10 @@ class IntentEngine:
         pattern = textspans.phrase_pattern(args["x"])
         found = [] if pattern is None else [m.span() for m in pattern.finditer(text, lo, hi)][:_MAX_REPLACEMENTS]
         if not found:
+            # As for "replace X with Y": a sentence ("Replace all the old tires with new ones before winter.")
+            # whose X is not in the text was dictation; a short command is told X is absent.
+            if context.utterance.command is None and len(context.utterance.text.split()) >= _SENTENCE_WORDS:
+                return self._dictated(context)
             return self._message(context, f"Couldn't find “{args['x']}” there; nothing was changed.",
                                  f"Не нашёл «{args['x']}»; ничего не изменено.")
         edits = []
