@@ -18,27 +18,17 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from figures import add_real_gemma_arguments, linked_gguf, load_average  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min) {five:.1f} (5 min) on {os.cpu_count()} cores"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    models = Path(os.environ.get("PUSHKIN_MODELS_DIR", "~/.local/share/pushkin/models")).expanduser()
-    parser.add_argument("--gguf", default=str(models / "gemma-3-270m" / "gemma-3-270m-q4_k_m.gguf"))
-    parser.add_argument("--work", default="", help="folder for the link and its conversion (default: a temp folder)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tokens", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--rank", type=int, default=16)
+    add_real_gemma_arguments(parser, tokens=32, repeats=3)
     parser.add_argument("--skip-conversion", action="store_true", help="reuse a conversion already in --work")
     args = parser.parse_args(argv)
 
@@ -54,16 +44,11 @@ def main(argv=None) -> int:
     from pushkin.text_lora.tasks import build_prompt, get_task
 
     torch.set_num_threads(args.threads)
-    gguf = Path(args.gguf)
-    if not gguf.is_file():
-        print(f"no GGUF at {gguf}: run `pushkin models fetch gemma-3-270m` or pass --gguf", file=sys.stderr)
+    link = linked_gguf(args.gguf, args.work, "pushkin-bench-lm-")
+    if link is None:
         return 2
-    work = Path(args.work or tempfile.mkdtemp(prefix="pushkin-bench-lm-"))
-    work.mkdir(parents=True, exist_ok=True)
-    link = work / gguf.name
-    if not link.exists():
-        link.symlink_to(gguf.resolve())
-    print(f"torch {torch.__version__}, {args.threads} thread(s); {_load()}")
+    gguf, work = Path(args.gguf), link.parent
+    print(f"torch {torch.__version__}, {args.threads} thread(s); {load_average()}")
     print(f"model {gguf} ({gguf.stat().st_size / 1e6:.0f} MB)")
 
     print("\n-- load (seconds) --")
@@ -76,7 +61,7 @@ def main(argv=None) -> int:
     loaded = load_base(LoadOptions(model=str(link)))
     with torch.inference_mode():  # the weights are memory-mapped: the first forward reads them in
         loaded.model(loaded.tokenizer("Hello", return_tensors="pt").input_ids)
-    print(f"later start: load_base(.gguf) from the cache  {time.perf_counter() - began:7.1f}   ({_load()})")
+    print(f"later start: load_base(.gguf) from the cache  {time.perf_counter() - began:7.1f}   ({load_average()})")
     folder = convert_gguf(link).folder
 
     specs = (TinyAdapterSpec("writer", "persona", args.rank), TinyAdapterSpec("speech", "audio", args.rank),
@@ -108,7 +93,7 @@ def main(argv=None) -> int:
         if lm.peft is not None:
             # Unwrap the base so the next composition starts from the plain model.
             loaded.model = lm.peft.unload()
-    print(f"\n({_load()})")
+    print(f"\n({load_average()})")
     return 0
 
 

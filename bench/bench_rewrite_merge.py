@@ -18,9 +18,10 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from figures import add_real_gemma_arguments, linked_gguf, load_average  # noqa: E402  (bench/ is the script's folder)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -28,20 +29,9 @@ SENTENCE = ("hey, so the meeting yesterday was kinda boring and way too long, an
             "why we were all there.")
 
 
-def _load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min) {five:.1f} (5 min) on {os.cpu_count()} cores"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    models = Path(os.environ.get("PUSHKIN_MODELS_DIR", "~/.local/share/pushkin/models")).expanduser()
-    parser.add_argument("--gguf", default=str(models / "gemma-3-270m" / "gemma-3-270m-q4_k_m.gguf"))
-    parser.add_argument("--work", default="", help="folder for the GGUF's link, its conversion and the adapters")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--tokens", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--rank", type=int, default=16)
+    add_real_gemma_arguments(parser, tokens=30, repeats=5)
     args = parser.parse_args(argv)
 
     import torch
@@ -56,16 +46,11 @@ def main(argv=None) -> int:
     from pushkin.text_lora.tasks import build_prompt, get_task
 
     torch.set_num_threads(args.threads)
-    gguf = Path(args.gguf)
-    if not gguf.is_file():
-        print(f"no GGUF at {gguf}: run `pushkin models fetch gemma-3-270m` or pass --gguf", file=sys.stderr)
+    link = linked_gguf(args.gguf, args.work, "pushkin-bench-merge-")
+    if link is None:
         return 2
-    work = Path(args.work or tempfile.mkdtemp(prefix="pushkin-bench-merge-"))
-    work.mkdir(parents=True, exist_ok=True)
-    link = work / gguf.name
-    if not link.exists():
-        link.symlink_to(gguf.resolve())
-    print(f"torch {torch.__version__}, {args.threads} thread(s); {_load()}")
+    work = link.parent
+    print(f"torch {torch.__version__}, {args.threads} thread(s); {load_average()}")
     folder = convert_gguf(link).folder
     specs = (TinyAdapterSpec("writer", "persona", args.rank), TinyAdapterSpec("rewrite", "task", args.rank, task="rewrite"),
              TinyAdapterSpec("continue", "task", args.rank, task="continue"))
@@ -101,7 +86,7 @@ def main(argv=None) -> int:
         print(f"{label:16} {statistics.median(totals):11.0f} {statistics.median(firsts):15.0f} "
               f"{statistics.median(speeds):6.1f} {statistics.median(switches):10.1f}")
         del lm, loaded
-    print(f"\n({_load()})")
+    print(f"\n({load_average()})")
     return 0
 
 

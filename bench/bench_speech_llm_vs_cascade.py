@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+from figures import percentile, word_edit_distance  # noqa: E402  (bench/ is the script's folder)
 
 Decision = tuple[str, dict[str, str]] | None  # (engine command, args), or None for dictation
 _EDGE = ".,!?;:…\"'«»“”„ "
@@ -80,14 +80,8 @@ def _words(text: str) -> list[str]:
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(word edit distance, reference length), both normalized by :func:`_words`."""
-    ref, hyp = _words(reference), _words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1], len(ref)
+    ref = _words(reference)
+    return word_edit_distance(ref, _words(hypothesis)), len(ref)
 
 
 def same_command(expected: Decision, decided: Decision) -> bool:

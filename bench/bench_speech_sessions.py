@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from figures import percentile  # noqa: E402  (bench/ is the script's folder)
+from figures import percentile, word_edit_distance  # noqa: E402  (bench/ is the script's folder)
 
 HERE = Path(__file__).resolve().parent
 SESSIONS = HERE / "speech_sessions.json"
@@ -202,14 +202,8 @@ def _words(text: str) -> list[str]:
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(edit distance in words, reference length)."""
-    ref, hyp = _words(reference), _words(hypothesis)
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1], len(ref)
+    ref = _words(reference)
+    return word_edit_distance(ref, _words(hypothesis)), len(ref)
 
 
 def summarize(label: str, results: list[SessionOutcome]) -> dict:
