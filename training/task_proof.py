@@ -62,12 +62,13 @@ class ProofBudget:
 
 
 BUDGETS = {
-    # Measured on the shared 2-core machine: a step of 8 examples (~200 tokens each) took 39-78 s, so an
-    # hour holds a few hundred training examples. Batches of 4 give twice the updates for the same time.
-    "fix_grammar": ProofBudget(steps=72, batch_size=4, max_length=256, r=16, lr=4e-4, eval_per_language=40,
-                               eval_loss_examples=16, eval_every=12),
-    "continue": ProofBudget(steps=72, batch_size=4, max_length=192, r=16, lr=4e-4, eval_per_language=40,
-                            eval_loss_examples=16, eval_every=12),
+    # Measured on the shared 2-core machine (another job holding one core): a step of 4 examples of ~200
+    # tokens took 42-45 s (of 8: 39-78 s), so 40 steps, the eval-loss points and 160 greedy outputs fit an
+    # hour. Batches of 4 give twice the updates of batches of 8 in the same time.
+    "fix_grammar": ProofBudget(steps=40, batch_size=4, max_length=256, r=16, lr=4e-4, eval_per_language=40,
+                               eval_loss_examples=16, eval_every=10),
+    "continue": ProofBudget(steps=40, batch_size=4, max_length=192, r=16, lr=4e-4, eval_per_language=40,
+                            eval_loss_examples=16, eval_every=10),
 }
 PROFILE_PASSAGES = 3000  # train-side passages per language in the style profile
 CONTINUE_NEW_TOKENS = 48  # enough for one sentence; the output is cut at its first sentence
@@ -282,8 +283,11 @@ def markdown_samples(rows: Sequence[dict], count: int) -> str:
 
 
 def run(task: str, out: str | Path, *, base: str, budget: ProofBudget, data: Path | None = None,
-        seed: int = 0, overrides: Sequence[str] = ()) -> dict:
-    """Build or read the pairs, train, generate, score; returns the figures (also in ``<out>/results.json``)."""
+        seed: int = 0, overrides: Sequence[str] = (), passages=None, build_options=None) -> dict:
+    """Build or read the pairs, train, generate, score; returns the figures (also in ``<out>/results.json``).
+
+    ``data``: a folder prose_pairs built; otherwise ``passages`` (default: the Debian prose) are built into
+    ``<out>/data`` with ``build_options``."""
     from . import train_task
     from .plots import plot_bars
     from .prose_pairs import BuildOptions, build
@@ -299,7 +303,7 @@ def run(task: str, out: str | Path, *, base: str, budget: ProofBudget, data: Pat
         from .prose_corpus import debian_prose
 
         data = out / "data"
-        build(debian_prose(), data, BuildOptions(seed=seed))
+        build(debian_prose() if passages is None else passages, data, build_options or BuildOptions(seed=seed))
     seconds["data"] = time.monotonic() - began
 
     sample = eval_sample(read_records(data / task / "eval.jsonl"), budget.eval_per_language, seed)
