@@ -82,9 +82,17 @@ def evaluate_text(config: EvaluateConfig) -> dict:
     return report
 
 
+def style_weights_without_embeddings():
+    from pushkin.persona.metrics import StyleWeights
+
+    # Alignment and continuity need the sentence embedder and a persona vector: off here.
+    return StyleWeights(alignment=0.0, ngram_match=0.25, ttr=0.15, mtld=0.1, sentence_lengths=0.15, generic=0.1,
+                        novelty=0.1, compression=0.15, continuity=0.0)
+
+
 def style_report(config: EvaluateConfig, tuned: Sequence[str], baseline: Sequence[str]) -> dict:
     """Mean style composite and components (persona work's metrics) of both outputs vs the author's corpus."""
-    from pushkin.persona.metrics import StyleProfile, StyleWeights, score_style
+    from pushkin.persona.metrics import StyleProfile, score_style
 
     from .data import paragraphs, read_corpus
 
@@ -92,9 +100,7 @@ def style_report(config: EvaluateConfig, tuned: Sequence[str], baseline: Sequenc
         raise ValueError("a persona evaluation needs corpus_folders=[...] (the author's writing)")
     corpus = [p for text in read_corpus(config.corpus_folders).values() for p in paragraphs(text)]
     profile = StyleProfile.from_texts(corpus)
-    # Embedding-free components (alignment and continuity need the sentence embedder and a persona vector).
-    weights = StyleWeights(alignment=0.0, ngram_match=0.25, ttr=0.15, mtld=0.1, sentence_lengths=0.15, generic=0.1,
-                           novelty=0.1, compression=0.15, continuity=0.0)
+    weights = style_weights_without_embeddings()
 
     def mean_scores(texts: Sequence[str]) -> dict:
         scored = [score_style(t, profile, weights=weights) for t in texts if t.strip()]

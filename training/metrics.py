@@ -11,6 +11,11 @@ Words are ``\\w+`` runs of the lowercased text (Unicode-aware, so Russian works)
 - Exact match: the whitespace-normalized strings are equal.
 - Jaccard: |A ∩ B| / |A ∪ B| over the sets of words (1 when both are empty).
 - WER / CER: jiwer's word and character error rates over the corpus.
+- sacreBLEU: the sacrebleu package's corpus BLEU (its own 13a tokenizer, case kept), divided by 100; the
+  figure papers report, beside the word-level BLEU above. None when sacrebleu is not installed.
+- Length ratio: candidate words / reference words, summed over the corpus.
+- Language match: the share of candidates written in the expected script language (EN/RU by the share of
+  Cyrillic letters); an empty candidate never matches.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pushkin.text import units
+from pushkin.text_lora.tasks import is_mostly_cyrillic
 
 
 def words(text: str) -> list[str]:
@@ -99,6 +105,37 @@ def jaccard(candidate: str, reference: str) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
+
+
+def sacre_bleu(candidates: Sequence[str], references: Sequence[str]) -> float | None:
+    """sacrebleu's corpus BLEU in [0, 1]; None when the package is not installed (the `training` extra has it)."""
+    try:
+        import sacrebleu
+    except ImportError:
+        return None
+    if len(candidates) != len(references):
+        raise ValueError(f"{len(candidates)} candidates vs {len(references)} references")
+    return float(sacrebleu.corpus_bleu(list(candidates), [list(references)]).score) / 100.0
+
+
+def length_ratio(candidates: Sequence[str], references: Sequence[str]) -> float:
+    total = sum(len(words(r)) for r in references)
+    return sum(len(words(c)) for c in candidates) / total if total else 0.0
+
+
+def script_language(text: str) -> str:
+    """"ru" when most letters are Cyrillic, "en" when there are letters and most are not, "" without letters."""
+    if not any(c.isalpha() for c in text):
+        return ""
+    return "ru" if is_mostly_cyrillic(text) else "en"  # the rule the task prompts pick their language by
+
+
+def language_match(candidates: Sequence[str], languages: Sequence[str]) -> float:
+    """The share of candidates whose script language is the expected one (``languages``: "en"/"ru" each)."""
+    if not candidates or len(candidates) != len(languages):
+        raise ValueError(f"need equal, non-zero numbers of candidates and languages "
+                         f"({len(candidates)} vs {len(languages)})")
+    return sum(script_language(c) == want for c, want in zip(candidates, languages)) / len(candidates)
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,20 @@ def test_speech_scores():
     assert scores.exact_match == 0.5
     with pytest.raises(ValueError):
         metrics.speech_scores([], [])
+
+
+def test_sacre_bleu_length_ratio_and_language_match():
+    pytest.importorskip("sacrebleu")
+    assert metrics.sacre_bleu(["the cat sat on the mat ."], ["the cat sat on the mat ."]) == pytest.approx(1.0)
+    assert metrics.sacre_bleu(["x y z w"], ["a b c d"]) == 0.0
+    partial = metrics.sacre_bleu(["the cat sat on a mat"], ["the cat sat on the mat"])
+    worse = metrics.sacre_bleu(["a cat sat on a rug"], ["the cat sat on the mat"])
+    assert 0.0 < worse < partial < 1.0
+    assert metrics.length_ratio(["a b", "c d e f"], ["a b c", "d e f"]) == pytest.approx(6 / 6)
+    assert metrics.length_ratio(["a"], ["a b c d"]) == pytest.approx(1 / 4)
+    assert metrics.script_language("Вечером пошёл дождь (rain).") == "ru"
+    assert metrics.script_language("It rained, сказал он.") == "en"
+    assert metrics.script_language("42 ...") == ""
+    assert metrics.language_match(["Пошёл дождь.", "It rained.", ""], ["ru", "ru", "en"]) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError):
+        metrics.language_match(["a"], [])
