@@ -18,7 +18,8 @@ def prose():
     try:
         return debian_prose()
     except ProseMissing as error:
-        pytest.skip(f"the Debian prose is not installed ({error})")
+        pytest.fail(f"the Debian prose is not installed ({error}): `make setup` (scripts/setup.sh) installs "
+                    "fortunes, fortunes-ru and dict-gcide")
 
 
 def test_real_prose_has_both_languages_from_every_package(prose):

@@ -186,18 +186,6 @@ def test_a_small_espeak_build_reads_back_as_a_manifest_and_rebuilds_from_its_cac
     assert again["synthesized"] == 0 and (out / "train.jsonl").read_bytes() == manifest
 
 
-def test_a_small_build_with_the_piper_voice(tmp_path):
-    voice = spoken_set.default_piper_voice()
-    if not voice:
-        pytest.skip("the Piper voice is not installed (pushkin models fetch piper-joe)")
-    options = _small_options(tmp_path, size=5, piper_voice=voice, neural_fraction=1.0, russian_fraction=0.0,
-                             command_fraction=0.0)
-    spoken_set.build(options)
-    lines = [json.loads(line) for line in (Path(options.out_dir) / "train.jsonl").read_text().splitlines()]
-    assert {line["engine"] for line in lines} == {"piper"}
-    assert len(read_manifest(Path(options.out_dir) / "train.jsonl")) == 4
-
-
 def test_retarget_rewrites_command_targets_from_the_words_without_audio(tmp_path):
     """A manifest made before a command had a name (``transcript`` = the words) gets its ``command:`` target from
     the engine's reading of its words; dictation stays; ``--retarget-to`` makes audio paths absolute."""
