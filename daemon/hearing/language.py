@@ -83,3 +83,12 @@ def script_language(text: str, *, share: float = 0.6) -> str:
     if latin >= share * letters:
         return "en"
     return ""
+
+
+# Whisper languages written in Cyrillic; every other language this daemon allows is written in Latin letters.
+_CYRILLIC_LANGUAGES = frozenset({"ru", "uk", "be", "bg", "sr", "mk", "kk", "tt", "ba"})
+
+
+def language_script(language: str) -> str:
+    """The script of ``language`` named as :func:`script_language` names it: "ru" (Cyrillic) or "en" (Latin)."""
+    return "ru" if language in _CYRILLIC_LANGUAGES else "en"

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..hearing_api import SAMPLE_RATE
 from .commands import CommandVocabulary
-from .language import LanguageGuess, LanguagePrior
+from .language import LanguageGuess, LanguagePrior, language_script, script_language
 from .rescoring import COMMAND_PROMPTS, RescoringOptions, decide, score_readings
 from .settings import RecognizerSettings
 
@@ -373,20 +373,26 @@ class FasterWhisperRecognizer:
             raise ValueError("[hearing.recognizer] temperatures is empty; the decoder needs at least one")
         return best
 
-    def _context(self, preceding_text: str) -> str | None:
-        """The final decode's previous text: the user's prompt and vocabulary, then the document's last words
-        (``None``: the prompt alone, as an interim decode reads it)."""
+    def _document_tail(self, preceding_text: str) -> str:
+        """The document's last whole words before the cursor, at most ``document_context_chars`` of them."""
         limit = self.settings.document_context_chars
         tail = preceding_text[-limit:] if limit > 0 else ""
         if len(preceding_text) > len(tail) > 0 and not (tail[0].isspace() or preceding_text[-limit - 1].isspace()):
             tail = tail.partition(" ")[2]  # cut inside a word: from the next whole one
-        preceding = " ".join(tail.split())
-        if not preceding:
+        return " ".join(tail.split())
+
+    def _context(self, document_tail: str, language: str) -> str | None:
+        """The final decode's previous text: the user's prompt and vocabulary, then the document's last words
+        (``None``: the prompt alone, as an interim decode reads it). The words are read only by a decode in
+        their own script: Russian text before an English decode makes Whisper go on in Russian, which would
+        break a language the user pinned."""
+        if not document_tail or script_language(document_tail, share=0.5) not in ("", language_script(language)):
             return None
-        return " ".join(part for part in (prompt_text(self.settings, self.vocabulary), preceding) if part)
+        return " ".join(part for part in (prompt_text(self.settings, self.vocabulary), document_tail) if part)
 
     def _reading(self, encoder_output, audio_s: float, language: str, final: bool,
-                 context: str | None = None) -> Recognition:
+                 document_tail: str = "") -> Recognition:
+        context = self._context(document_tail, language)
         segment, _ = self._decode(encoder_output, audio_s, language, final=final, context=context)
         reason = suppression_reason((segment,), self.settings)
         text = "" if reason else " ".join(segment.text.split())
@@ -404,10 +410,10 @@ class FasterWhisperRecognizer:
         audio_s = len(audio) / SAMPLE_RATE
         encoder_output, frames = self.encode(audio)
         guess = self.choose_language(encoder_output, language, document_language)
-        context = self._context(preceding_text) if final else None
-        recognition = self._reading(encoder_output, audio_s, guess.language, final, context)
+        document_tail = self._document_tail(preceding_text) if final else ""
+        recognition = self._reading(encoder_output, audio_s, guess.language, final, document_tail)
         if final and not guess.pinned:
-            recognition = self._second_language(encoder_output, audio_s, guess, recognition, context)
+            recognition = self._second_language(encoder_output, audio_s, guess, recognition, document_tail)
         recognition = replace(recognition, language_probability=guess.probabilities.get(recognition.language, 0.0))
         if recognition.text:
             text, looped = collapse_repetitions(recognition.text)
@@ -419,7 +425,7 @@ class FasterWhisperRecognizer:
         return recognition
 
     def _second_language(self, encoder_output, audio_s: float, guess: LanguageGuess, first: Recognition,
-                         context: str | None = None) -> Recognition:
+                         document_tail: str = "") -> Recognition:
         """Decode in the other allowed languages when the guess was unsure or its reading was dropped as a
         hallucination (real speech in the wrong language reads as subtitle credits); keep the reading the
         decoder believes most."""
@@ -430,7 +436,7 @@ class FasterWhisperRecognizer:
         readings = [first]
         for other in self.settings.languages:
             if other != first.language:
-                readings.append(self._reading(encoder_output, audio_s, other, True, context))
+                readings.append(self._reading(encoder_output, audio_s, other, True, document_tail))
         heard = [r for r in readings if r.text]
         if not heard:
             return first

@@ -107,10 +107,28 @@ def test_the_final_decode_reads_the_prompt_the_vocabulary_then_the_documents_las
     recognizer = FasterWhisperRecognizer(settings)
     recognizer.vocabulary = ("Oblonsky",)
     # The last 24 characters start inside "Kubernetes": that word's fragment is left out.
-    assert recognizer._context("We moved the cluster into Kubernetes last\nweek") == "Notes. Oblonsky. Kubernetes last week"
-    assert recognizer._context("We moved it to Kubernetes last\nweek") == "Notes. Oblonsky. to Kubernetes last week"
-    assert recognizer._context("We moved it into Kubernetes and on\nMonday") == "Notes. Oblonsky. Kubernetes and on Monday"
-    assert recognizer._context("Short one") == "Notes. Oblonsky. Short one"
-    assert recognizer._context("") is None  # nothing before the cursor: the prompt alone, as before
+    def context(text: str, language: str = "en", reader: FasterWhisperRecognizer = recognizer) -> str | None:
+        return reader._context(reader._document_tail(text), language)
+
+    # The last 24 characters start inside "Kubernetes": that word's fragment is left out.
+    assert context("We moved the cluster into Kubernetes last\nweek") == "Notes. Oblonsky. Kubernetes last week"
+    assert context("We moved it to Kubernetes last\nweek") == "Notes. Oblonsky. to Kubernetes last week"
+    assert context("We moved it into Kubernetes and on\nMonday") == "Notes. Oblonsky. Kubernetes and on Monday"
+    assert context("Short one") == "Notes. Oblonsky. Short one"
+    assert context("") is None  # nothing before the cursor: the prompt alone, as before
     off = FasterWhisperRecognizer(dataclasses.replace(settings, document_context_chars=0))
-    assert off._context("Anything") is None
+    assert context("Anything", reader=off) is None
+
+
+def test_the_documents_words_are_read_only_by_a_decode_in_their_script():
+    # Russian words before an English decode make Whisper go on in Russian (a pinned English came out "Да.").
+    from pushkin.daemon.hearing.recognizer import FasterWhisperRecognizer
+
+    recognizer = FasterWhisperRecognizer(RecognizerSettings(model="base", initial_prompt="", document_context_chars=60))
+    russian, english = "Мы говорили о поездке в Москву.", "We talked about the trip to Moscow."
+    assert recognizer._context(russian, "ru") == russian
+    assert recognizer._context(russian, "en") is None
+    assert recognizer._context(english, "en") == english
+    assert recognizer._context(english, "ru") is None
+    assert recognizer._context(english, "de") == english  # another Latin-script language reads it
+    assert recognizer._context("Да.", "en") == "Да."  # too few letters to name a script: read as before
